@@ -1,0 +1,36 @@
+/**
+ * MJPEG over HTTP for Deno, Bun and Node, on web-standard streams.
+ *
+ * - **Wire format**: {@linkcode MjpegDecoderStream} turns bytes (multipart or
+ *   raw concatenated JPEGs) into {@linkcode Frame}s; {@linkcode MjpegEncoderStream}
+ *   turns frames into a `multipart/x-mixed-replace` body.
+ *
+ * @example Decode an MJPEG stream from any URL
+ * ```ts ignore
+ * import { MjpegDecoderStream } from "@mjpeg/stream";
+ *
+ * const response = await fetch("http://127.0.0.1:8080/stream.mjpg");
+ * const frames = response.body!.pipeThrough(
+ *   new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
+ * );
+ * for await (const frame of frames) {
+ *   console.log(frame.sequence, frame.data.length);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+// Wire format
+export type { Frame } from "./src/frame.ts";
+export { isFrame } from "./src/frame.ts";
+export { excerpt, MjpegProtocolError } from "./src/errors.ts";
+export { parseContentType, type StreamType, validateBoundary } from "./src/wire/content_type.ts";
+export {
+  DEFAULT_BOUNDARY,
+  encodeMjpegPart,
+  encodeOpening,
+  MjpegEncoderStream,
+  type MjpegEncoderStreamOptions,
+} from "./src/wire/encoder_stream.ts";
+export type { FrameAbortReason, FrameSink } from "./src/wire/parser.ts";

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm run bench: every benchmark, on Deno and Bun (and Node where noted).
+# Not part of the tests. Each script prints a markdown table; README quotes them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), node $(node --version), deno $(deno --version | head -1 | cut -d' ' -f2), bun $(bun --version)"
+only="${1:-}"
+run() { # run NAME COMMAND...: runs one benchmark unless a filter excludes it
+  local name="$1"; shift
+  if [ -n "$only" ] && [[ "$name" != *"$only"* ]]; then return; fi
+  printf '\n## %s\n\n' "$name"
+  "$@"
+}
+# One line per benchmark below (name, then the command).

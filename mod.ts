@@ -32,5 +32,19 @@ export {
   encodeOpening,
   MjpegEncoderStream,
   type MjpegEncoderStreamOptions,
+  multipartContentType,
 } from "./src/wire/encoder_stream.ts";
 export type { FrameAbortReason, FrameSink } from "./src/wire/parser.ts";
+export {
+  type MjpegDecoderStats,
+  MjpegDecoderStream,
+  type MjpegDecoderStreamOptions,
+} from "./src/wire/decoder_stream.ts";
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_MAX_HEADER_SIZE,
+  MjpegParser,
+  type MjpegParserOptions,
+  type MjpegParserStats,
+} from "./src/wire/parser.ts";
+export { jpegLength } from "./src/wire/jpeg.ts";

@@ -85,6 +85,18 @@ function headerLines(headers: Headers): string {
 }
 
 /**
+ * The Content-Type header value for a multipart MJPEG response, quoting the
+ * boundary when it holds characters a bare parameter value may not.
+ *
+ * @param boundary The boundary, without the leading `--`.
+ * @returns E.g. `multipart/x-mixed-replace;boundary=mjpegstream`.
+ */
+export function multipartContentType(boundary: string = DEFAULT_BOUNDARY): string {
+  const value = /^[0-9A-Za-z'+_\-.]+$/.test(boundary) ? boundary : `"${boundary}"`;
+  return `multipart/x-mixed-replace;boundary=${value}`;
+}
+
+/**
  * Turns JPEG frames into a multipart/x-mixed-replace byte stream, ready to be
  * a `Response` body. Use {@linkcode MjpegEncoderStream.contentType} as the
  * response's Content-Type.
@@ -120,6 +132,6 @@ export class MjpegEncoderStream extends TransformStream<Uint8Array | Frame, Uint
       },
     });
     this.boundary = boundary;
-    this.contentType = `multipart/x-mixed-replace;boundary=${boundary}`;
+    this.contentType = multipartContentType(boundary);
   }
 }

@@ -1,0 +1,345 @@
+/**
+ * The multipart side of the parser: a line reader that holds back only what
+ * it must between chunks, and the syntax of delimiter lines and part headers
+ * with the variants real cameras and servers send.
+ *
+ * @module
+ */
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
+const DASH = 0x2d;
+
+/**
+ * Reads lines and runs of bytes out of a stream of chunks. Between chunks it
+ * keeps only the bytes not yet consumed (a partial line or delimiter), in
+ * storage of its own, so callers may reuse their chunks.
+ */
+export class LineReader {
+  /** The bytes being read: `bytes[pos..bytes.length)` are unconsumed. */
+  bytes: Uint8Array = new Uint8Array(0);
+  /** The first unconsumed byte. */
+  pos = 0;
+  /** True while skipping the rest of an over-long line. */
+  midLine = false;
+  #storage = new Uint8Array(0);
+  #ownsBytes = false;
+  // How far a line search got without finding LF, so 1-byte chunks don't rescan.
+  #searched = 0;
+  readonly #limit: number;
+
+  /** @param limit The most bytes ever held back between chunks. */
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Unconsumed bytes. */
+  get available(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  /** Adds a chunk after whatever is left over. */
+  feed(chunk: Uint8Array): void {
+    const left = this.bytes.length - this.pos;
+    if (left === 0) {
+      this.bytes = chunk;
+      this.pos = 0;
+      this.#searched = 0;
+      this.#ownsBytes = false;
+      return;
+    }
+    // Left-over bytes are few (a partial line); append the chunk after them,
+    // growing the storage by doubling so byte-sized chunks stay linear.
+    const total = left + chunk.length;
+    if (!this.#ownsBytes || this.#storage.length < total) {
+      const storage = new Uint8Array(Math.max(total, this.#storage.length * 2, 256));
+      storage.set(this.bytes.subarray(this.pos), 0);
+      this.#storage = storage;
+    } else if (this.pos > 0) {
+      this.#storage.copyWithin(0, this.pos, this.bytes.length);
+    }
+    this.#storage.set(chunk, left);
+    this.#searched = Math.max(0, this.#searched - this.pos);
+    this.bytes = this.#storage.subarray(0, total);
+    this.pos = 0;
+    this.#ownsBytes = true;
+  }
+
+  /** Copies left-over bytes into own storage, so the caller's chunk can be reused. */
+  retain(): void {
+    if (this.#ownsBytes || this.pos === this.bytes.length) return;
+    const rest = this.bytes.slice(this.pos);
+    if (rest.length > this.#limit + 256) {
+      throw new RangeError(`line reader asked to hold ${rest.length} bytes`);
+    }
+    this.#searched = Math.max(0, this.#searched - this.pos);
+    this.#storage = rest;
+    this.bytes = rest;
+    this.pos = 0;
+    this.#ownsBytes = true;
+  }
+
+  /** Forgets everything held. */
+  clear(): void {
+    this.bytes = new Uint8Array(0);
+    this.pos = 0;
+    this.midLine = false;
+    this.#searched = 0;
+    this.#ownsBytes = false;
+  }
+
+  /** Skips CR, LF, spaces and tabs. */
+  skipWhitespace(): void {
+    const b = this.bytes;
+    while (this.pos < b.length) {
+      const c = b[this.pos]!;
+      if (c !== CR && c !== LF && c !== SPACE && c !== TAB) return;
+      this.pos++;
+    }
+  }
+
+  /** The next two bytes (call only when two are available). */
+  peek2(): [number, number] {
+    return [this.bytes[this.pos]!, this.bytes[this.pos + 1]!];
+  }
+
+  /**
+   * Reads one line, without its line ending (LF or CRLF).
+   *
+   * @param max The longest line wanted.
+   * @returns The line (valid until the next feed), `undefined` when the line is
+   * not complete yet, or `null` when it is longer than `max` (nothing consumed).
+   */
+  readLine(max: number): Uint8Array | null | undefined {
+    const b = this.bytes;
+    const from = Math.max(this.pos, this.pos + this.#searched);
+    const lf = b.indexOf(LF, from);
+    if (lf < 0) {
+      this.#searched = b.length - this.pos;
+      return b.length - this.pos > max ? null : undefined;
+    }
+    if (lf - this.pos > max + 1) return null;
+    let end = lf;
+    if (end > this.pos && b[end - 1] === CR) end--;
+    const line = b.subarray(this.pos, end);
+    this.pos = lf + 1;
+    this.#searched = 0;
+    return line;
+  }
+
+  /**
+   * Skips to just past the next LF, or everything if there is none (then
+   * {@linkcode midLine} stays set until the LF comes).
+   *
+   * @returns How many bytes were skipped.
+   */
+  skipLine(): number {
+    const b = this.bytes;
+    const start = this.pos;
+    const lf = b.indexOf(LF, start);
+    this.#searched = 0;
+    if (lf < 0) {
+      this.pos = b.length;
+      this.midLine = true;
+      return b.length - start;
+    }
+    this.pos = lf + 1;
+    this.midLine = false;
+    return lf + 1 - start;
+  }
+
+  /** Takes up to `n` bytes (a view, valid until the next feed). */
+  take(n: number): Uint8Array {
+    const end = Math.min(this.bytes.length, this.pos + n);
+    const out = this.bytes.subarray(this.pos, end);
+    this.pos = end;
+    this.#searched = 0;
+    return out;
+  }
+
+  /** Takes every unconsumed byte. */
+  takeAll(): Uint8Array {
+    return this.take(this.bytes.length - this.pos);
+  }
+}
+
+/** What {@linkcode MultipartSyntax.scanBody} found. */
+export interface DelimiterMatch {
+  /** `found`: the body ends here; `none`: need more bytes. */
+  kind: "found" | "none";
+  /** Body bytes that are certainly not part of the delimiter. */
+  body: Uint8Array;
+}
+
+/** What a line outside a part is. */
+export type LineKind = "part" | "close" | "blank" | "other";
+
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The boundary of one multipart stream and the rules for recognising its
+ * delimiter lines, whether declared in the Content-Type or learnt from the
+ * first delimiter.
+ */
+export class MultipartSyntax {
+  /** The delimiter line as bytes (`--boundary`), once known. */
+  delimiter: Uint8Array | undefined;
+  /** Set when the stream's delimiter disagreed with the declared boundary. */
+  note = "";
+  // A declared boundary that already starts with "--" may appear on the wire
+  // with or without another "--" in front; the first delimiter settles it.
+  #alternative: Uint8Array | undefined;
+  #fixed = false;
+
+  /** @param boundary The boundary from the Content-Type, if any. */
+  constructor(boundary?: string) {
+    if (boundary !== undefined) {
+      this.delimiter = encoder.encode(`--${boundary}`);
+      if (boundary.startsWith("--")) this.#alternative = encoder.encode(boundary);
+    }
+  }
+
+  /** The longest line worth reading as a possible delimiter. */
+  get maxDelimiterProbe(): number {
+    return Math.max(160, (this.delimiter?.length ?? 0) + 16);
+  }
+
+  /** What the parser was looking for, for error messages. */
+  expectation(jpeg: boolean): string {
+    if (jpeg) return "a JPEG start (FF D8)";
+    if (this.delimiter) return `"${latin1.decode(this.delimiter)}" delimiter`;
+    return 'a multipart delimiter ("--boundary") or a JPEG (FF D8)';
+  }
+
+  /**
+   * Classifies a line read between parts.
+   *
+   * @param line The line without its line ending.
+   * @param beforeFirstPart True until the first part began: only then may the
+   * boundary be learnt from the wire.
+   */
+  classifyLine(line: Uint8Array, beforeFirstPart: boolean): LineKind {
+    let end = line.length;
+    while (end > 0 && (line[end - 1] === SPACE || line[end - 1] === TAB || line[end - 1] === CR)) {
+      end--;
+    }
+    if (end === 0) return "blank";
+    const text = line.subarray(0, end);
+    const d = this.delimiter;
+    if (d) {
+      const kind = delimiterKind(text, d);
+      if (kind) {
+        this.#fixed = true;
+        return kind;
+      }
+      if (!this.#fixed && this.#alternative) {
+        const alt = delimiterKind(text, this.#alternative);
+        if (alt) {
+          this.delimiter = this.#alternative;
+          this.#fixed = true;
+          return alt;
+        }
+      }
+    }
+    if (
+      beforeFirstPart && !this.#fixed && end > 2 && end <= 74 && text[0] === DASH &&
+      text[1] === DASH
+    ) {
+      // No boundary declared, or the declared one is not what the server sends
+      // (seen in the wild): take the first delimiter-like line as the boundary.
+      const learnt = text.slice();
+      if (d) {
+        this.note = `expected "${latin1.decode(d)}" delimiter as declared, got "${
+          latin1.decode(learnt)
+        }"; using that`;
+      }
+      this.delimiter = learnt;
+      this.#fixed = true;
+      return "part";
+    }
+    return "other";
+  }
+
+  /**
+   * Scans a body without Content-Length for the next delimiter line. Consumes
+   * the body bytes it returns, and when it finds the delimiter, also the line
+   * ending before it, leaving the delimiter line to be read.
+   */
+  scanBody(lines: LineReader): DelimiterMatch {
+    const b = lines.bytes;
+    const start = lines.pos;
+    const end = b.length;
+    const d = this.delimiter!;
+    let i = start;
+    let safe = end;
+    while (i < end) {
+      const lf = b.indexOf(LF, i);
+      if (lf < 0) break;
+      const verdict = matchAt(b, lf + 1, d);
+      if (verdict === Match.Yes) {
+        const bodyEnd = lf > start && b[lf - 1] === CR ? lf - 1 : lf;
+        const body = b.subarray(start, bodyEnd);
+        lines.pos = lf + 1;
+        return { kind: "found", body };
+      }
+      if (verdict === Match.Undecided) {
+        safe = lf;
+        break;
+      }
+      i = lf + 1;
+    }
+    // A CR at the very end may be the start of the delimiter's line ending.
+    if (safe > start && safe === end && b[safe - 1] === CR) safe--;
+    const body = b.subarray(start, safe);
+    lines.pos = safe;
+    return { kind: "none", body };
+  }
+
+  /**
+   * Parses a header line, `Name: value`, any case, with or without spaces.
+   *
+   * @returns `[name, value]`, or undefined if the line is not a header.
+   */
+  static parseHeader(line: Uint8Array): [string, string] | undefined {
+    const colon = line.indexOf(0x3a);
+    if (colon <= 0) return undefined;
+    const name = latin1.decode(line.subarray(0, colon)).trim();
+    const value = latin1.decode(line.subarray(colon + 1)).trim();
+    if (!TOKEN.test(name) || /[\0\r\n]/.test(value)) return undefined;
+    return [name, value];
+  }
+}
+
+const enum Match {
+  No,
+  Yes,
+  Undecided,
+}
+
+/** Is there a delimiter line (`--b` then CR, LF, space, tab or `--`) at `at`? */
+function matchAt(b: Uint8Array, at: number, d: Uint8Array): Match {
+  const m = d.length;
+  const end = b.length;
+  for (let k = 0; k < m; k++) {
+    if (at + k >= end) return Match.Undecided;
+    if (b[at + k] !== d[k]) return Match.No;
+  }
+  const after = at + m;
+  if (after >= end) return Match.Undecided;
+  const t = b[after]!;
+  if (t === CR || t === LF || t === SPACE || t === TAB) return Match.Yes;
+  if (t !== DASH) return Match.No;
+  if (after + 1 >= end) return Match.Undecided;
+  return b[after + 1] === DASH ? Match.Yes : Match.No;
+}
+
+function delimiterKind(text: Uint8Array, d: Uint8Array): "part" | "close" | undefined {
+  if (text.length !== d.length && text.length !== d.length + 2) return undefined;
+  for (let k = 0; k < d.length; k++) if (text[k] !== d[k]) return undefined;
+  if (text.length === d.length) return "part";
+  return text[d.length] === DASH && text[d.length + 1] === DASH ? "close" : undefined;
+}

@@ -1,0 +1,210 @@
+/**
+ * MjpegClient's options: the public shape, the defaults, and the zod schema
+ * that turns a bad value into a clear error at construction rather than a
+ * confusing failure minutes later on a reconnect.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Something that behaves like the global `fetch` for one `Request`. */
+export type FetchLike = (request: Request) => Promise<Response>;
+
+/** How the client waits between connection attempts. */
+export interface ReconnectOptions {
+  /**
+   * Milliseconds to wait before the first reconnect after a failure.
+   *
+   * @default {500}
+   */
+  initialDelay?: number;
+  /**
+   * The longest wait between attempts, in milliseconds.
+   *
+   * @default {30000}
+   */
+  maxDelay?: number;
+  /**
+   * How much the wait grows per failed attempt in a row.
+   *
+   * @default {2}
+   */
+  multiplier?: number;
+  /**
+   * Fraction (0..1) of each wait that is random, so many clients of one camera
+   * do not reconnect in lock-step.
+   *
+   * @default {0.5}
+   */
+  jitter?: number;
+  /**
+   * How many attempts in a row may fail (no complete frame in between) before
+   * the client gives up and stops. `Infinity` never gives up; `0` never
+   * reconnects.
+   *
+   * @default {Infinity}
+   */
+  limit?: number;
+}
+
+/** Options for {@linkcode MjpegClient}. */
+export interface MjpegClientOptions {
+  /** Extra request headers, e.g. a bearer token. */
+  headers?: HeadersInit;
+  /** Aborting this signal stops the client, like calling `stop()`. */
+  signal?: AbortSignal;
+  /** The reconnect policy. */
+  reconnect?: ReconnectOptions;
+  /**
+   * Milliseconds without a single byte (while connecting or streaming) after
+   * which the connection counts as dead and is replaced.
+   *
+   * @default {10000}
+   */
+  stallTimeout?: number;
+  /**
+   * The largest frame, in bytes, the parser accepts; larger ones are dropped
+   * and counted. Frames larger than the lent buffer are dropped regardless.
+   *
+   * @default {16777216}
+   */
+  maxFrameSize?: number;
+  /**
+   * How many frames `frames()` keeps for a slow consumer; when full, the
+   * oldest is dropped, so the newest always wins.
+   *
+   * @default {2}
+   */
+  frameQueueSize?: number;
+  /** The fetch implementation to use; defaults to the global `fetch`. */
+  fetch?: FetchLike;
+}
+
+/** The options with every default filled in. */
+export interface ResolvedClientOptions {
+  headers: Headers;
+  signal: AbortSignal | undefined;
+  reconnect: Required<ReconnectOptions>;
+  stallTimeout: number;
+  maxFrameSize: number;
+  frameQueueSize: number;
+  fetch: FetchLike;
+}
+
+const milliseconds = (what: string) =>
+  z.number({ error: `expected ${what} as a number of milliseconds` })
+    .finite({ error: `expected ${what} to be finite` })
+    .nonnegative({ error: `expected ${what} to be >= 0` });
+
+const reconnectSchema = z.strictObject({
+  initialDelay: milliseconds("reconnect.initialDelay").optional(),
+  maxDelay: milliseconds("reconnect.maxDelay").optional(),
+  multiplier: z.number({ error: "expected reconnect.multiplier as a number >= 1" })
+    .min(1, { error: "expected reconnect.multiplier >= 1" }).finite().optional(),
+  jitter: z.number({ error: "expected reconnect.jitter as a number between 0 and 1" })
+    .min(0, { error: "expected reconnect.jitter between 0 and 1" })
+    .max(1, { error: "expected reconnect.jitter between 0 and 1" }).optional(),
+  // z.number() refuses Infinity, which here means "never give up".
+  limit: z.custom<number>(
+    (v) => typeof v === "number" && v >= 0 && (v === Infinity || Number.isInteger(v)),
+    { error: "expected reconnect.limit as a whole number >= 0 or Infinity" },
+  ).optional(),
+}, { error: "expected reconnect as an object" });
+
+const optionsSchema = z.strictObject({
+  headers: z.custom<HeadersInit>((v) => {
+    try {
+      new Headers(v as HeadersInit);
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: "expected headers as a Headers, a record or a list of [name, value] pairs" })
+    .optional(),
+  signal: z.instanceof(AbortSignal, { error: "expected signal as an AbortSignal" }).optional(),
+  reconnect: reconnectSchema.optional(),
+  stallTimeout: milliseconds("stallTimeout").positive({ error: "expected stallTimeout > 0" })
+    .optional(),
+  maxFrameSize: z.number({ error: "expected maxFrameSize as a number of bytes" })
+    .int({ error: "expected maxFrameSize as a whole number of bytes" })
+    .positive({ error: "expected maxFrameSize > 0" }).optional(),
+  frameQueueSize: z.number({ error: "expected frameQueueSize as a whole number >= 1" })
+    .int({ error: "expected frameQueueSize as a whole number >= 1" })
+    .min(1, { error: "expected frameQueueSize >= 1" }).max(1000, {
+      error: "expected frameQueueSize <= 1000 (it is a small newest-wins queue)",
+    }).optional(),
+  fetch: z.custom<FetchLike>((v) => typeof v === "function", {
+    error: "expected fetch as a function (request: Request) => Promise<Response>",
+  }).optional(),
+}, { error: "expected options as an object" });
+
+/** The defaults, one place for docs and code. */
+export const CLIENT_DEFAULTS: {
+  reconnect: Required<ReconnectOptions>;
+  stallTimeout: number;
+  maxFrameSize: number;
+  frameQueueSize: number;
+} = {
+  reconnect: { initialDelay: 500, maxDelay: 30_000, multiplier: 2, jitter: 0.5, limit: Infinity },
+  stallTimeout: 10_000,
+  maxFrameSize: 16 * 1024 * 1024,
+  frameQueueSize: 2,
+};
+
+/**
+ * Validates options and fills in the defaults.
+ *
+ * @param options What the caller passed.
+ * @returns The complete options.
+ * @throws {TypeError} Naming every bad option, what was expected and what came.
+ */
+export function resolveClientOptions(options: unknown = {}): ResolvedClientOptions {
+  const result = optionsSchema.safeParse(options ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.join(".");
+      const got = describe(issue.path.reduce<unknown>(
+        (v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k],
+        options,
+      ));
+      return issue.code === "unrecognized_keys"
+        ? `unknown option(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${
+          path ? ` in ${path}` : ""
+        }`
+        : `${issue.message}, got ${got}`;
+    });
+    throw new TypeError(`MjpegClient: invalid options: ${problems.join("; ")}`);
+  }
+  const o = result.data;
+  const r = o.reconnect ?? {};
+  const d = CLIENT_DEFAULTS.reconnect;
+  const reconnect: Required<ReconnectOptions> = {
+    initialDelay: r.initialDelay ?? d.initialDelay,
+    maxDelay: r.maxDelay ?? Math.max(d.maxDelay, r.initialDelay ?? 0),
+    multiplier: r.multiplier ?? d.multiplier,
+    jitter: r.jitter ?? d.jitter,
+    limit: r.limit ?? d.limit,
+  };
+  if (reconnect.maxDelay < reconnect.initialDelay) {
+    throw new TypeError(
+      `MjpegClient: invalid options: expected reconnect.maxDelay >= reconnect.initialDelay (${reconnect.initialDelay}), got ${reconnect.maxDelay}`,
+    );
+  }
+  const fetchImpl = o.fetch ?? ((request: Request) => globalThis.fetch(request));
+  return {
+    headers: new Headers(o.headers),
+    signal: o.signal,
+    reconnect,
+    stallTimeout: o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout,
+    maxFrameSize: o.maxFrameSize ?? CLIENT_DEFAULTS.maxFrameSize,
+    frameQueueSize: o.frameQueueSize ?? CLIENT_DEFAULTS.frameQueueSize,
+    fetch: fetchImpl,
+  };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (value === null || typeof value !== "object") return String(value);
+  return Array.isArray(value) ? "an array" : `an object (${value.constructor?.name ?? "Object"})`;
+}

@@ -1,0 +1,202 @@
+/**
+ * Fault-injecting MJPEG servers for client tests, on raw node:net sockets so
+ * they behave the same on Deno, Bun and Node and can misbehave in ways an
+ * HTTP framework would not allow: die mid-frame, stall, send garbage, answer
+ * 401/404/500, announce a huge Content-Length, change boundary between
+ * connections, or serve raw JPEGs.
+ *
+ * Each accepted connection gets a handler call with its index (0, 1, 2, …),
+ * so a test scripts what happens on the first, second, … connection.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { readFileSync } from "node:fs";
+
+/** The eight fixture JPEGs (320x240, from ffmpeg). */
+export const FIXTURE_FRAMES: Uint8Array[] = Array.from(
+  { length: 8 },
+  (_, i) =>
+    new Uint8Array(
+      readFileSync(new URL(`../fixtures/frames/00${i + 1}.jpg`, import.meta.url)),
+    ),
+);
+
+/** One accepted connection, with helpers to write HTTP by hand. */
+export class UpstreamConnection {
+  /** 0 for the first connection, then 1, 2, … */
+  readonly index: number;
+  /** The raw socket. */
+  readonly socket: Socket;
+  /** The request head as received (request line and headers), lower-cased names. */
+  readonly request: { line: string; headers: Map<string, string> };
+
+  constructor(index: number, socket: Socket, head: string) {
+    this.index = index;
+    this.socket = socket;
+    const [line = "", ...rest] = head.split("\r\n");
+    const headers = new Map<string, string>();
+    for (const h of rest) {
+      const colon = h.indexOf(":");
+      if (colon > 0) headers.set(h.slice(0, colon).trim().toLowerCase(), h.slice(colon + 1).trim());
+    }
+    this.request = { line, headers };
+  }
+
+  /** Whether the socket can still be written. */
+  get open(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+
+  /** Writes bytes, waiting for the socket to drain; false once the peer went away. */
+  write(data: string | Uint8Array): Promise<boolean> {
+    if (!this.open) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.socket.write(data, (error) => resolve(!error));
+    });
+  }
+
+  /** Writes a status line and headers (Connection: close, no Content-Length unless given). */
+  head(status: number, headers: Record<string, string> = {}): Promise<boolean> {
+    const reason = REASONS[status] ?? "Status";
+    let text = `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nCache-Control: no-cache\r\n`;
+    for (const [k, v] of Object.entries(headers)) text += `${k}: ${v}\r\n`;
+    return this.write(text + "\r\n");
+  }
+
+  /** Writes one multipart part: delimiter, headers, the JPEG, CRLF. */
+  part(
+    jpeg: Uint8Array,
+    boundary: string,
+    contentLength: number | false = jpeg.length,
+  ): Promise<boolean> {
+    let head = `--${boundary}\r\nContent-Type: image/jpeg\r\n`;
+    if (contentLength !== false) head += `Content-Length: ${contentLength}\r\n`;
+    return this.write(concat(new TextEncoder().encode(head + "\r\n"), jpeg, CRLF));
+  }
+
+  /** Resolves when the peer closes or the server shuts down (a stall: write nothing). */
+  closed(): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once("close", () => resolve()));
+  }
+
+  /** Ends the response cleanly. */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Drops the connection at once (a crash, a pulled cable). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A running test server. */
+export interface Upstream {
+  /** `http://127.0.0.1:PORT/` */
+  url: string;
+  port: number;
+  /** How many connections were accepted so far. */
+  readonly connections: number;
+  /** The connections so far, to check request headers. */
+  readonly accepted: UpstreamConnection[];
+  /** Destroys every connection and closes the listener. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server on 127.0.0.1, ephemeral port. The handler runs once per
+ * connection after the request head arrived; when it returns, the connection
+ * is ended unless the handler already did.
+ */
+export async function startUpstream(
+  handler: (conn: UpstreamConnection) => Promise<void> | void,
+): Promise<Upstream> {
+  const sockets = new Set<Socket>();
+  const accepted: UpstreamConnection[] = [];
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {}); // a client that aborts mid-write is expected
+    let head = "";
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      socket.off("data", onData);
+      const conn = new UpstreamConnection(accepted.length, socket, head.slice(0, end));
+      accepted.push(conn);
+      Promise.resolve()
+        .then(() => handler(conn))
+        .catch(() => {})
+        .finally(() => socket.end());
+    };
+    socket.on("data", onData);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("expected a TCP address");
+  const port = address.port;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    get connections() {
+      return accepted.length;
+    },
+    accepted,
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A well-behaved multipart stream: the fixture frames in order, `count` of
+ * them (or until the client goes away), `intervalMs` apart.
+ */
+export async function serveMultipart(
+  conn: UpstreamConnection,
+  options: { boundary?: string; count?: number; intervalMs?: number; contentLength?: boolean } = {},
+): Promise<void> {
+  const boundary = options.boundary ?? "frame";
+  await conn.head(200, { "Content-Type": `multipart/x-mixed-replace; boundary=${boundary}` });
+  const count = options.count ?? Infinity;
+  for (let i = 0; i < count && conn.open; i++) {
+    const jpeg = FIXTURE_FRAMES[i % FIXTURE_FRAMES.length]!;
+    if (!await conn.part(jpeg, boundary, options.contentLength === false ? false : jpeg.length)) {
+      return;
+    }
+    if (options.intervalMs) await delay(options.intervalMs);
+  }
+}
+
+/** Resolves after `ms` milliseconds (the timer does not keep the process alive). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    (t as { unref?: () => void }).unref?.();
+  });
+}
+
+/** Joins byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+const CRLF = new Uint8Array([13, 10]);
+const REASONS: Record<number, string> = {
+  200: "OK",
+  401: "Unauthorized",
+  404: "Not Found",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};

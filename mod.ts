@@ -48,3 +48,9 @@ export {
   type MjpegParserStats,
 } from "./src/wire/parser.ts";
 export { jpegLength } from "./src/wire/jpeg.ts";
+
+// Client
+export { MjpegClient } from "./src/client/client.ts";
+export { FrameBuffer } from "./src/client/frame_buffer.ts";
+export type { FetchLike, MjpegClientOptions, ReconnectOptions } from "./src/client/options.ts";
+export { type ClientState, formatStats, type MjpegClientStats } from "./src/client/stats.ts";

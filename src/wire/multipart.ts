@@ -292,8 +292,9 @@ export class MultipartSyntax {
       }
       i = lf + 1;
     }
-    // A CR at the very end may be the start of the delimiter's line ending.
-    if (safe > start && safe === end && b[safe - 1] === CR) safe--;
+    // A CR just before an undecided LF, or at the very end, may begin the
+    // delimiter's line ending: hold it back too.
+    if (safe > start && b[safe - 1] === CR) safe--;
     const body = b.subarray(start, safe);
     lines.pos = safe;
     return { kind: "none", body };
@@ -314,13 +315,16 @@ export class MultipartSyntax {
   }
 }
 
+// The most transport padding accepted after a delimiter in a body scan.
+const MAX_PADDING = 16;
+
 const enum Match {
   No,
   Yes,
   Undecided,
 }
 
-/** Is there a delimiter line (`--b` then CR, LF, space, tab or `--`) at `at`? */
+/** Is there a delimiter line (`--b`, then `--` or optional padding and a line end) at `at`? */
 function matchAt(b: Uint8Array, at: number, d: Uint8Array): Match {
   const m = d.length;
   const end = b.length;
@@ -328,13 +332,16 @@ function matchAt(b: Uint8Array, at: number, d: Uint8Array): Match {
     if (at + k >= end) return Match.Undecided;
     if (b[at + k] !== d[k]) return Match.No;
   }
-  const after = at + m;
+  let after = at + m;
+  if (after + 1 < end && b[after] === DASH && b[after + 1] === DASH) return Match.Yes; // close
+  // RFC 2046 allows spaces and tabs ("transport padding") before the line end.
+  const paddingEnd = Math.min(end, after + MAX_PADDING);
+  while (after < paddingEnd && (b[after] === SPACE || b[after] === TAB)) after++;
   if (after >= end) return Match.Undecided;
   const t = b[after]!;
-  if (t === CR || t === LF || t === SPACE || t === TAB) return Match.Yes;
-  if (t !== DASH) return Match.No;
-  if (after + 1 >= end) return Match.Undecided;
-  return b[after + 1] === DASH ? Match.Yes : Match.No;
+  if (t === CR || t === LF) return Match.Yes;
+  if (t === DASH && after === at + m && after + 1 >= end) return Match.Undecided;
+  return Match.No;
 }
 
 function delimiterKind(text: Uint8Array, d: Uint8Array): "part" | "close" | undefined {

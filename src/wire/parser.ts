@@ -166,6 +166,7 @@ export class MjpegParser {
   #garbage = 0;
   #garbageReported = false;
   #sawPart = false;
+  #closed = false;
   #first: Uint8Array | undefined;
 
   /**
@@ -199,6 +200,7 @@ export class MjpegParser {
     this.#garbage = 0;
     this.#garbageReported = false;
     this.#sawPart = false;
+    this.#closed = false;
     this.#first = undefined;
     const type = parseContentType(contentType);
     this.#syntax = new MultipartSyntax(type.boundary);
@@ -390,6 +392,7 @@ export class MjpegParser {
     }
     if (kind === "part") {
       this.#sawPart = true;
+      this.#closed = false;
       this.#garbage = 0;
       this.#garbageReported = false;
       this.#headers = new Headers();
@@ -397,7 +400,8 @@ export class MjpegParser {
       this.#partTimestamp = 0;
       this.#mode = Mode.Headers;
     } else if (kind === "close") {
-      this.#sawPart = true; // the epilogue that may follow is skipped as preamble
+      this.#sawPart = true;
+      this.#closed = true; // the epilogue that may follow is skipped silently
     } else if (kind === "other") {
       this.#skipLine(line.length);
     }
@@ -405,6 +409,7 @@ export class MjpegParser {
   }
 
   #skipLine(length: number): void {
+    if (this.#closed) return;
     if (!this.#sawPart) {
       this.#garbage += length;
       if (this.#garbage > MAX_PREAMBLE) throw this.#notMjpeg();

@@ -1,0 +1,215 @@
+/**
+ * One viewer of a {@linkcode FrameHub}: a one-frame slot the hub overwrites
+ * (newest wins) and the viewer's connection empties when it is ready for more.
+ * A slow viewer therefore skips frames instead of queuing them, and nothing
+ * it does reaches the hub or other viewers.
+ *
+ * @module
+ */
+import { RateMeter } from "./rate_meter.ts";
+import type { PublishedFrame } from "./published_frame.ts";
+
+/** Options for a viewer, given to {@linkcode FrameHub.subscribe}. */
+export interface HubViewerOptions {
+  /** At most this many frames per second for this viewer (0 or absent: no cap). */
+  fps?: number;
+  /** Closes the viewer when aborted (e.g. `request.signal`). */
+  signal?: AbortSignal;
+  /**
+   * Start with the hub's latest frame, so a new viewer sees a picture at once.
+   *
+   * @default {true}
+   */
+  startWithLatest?: boolean;
+}
+
+/** A viewer's counters, as shown by {@linkcode FrameHub.stats}. */
+export interface HubViewerStats {
+  /** Unique within the hub, in order of arrival. */
+  id: number;
+  /** When the viewer arrived, in milliseconds since the Unix epoch. */
+  connectedAt: number;
+  /** Frames handed to this viewer's connection. */
+  framesSent: number;
+  /** Frames this viewer skipped because a newer one replaced them in its slot. */
+  framesDropped: number;
+  /** Bytes of encoded parts handed to this viewer's connection. */
+  bytesSent: number;
+  /** Frames per second handed to this viewer over the last second. */
+  fps: number;
+  /** The viewer's fps cap, or 0 for none. */
+  fpsCap: number;
+  /** Milliseconds from publish to hand-over for this viewer's last frame. */
+  latency: number;
+}
+
+/** Counters the hub keeps for viewers that have left too. */
+export interface HubTotals {
+  framesSent: number;
+  framesDropped: number;
+}
+
+/**
+ * A subscription to a {@linkcode FrameHub}. Read frames with
+ * {@linkcode HubViewer.next} or `for await`; close it when the viewer leaves.
+ */
+export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
+  /** Unique within the hub, in order of arrival. */
+  readonly id: number;
+  /** When the viewer arrived, in milliseconds since the Unix epoch. */
+  readonly connectedAt: number = Date.now();
+  #slot: PublishedFrame | undefined;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  #waitingForFrame = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #minInterval: number;
+  readonly #fpsCap: number;
+  #nextDue = -Infinity;
+  #framesSent = 0;
+  #framesDropped = 0;
+  #bytesSent = 0;
+  #latency = 0;
+  readonly #meter = new RateMeter();
+  readonly #totals: HubTotals;
+  readonly #detach: (viewer: HubViewer) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => this.close();
+
+  /**
+   * Made by {@linkcode FrameHub.subscribe}; not constructed directly.
+   *
+   * @param id The viewer's number.
+   * @param options The fps cap and abort signal.
+   * @param totals The hub's running totals, updated as frames are sent and dropped.
+   * @param detach Removes the viewer from the hub.
+   */
+  constructor(
+    id: number,
+    options: HubViewerOptions,
+    totals: HubTotals,
+    detach: (viewer: HubViewer) => void,
+  ) {
+    this.id = id;
+    this.#fpsCap = options.fps ?? 0;
+    this.#minInterval = this.#fpsCap > 0 ? 1000 / this.#fpsCap : 0;
+    this.#totals = totals;
+    this.#detach = detach;
+    this.#signal = options.signal;
+    if (this.#signal?.aborted) this.close();
+    else this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** True once the viewer has left or the hub closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Puts a frame in the viewer's slot, replacing (and counting as dropped) one
+   * the viewer has not taken yet. Called by the hub; O(1), never waits.
+   *
+   * @param frame The newly published frame.
+   */
+  offer(frame: PublishedFrame): void {
+    if (this.#closed) return;
+    if (this.#slot !== undefined) {
+      this.#framesDropped++;
+      this.#totals.framesDropped++;
+    }
+    this.#slot = frame;
+    if (this.#waitingForFrame) this.#wake?.();
+  }
+
+  /**
+   * Waits for the newest frame this viewer has not had yet, honouring its fps
+   * cap. Event-driven: resolves on publish (or when the cap allows), never polls.
+   *
+   * @returns The frame, or undefined once the viewer or the hub is closed.
+   */
+  async next(): Promise<PublishedFrame | undefined> {
+    while (!this.#closed) {
+      if (this.#slot === undefined) {
+        await this.#wait(true, 0);
+        continue;
+      }
+      const now = performance.now();
+      const wait = this.#nextDue - now;
+      // 1 ms of slack: timers fire a little early or late, and a frame due
+      // "now" should not wait a whole frame interval more.
+      if (wait > 1) {
+        await this.#wait(false, wait);
+        continue;
+      }
+      const frame = this.#slot;
+      this.#slot = undefined;
+      if (this.#minInterval > 0) {
+        // Keep to the cadence (no drift), but never bank credit after a stall.
+        this.#nextDue = Math.max(now, this.#nextDue + this.#minInterval);
+      }
+      this.#framesSent++;
+      this.#totals.framesSent++;
+      this.#bytesSent += frame.part.length;
+      this.#latency = Date.now() - frame.timestamp;
+      this.#meter.tick(now);
+      return frame;
+    }
+    return undefined;
+  }
+
+  #wait(forFrame: boolean, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waitingForFrame = forFrame;
+      this.#wake = () => {
+        this.#wake = undefined;
+        this.#waitingForFrame = false;
+        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        this.#timer = undefined;
+        resolve();
+      };
+      if (!forFrame) this.#timer = setTimeout(this.#wake, ms);
+    });
+  }
+
+  /** This viewer's counters. */
+  get stats(): HubViewerStats {
+    return {
+      id: this.id,
+      connectedAt: this.connectedAt,
+      framesSent: this.#framesSent,
+      framesDropped: this.#framesDropped,
+      bytesSent: this.#bytesSent,
+      fps: this.#meter.rate(),
+      fpsCap: this.#fpsCap,
+      latency: this.#latency,
+    };
+  }
+
+  /** Leaves the hub at once: frees the slot and ends a pending {@linkcode HubViewer.next}. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#slot = undefined;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#detach(this);
+    this.#wake?.();
+  }
+
+  /** Same as {@linkcode HubViewer.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * The viewer's frames until it or the hub closes; leaving the loop closes it.
+   *
+   * @returns An iterator of frames.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<PublishedFrame> {
+    try {
+      for (let frame = await this.next(); frame; frame = await this.next()) yield frame;
+    } finally {
+      this.close();
+    }
+  }
+}

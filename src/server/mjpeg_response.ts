@@ -1,0 +1,200 @@
+/**
+ * The multipart/x-mixed-replace response. The body is a pull-based
+ * `ReadableStream` with no queue (high-water mark 0): the runtime asks for the
+ * next chunk only when the socket has taken the last one, and the viewer's
+ * slot then holds the newest frame. So backpressure means "skip to the newest
+ * frame", never "buffer old ones".
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type Frame, isFrame } from "../frame.ts";
+import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
+import { validateBoundary } from "../wire/content_type.ts";
+import { FrameHub } from "./frame_hub.ts";
+import { formatTimestamp } from "./published_frame.ts";
+import { registerStream } from "./stream_control.ts";
+import { parseOptions } from "./validate.ts";
+
+/** Options for {@linkcode mjpegResponse}. */
+export interface MjpegResponseOptions {
+  /** At most this many frames per second to this viewer (hub sources only; 0: no cap). */
+  fps?: number;
+  /** Ends the stream when aborted; pass `request.signal` so a leaving viewer unsubscribes at once. */
+  signal?: AbortSignal;
+  /** More response headers (e.g. CORS); the stream's own headers win. */
+  headers?: HeadersInit;
+  /**
+   * The boundary, for async-iterable sources (a hub uses its own).
+   *
+   * @default {"mjpegstream"}
+   */
+  boundary?: string;
+  /**
+   * More headers on every part, for async-iterable sources. A hub's parts are
+   * encoded once for all viewers, so give its headers to `publish` instead.
+   */
+  partHeaders?: HeadersInit;
+}
+
+/** Headers that keep browsers, proxies and nginx from caching or buffering a live stream. */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = {
+  "Cache-Control": "no-cache, no-store, must-revalidate, private",
+  "Pragma": "no-cache",
+  "Age": "0",
+  "X-Accel-Buffering": "no",
+};
+
+const optionsSchema = z.strictObject({
+  fps: z.number().min(0).max(1000).optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+  headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
+    message: "expected a Headers object, a record or an array of pairs",
+  }).optional(),
+  boundary: z.string().optional(),
+  partHeaders: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
+    message: "expected a Headers object, a record or an array of pairs",
+  }).optional(),
+});
+
+/**
+ * Streams frames as `multipart/x-mixed-replace`, the format browsers show in
+ * an `<img>` and ffmpeg, VLC, OctoPrint and Home Assistant read.
+ *
+ * @param source A {@linkcode FrameHub} (each viewer gets the newest frame when
+ *   its connection is ready) or any async iterable of JPEGs or frames (sent in order).
+ * @param options fps cap, abort signal, extra headers.
+ * @returns A streaming 200 response.
+ *
+ * @example
+ * ```ts ignore
+ * import { FrameHub, mjpegResponse } from "@mjpeg/stream";
+ *
+ * const hub = new FrameHub();
+ * export default {
+ *   fetch: (request: Request) => mjpegResponse(hub, { signal: request.signal }),
+ * };
+ * ```
+ */
+export function mjpegResponse(
+  source: FrameHub | AsyncIterable<Uint8Array | Frame>,
+  options: MjpegResponseOptions = {},
+): Response {
+  const parsed = parseOptions(optionsSchema, options, "mjpegResponse options");
+  let boundary: string;
+  let body: ReadableStream<Uint8Array>;
+  if (source instanceof FrameHub) {
+    if (parsed.partHeaders !== undefined || parsed.boundary !== undefined) {
+      throw new TypeError(
+        "mjpegResponse: expected no boundary or partHeaders with a FrameHub (its parts are encoded once for all viewers), got " +
+          (parsed.partHeaders !== undefined ? "partHeaders" : "boundary"),
+      );
+    }
+    boundary = source.boundary;
+    body = hubStream(source, parsed.fps ?? 0, parsed.signal);
+  } else if (source && typeof source === "object" && Symbol.asyncIterator in source) {
+    boundary = validateBoundary(parsed.boundary ?? DEFAULT_BOUNDARY);
+    body = iterableStream(source, boundary, parsed.partHeaders, parsed.signal);
+  } else {
+    throw new TypeError(
+      `mjpegResponse: expected a FrameHub or an async iterable of frames, got ${typeof source}`,
+    );
+  }
+  const headers = new Headers(parsed.headers);
+  headers.set("Content-Type", `multipart/x-mixed-replace;boundary=${boundary}`);
+  for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
+  return new Response(body, { status: 200, headers });
+}
+
+function hubStream(hub: FrameHub, fps: number, signal: AbortSignal | undefined) {
+  const viewer = hub.subscribe(signal ? { fps, signal } : { fps });
+  let opened = false;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => resolveDone = resolve);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!opened) {
+        opened = true;
+        controller.enqueue(encodeOpening(hub.boundary));
+        return;
+      }
+      const frame = await viewer.next();
+      if (frame === undefined) {
+        controller.close();
+        resolveDone();
+      } else {
+        controller.enqueue(frame.part);
+      }
+    },
+    cancel() {
+      viewer.close();
+      resolveDone();
+    },
+  }, { highWaterMark: 0 });
+  registerStream(body, { end: () => viewer.close(), done });
+  return body;
+}
+
+function iterableStream(
+  source: AsyncIterable<Uint8Array | Frame>,
+  boundary: string,
+  partHeaders: HeadersInit | undefined,
+  signal: AbortSignal | undefined,
+) {
+  const iterator = source[Symbol.asyncIterator]();
+  let opened = false;
+  let ended = false;
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => resolveDone = resolve);
+  const finish = (close: boolean) => {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener("abort", onAbort);
+    if (close) {
+      try {
+        controller?.close();
+      } catch { /* already closed or cancelled */ }
+    }
+    // Let the source stop producing (a generator's finally blocks run).
+    iterator.return?.()?.catch(() => {});
+    resolveDone();
+  };
+  const onAbort = () => finish(true);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      if (signal?.aborted) finish(true);
+    },
+    async pull(c) {
+      if (!opened) {
+        opened = true;
+        c.enqueue(encodeOpening(boundary));
+        return;
+      }
+      let result: IteratorResult<Uint8Array | Frame>;
+      try {
+        result = await iterator.next();
+      } catch (error) {
+        if (!ended) c.error(error);
+        finish(false);
+        return;
+      }
+      if (ended) return;
+      if (result.done) return finish(true);
+      const item = result.value;
+      const timestamp = isFrame(item) ? item.timestamp : Date.now();
+      const extra = new Headers(partHeaders);
+      const stamped = extra.has("X-Timestamp") ||
+        (isFrame(item) && item.headers.has("X-Timestamp"));
+      if (!stamped) extra.set("X-Timestamp", formatTimestamp(timestamp));
+      c.enqueue(encodeMjpegPart(item, boundary, extra));
+    },
+    cancel() {
+      finish(false);
+    },
+  }, { highWaterMark: 0 });
+  registerStream(body, { end: () => finish(true), done });
+  return body;
+}

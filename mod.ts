@@ -54,3 +54,14 @@ export { MjpegClient } from "./src/client/client.ts";
 export { FrameBuffer } from "./src/client/frame_buffer.ts";
 export type { FetchLike, MjpegClientOptions, ReconnectOptions } from "./src/client/options.ts";
 export { type ClientState, formatStats, type MjpegClientStats } from "./src/client/stats.ts";
+
+// Server
+export { FrameHub, type FrameHubOptions, type FrameHubStats } from "./src/server/frame_hub.ts";
+export { HubViewer, type HubViewerOptions, type HubViewerStats } from "./src/server/hub_viewer.ts";
+export { formatTimestamp, PublishedFrame } from "./src/server/published_frame.ts";
+export {
+  mjpegResponse,
+  type MjpegResponseOptions,
+  STREAM_HEADERS,
+} from "./src/server/mjpeg_response.ts";
+export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "./src/runtime/serve.ts";

@@ -1,0 +1,141 @@
+/**
+ * The Raspberry Pi camera through `rpicam-vid` (or `libcamera-vid` on older
+ * Raspberry Pi OS), which encodes MJPEG in hardware and writes raw JPEGs to
+ * stdout.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseOptions } from "../server/validate.ts";
+import { processFrames, type ProgramCandidate } from "./process.ts";
+import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+
+/** Options of {@linkcode cameraSource}; every field is optional. */
+export interface CameraOptions {
+  /** Image width in pixels, 32..4608. @default {640} */
+  width?: number;
+  /** Image height in pixels, 32..3496. @default {480} */
+  height?: number;
+  /** Frames per second, 1..120. @default {15} */
+  fps?: number;
+  /** JPEG quality, 1..100. @default {80} */
+  quality?: number;
+  /** Rotation in degrees; the camera stack supports 0 and 180. @default {0} */
+  rotation?: 0 | 180;
+  /** Mirror left-right. @default {false} */
+  hflip?: boolean;
+  /** Mirror top-bottom. @default {false} */
+  vflip?: boolean;
+  /** Which camera, for boards with more than one. @default {0} */
+  camera?: number;
+  /** More arguments for the program, e.g. `["--awb", "indoor"]`. @default {[]} */
+  extraArgs?: string[];
+  /** Programs to try, in order. @default {["rpicam-vid", "libcamera-vid"]} */
+  programs?: string[];
+  /** Restart the program when it dies. @default {true} */
+  restart?: boolean;
+  /** First restart delay in ms (doubles per failure). @default {500} */
+  minRestartDelayMs?: number;
+  /** Longest restart delay in ms. @default {10000} */
+  maxRestartDelayMs?: number;
+  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
+  stopGraceMs?: number;
+  /** Where log lines go. @default {logToStderr} */
+  log?: LogLine;
+}
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const cameraOptionsSchema = z.object({
+  width: int(32, 4608).default(640),
+  height: int(32, 3496).default(480),
+  fps: z.number().min(1).max(120).default(15),
+  quality: int(1, 100).default(80),
+  rotation: z.union([z.literal(0), z.literal(180)]).default(0),
+  hflip: z.boolean().default(false),
+  vflip: z.boolean().default(false),
+  camera: int(0, 15).default(0),
+  extraArgs: z.array(z.string()).default([]),
+  programs: z.array(z.string().min(1)).min(1).default(["rpicam-vid", "libcamera-vid"]),
+  restart: z.boolean().default(true),
+  minRestartDelayMs: int(0, 600_000).default(500),
+  maxRestartDelayMs: int(0, 600_000).default(10_000),
+  stopGraceMs: int(0, 60_000).default(2000),
+  log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+}).strict();
+
+/**
+ * The arguments the camera program gets: exactly
+ * `-t 0 -n --codec mjpeg --width W --height H --framerate F -q Q --flush -v 0 -o -`,
+ * then `--camera`, `--rotation`, `--hflip`, `--vflip` when set, then `extraArgs`.
+ *
+ * @param options Camera options (validated).
+ * @returns The argv after the program name.
+ *
+ * @example
+ * ```ts
+ * import { cameraArgs } from "@mjpeg/stream";
+ * cameraArgs({ width: 1280, height: 720, fps: 30 });
+ * // ["-t", "0", "-n", "--codec", "mjpeg", "--width", "1280", ...]
+ * ```
+ */
+export function cameraArgs(options: CameraOptions = {}): string[] {
+  const o = parseOptions(cameraOptionsSchema, options, "cameraSource options");
+  // deno-fmt-ignore
+  const args = [
+    "-t", "0", // run until stopped
+    "-n", // no preview window
+    "--codec", "mjpeg",
+    "--width", String(o.width),
+    "--height", String(o.height),
+    "--framerate", String(o.fps),
+    "-q", String(o.quality),
+    "--flush", // flush stdout after every frame: lower latency
+    "-v", "0", // quiet: stderr only carries errors
+    "-o", "-",
+  ];
+  if (o.camera !== 0) args.push("--camera", String(o.camera));
+  if (o.rotation !== 0) args.push("--rotation", String(o.rotation));
+  if (o.hflip) args.push("--hflip");
+  if (o.vflip) args.push("--vflip");
+  args.push(...o.extraArgs);
+  return args;
+}
+
+/**
+ * Frames from the Raspberry Pi camera. Runs `rpicam-vid` (falling back to
+ * `libcamera-vid`), reads its raw JPEG output, and restarts it with backoff
+ * when it dies, logging why with the last lines of its stderr.
+ *
+ * @param options Size, rate, quality, orientation, and restart policy.
+ * @returns A source; its iteration throws a `SourceError` naming the programs
+ * tried when none is installed.
+ * @throws {TypeError} When an option is out of range.
+ *
+ * @example
+ * ```ts ignore
+ * import { cameraSource, FrameHub, pipeToHub } from "@mjpeg/stream";
+ * const hub = new FrameHub();
+ * pipeToHub(cameraSource({ width: 1280, height: 720, fps: 30 }), hub, new AbortController().signal);
+ * ```
+ */
+export function cameraSource(options: CameraOptions = {}): FrameSource {
+  const o = parseOptions(cameraOptionsSchema, options, "cameraSource options");
+  const args = cameraArgs(options);
+  const candidates: ProgramCandidate[] = o.programs.map((command) => ({ command, args }));
+  return {
+    description: `camera ${o.programs.join("|")} ${o.width}x${o.height}@${o.fps}fps`,
+    frames: (signal) =>
+      processFrames(candidates, {
+        name: "camera",
+        contentType: "image/jpeg",
+        restart: o.restart,
+        minRestartDelayMs: o.minRestartDelayMs,
+        maxRestartDelayMs: o.maxRestartDelayMs,
+        stopGraceMs: o.stopGraceMs,
+        maxFrameSize: undefined,
+        env: undefined,
+        log: o.log ?? logToStderr,
+      }, signal),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Frames from any program that writes MJPEG to stdout: raw concatenated JPEGs
+ * (`ffmpeg -f mjpeg -`) or a multipart stream (`ffmpeg -f mpjpeg -`,
+ * GStreamer's multipartmux). Includes the USB webcam preset.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseOptions } from "../server/validate.ts";
+import { processFrames } from "./process.ts";
+import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+
+/** Options of {@linkcode commandSource}. */
+export interface CommandOptions {
+  /**
+   * `image/jpeg` when the program writes raw JPEGs, a `multipart/x-mixed-replace;
+   * boundary=…` type for multipart; by default the format is detected from the bytes.
+   */
+  contentType?: string;
+  /** Restart the program when it exits. @default {true} */
+  restart?: boolean;
+  /** First restart delay in ms (doubles per failure). @default {500} */
+  minRestartDelayMs?: number;
+  /** Longest restart delay in ms. @default {10000} */
+  maxRestartDelayMs?: number;
+  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
+  stopGraceMs?: number;
+  /** Largest frame accepted, in bytes. @default the decoder's default */
+  maxFrameSize?: number;
+  /** Extra environment variables for the program. */
+  env?: Record<string, string>;
+  /** Where log lines go. @default {logToStderr} */
+  log?: LogLine;
+}
+
+const ms = z.number().int().min(0).max(600_000);
+const commandOptionsSchema = z.object({
+  contentType: z.string().min(1).optional(),
+  restart: z.boolean().default(true),
+  minRestartDelayMs: ms.default(500),
+  maxRestartDelayMs: ms.default(10_000),
+  stopGraceMs: ms.default(2000),
+  maxFrameSize: z.number().int().min(1024).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+}).strict();
+
+/**
+ * Frames from a program's stdout. The program is started with an argv array,
+ * never through a shell, so arguments are passed exactly as given. When it
+ * exits it is restarted with backoff (unless `restart: false`), and the log
+ * line says why with the last lines of its stderr.
+ *
+ * @param command The program, looked up on PATH.
+ * @param args Its arguments.
+ * @param options Format, restart policy, environment.
+ * @returns A source.
+ * @throws {TypeError} When an option is invalid.
+ *
+ * @example
+ * ```ts ignore
+ * import { commandSource } from "@mjpeg/stream";
+ * const source = commandSource("ffmpeg", [
+ *   "-re", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=15", "-f", "mjpeg", "-",
+ * ]);
+ * ```
+ */
+export function commandSource(
+  command: string,
+  args: readonly string[] = [],
+  options: CommandOptions = {},
+): FrameSource {
+  if (typeof command !== "string" || command === "") {
+    throw new TypeError(`commandSource: expected a program name, got ${JSON.stringify(command)}`);
+  }
+  if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
+    throw new TypeError("commandSource: expected args to be an array of strings");
+  }
+  const o = parseOptions(commandOptionsSchema, options, "commandSource options");
+  const candidate = { command, args: [...args] };
+  return {
+    description: `command ${command}`,
+    frames: (signal) =>
+      processFrames([candidate], {
+        name: `command ${command}`,
+        contentType: o.contentType,
+        restart: o.restart,
+        minRestartDelayMs: o.minRestartDelayMs,
+        maxRestartDelayMs: o.maxRestartDelayMs,
+        stopGraceMs: o.stopGraceMs,
+        maxFrameSize: o.maxFrameSize,
+        env: o.env,
+        log: o.log ?? logToStderr,
+      }, signal),
+  };
+}
+
+/** Options of {@linkcode webcamSource}. */
+export interface WebcamOptions extends Omit<CommandOptions, "contentType"> {
+  /** The V4L2 device. @default {"/dev/video0"} */
+  device?: string;
+  /** Width in pixels; the camera must offer MJPEG at this size. @default {640} */
+  width?: number;
+  /** Height in pixels. @default {480} */
+  height?: number;
+  /** Frames per second. @default {15} */
+  fps?: number;
+}
+
+const webcamShape = z.object({
+  device: z.string().regex(/^\/dev\/[\w./-]+$/, "expected a device path like /dev/video0")
+    .default("/dev/video0"),
+  width: z.number().int().min(16).max(8192).default(640),
+  height: z.number().int().min(16).max(8192).default(480),
+  fps: z.number().min(1).max(240).default(15),
+});
+
+/**
+ * The ffmpeg arguments of the webcam preset: the camera's own JPEGs are
+ * copied to stdout without decoding or re-encoding (`-c copy`), so it costs
+ * almost no CPU:
+ * `-f v4l2 -input_format mjpeg -video_size WxH -framerate F -i /dev/videoN -c copy -f mjpeg -`.
+ *
+ * @param options Device, size and rate.
+ * @returns The argv after `ffmpeg`.
+ */
+export function webcamArgs(
+  options: Pick<WebcamOptions, "device" | "width" | "height" | "fps">,
+): string[] {
+  const o = parseOptions(webcamShape.strict(), options, "webcam options");
+  // deno-fmt-ignore
+  return [
+    "-f", "v4l2", "-input_format", "mjpeg",
+    "-video_size", `${o.width}x${o.height}`, "-framerate", String(o.fps),
+    "-i", o.device, "-c", "copy", "-f", "mjpeg", "-",
+  ];
+}
+
+/**
+ * A USB webcam (UVC) through ffmpeg, passing the camera's MJPEG through
+ * unchanged. Needs `ffmpeg` on PATH and a camera that offers MJPEG
+ * (`v4l2-ctl --list-formats-ext` shows it).
+ *
+ * @param options Device, size, rate, restart policy.
+ * @returns A source.
+ * @throws {TypeError} When an option is invalid.
+ *
+ * @example
+ * ```ts ignore
+ * import { webcamSource } from "@mjpeg/stream";
+ * const source = webcamSource({ device: "/dev/video0", width: 1280, height: 720, fps: 30 });
+ * ```
+ */
+export function webcamSource(options: WebcamOptions = {}): FrameSource {
+  const { device, width, height, fps, ...rest } = options;
+  const args = webcamArgs({
+    ...(device !== undefined ? { device } : {}),
+    ...(width !== undefined ? { width } : {}),
+    ...(height !== undefined ? { height } : {}),
+    ...(fps !== undefined ? { fps } : {}),
+  });
+  const source = commandSource("ffmpeg", args, { ...rest, contentType: "image/jpeg" });
+  return { description: `webcam ${device ?? "/dev/video0"}`, frames: source.frames };
+}

@@ -1,0 +1,164 @@
+/**
+ * Frames from the file system: a JPEG file another program keeps overwriting
+ * (a ram-disk `image.jpg`, as in the web2py recipe), or a folder of JPEGs
+ * played in a loop (like mjpg-streamer's `input_file`).
+ *
+ * A file being rewritten is read while it changes, so a read can catch it
+ * half-written. A read is only published when the file is a complete JPEG
+ * (markers walked from SOI to EOI), its size and modification time were the
+ * same before and after the read, and the same as at the previous poll
+ * (nobody is writing right now). Only the configured path is ever read; in
+ * folder mode, only the regular `.jpg`/`.jpeg` files directly inside it.
+ *
+ * @module
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import type { Frame } from "../frame.ts";
+import { parseOptions } from "../server/validate.ts";
+import { jpegLength } from "../wire/jpeg.ts";
+import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts";
+
+/** Options of {@linkcode fileSource}. */
+export interface FileSourceOptions {
+  /** How often a watched file is checked for changes, in ms. @default {20} */
+  pollIntervalMs?: number;
+  /** Folder mode: frames per second. @default {10} */
+  fps?: number;
+  /** Folder mode: start again after the last file. @default {true} */
+  loop?: boolean;
+  /** Largest file accepted, in bytes. @default {16777216} */
+  maxFileSize?: number;
+  /** Where log lines go (skipped files in folder mode). @default {logToStderr} */
+  log?: LogLine;
+}
+
+const fileOptionsSchema = z.object({
+  pollIntervalMs: z.number().int().min(1).max(60_000).default(20),
+  fps: z.number().min(0.01).max(120).default(10),
+  loop: z.boolean().default(true),
+  maxFileSize: z.number().int().min(4).default(16 * 1024 * 1024),
+  log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+}).strict();
+type ParsedOptions = z.output<typeof fileOptionsSchema>;
+
+/**
+ * Frames from a JPEG file that is rewritten in place (published whenever it
+ * changes, never half-written), or from a folder of JPEGs (played in name
+ * order at `fps`, looping).
+ *
+ * @param path A `.jpg` file, or a folder of them. Whether it is a folder is
+ * decided when iteration starts.
+ * @param options Poll interval, folder frame rate, looping, size limit.
+ * @returns A source.
+ * @throws {TypeError} When an option is out of range.
+ *
+ * @example
+ * ```ts ignore
+ * import { fileSource } from "@mjpeg/stream";
+ * // raspistill -tl 100 -o /dev/shm/image.jpg keeps rewriting this file:
+ * const source = fileSource("/dev/shm/image.jpg");
+ * ```
+ */
+export function fileSource(path: string, options: FileSourceOptions = {}): FrameSource {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(`fileSource: expected a file or folder path, got ${JSON.stringify(path)}`);
+  }
+  const o = parseOptions(fileOptionsSchema, options, "fileSource options");
+  return {
+    description: `file ${path}`,
+    async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
+      const info = await stat(path).catch(() => undefined);
+      if (info?.isDirectory()) yield* folderFrames(path, o, signal);
+      else yield* watchedFileFrames(path, o, signal);
+    },
+  };
+}
+
+// What identifies one version of a file without reading it.
+function signature(s: { size: number; mtimeMs: number; ino: number }): string {
+  return `${s.size}:${s.mtimeMs}:${s.ino}`;
+}
+
+async function* watchedFileFrames(
+  path: string,
+  o: ParsedOptions,
+  signal: AbortSignal,
+): AsyncGenerator<Frame> {
+  let previousPoll = "";
+  let handled = ""; // the version last published or rejected: not read again
+  let last: Uint8Array | undefined;
+  let sequence = 0;
+  for (; !signal.aborted; await sleep(o.pollIntervalMs, signal)) {
+    const before = await stat(path).catch(() => undefined);
+    if (!before || !before.isFile()) {
+      previousPoll = "";
+      continue;
+    }
+    const version = signature(before);
+    const settled = version === previousPoll;
+    previousPoll = version;
+    // A version seen at one poll only may still be being written: wait a poll.
+    if (!settled || version === handled) continue;
+    if (before.size > o.maxFileSize) {
+      handled = version;
+      continue;
+    }
+    const data = await readFile(path).catch(() => undefined);
+    const after = await stat(path).catch(() => undefined);
+    if (!data || !after || signature(after) !== version) continue; // changed while read
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    handled = version;
+    if (bytes.length !== after.size || jpegLength(bytes) !== bytes.length) continue;
+    if (last && equalBytes(last, bytes)) continue; // rewritten with the same picture
+    last = bytes;
+    yield { data: bytes, headers: new Headers(), sequence: sequence++, timestamp: Date.now() };
+  }
+}
+
+async function* folderFrames(
+  folder: string,
+  o: ParsedOptions,
+  signal: AbortSignal,
+): AsyncGenerator<Frame> {
+  const log = o.log ?? logToStderr;
+  const interval = 1000 / o.fps;
+  let sequence = 0;
+  let next = performance.now();
+  do {
+    const names = (await readdir(folder, { withFileTypes: true }))
+      .filter((e) => e.isFile() && /\.jpe?g$/i.test(e.name))
+      .map((e) => e.name)
+      .sort();
+    if (names.length === 0) {
+      throw new Error(`fileSource: expected .jpg files in the folder "${folder}", found none`);
+    }
+    let played = 0;
+    for (const name of names) {
+      if (signal.aborted) return;
+      const data = await readFile(join(folder, name)).catch(() => undefined);
+      const bytes = data && new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (!bytes || bytes.length > o.maxFileSize || jpegLength(bytes) !== bytes.length) {
+        log(`file source: skipped ${join(folder, name)}: not a complete JPEG`);
+        continue;
+      }
+      const wait = next - performance.now();
+      if (wait > 0) await sleep(wait, signal);
+      if (signal.aborted) return;
+      played++;
+      yield { data: bytes, headers: new Headers(), sequence: sequence++, timestamp: Date.now() };
+      next += interval;
+      if (performance.now() - next > interval) next = performance.now();
+    }
+    if (played === 0) {
+      throw new Error(`fileSource: expected complete JPEGs in "${folder}", every file was broken`);
+    }
+  } while (o.loop && !signal.aborted);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,163 @@
+/**
+ * Frames from an external program's stdout, restarted with backoff when the
+ * program dies. Shared by the camera and command sources.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { Frame } from "../frame.ts";
+import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
+import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
+import { type LogLine, logToStderr, sleep } from "./source.ts";
+
+/** One way to run the program; the first that exists on PATH is used. */
+export interface ProgramCandidate {
+  /** Program name or path. */
+  command: string;
+  /** Its arguments, passed verbatim (no shell). */
+  args: string[];
+}
+
+/** How {@linkcode processFrames} runs and restarts a program. */
+export interface ProcessRunOptions {
+  /** Used in log lines, e.g. `camera`. */
+  name: string;
+  /** `image/jpeg` for raw JPEGs; undefined to detect raw or multipart from the bytes. */
+  contentType: string | undefined;
+  /** Restart the program when it exits. */
+  restart: boolean;
+  /** First restart delay; doubles per failure up to `maxRestartDelayMs`. */
+  minRestartDelayMs: number;
+  /** Longest restart delay. */
+  maxRestartDelayMs: number;
+  /** How long the program gets to exit after SIGINT before SIGKILL. */
+  stopGraceMs: number;
+  /** Largest frame accepted, in bytes. */
+  maxFrameSize: number | undefined;
+  /** Extra environment variables for the program. */
+  env: Record<string, string> | undefined;
+  /** Where log lines go. */
+  log: LogLine;
+}
+
+/** The program could not be found or failed in a way restarting will not fix. */
+export class SourceError extends Error {
+  /**
+   * @param message What was tried and what happened.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SourceError";
+  }
+}
+
+/** A run that lasted this long counts as healthy: the next failure waits the shortest delay again. */
+const HEALTHY_RUN_MS = 10_000;
+
+/**
+ * Runs the first candidate that exists, decodes its stdout into frames, and
+ * restarts it with exponential backoff whenever it exits, until `signal`
+ * aborts. Frame sequence numbers continue across restarts.
+ *
+ * @param candidates Programs to try in order (e.g. rpicam-vid, then libcamera-vid).
+ * @param options How to run, decode and restart.
+ * @param signal Stops the program (SIGINT, then SIGKILL) when aborted.
+ * @returns The frames of every run, in order.
+ * @throws {SourceError} When no candidate can be started, or the program
+ * exits with an error and `restart` is off.
+ */
+export async function* processFrames(
+  candidates: readonly ProgramCandidate[],
+  options: ProcessRunOptions,
+  signal: AbortSignal,
+): AsyncGenerator<Frame> {
+  const log = options.log ?? logToStderr;
+  let delay = options.minRestartDelayMs;
+  let sequence = 0;
+  let runs = 0;
+  while (!signal.aborted) {
+    const { child, candidate } = await startFirst(candidates, options);
+    runs++;
+    log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
+    const startedAt = Date.now();
+    let framesThisRun = 0;
+    const stop = () => void child.stop(options.stopGraceMs);
+    signal.addEventListener("abort", stop, { once: true });
+    let decodeError: unknown;
+    try {
+      const decoder = new MjpegDecoderStream({
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+        ...(options.maxFrameSize ? { maxFrameSize: options.maxFrameSize } : {}),
+      });
+      for await (const frame of child.stdout.pipeThrough(decoder)) {
+        framesThisRun++;
+        yield { ...frame, sequence: sequence++ };
+      }
+    } catch (error) {
+      decodeError = error;
+    } finally {
+      signal.removeEventListener("abort", stop);
+      // Also reached when the consumer leaves its loop early: never leave the program running.
+      await child.stop(options.stopGraceMs);
+    }
+    if (signal.aborted) return;
+    const exit = await child.exited;
+    const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
+    const stderr = child.stderrTail().slice(-5);
+    const why = `${candidate.command} exited (${how}) after ${framesThisRun} frames` +
+      (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
+      (stderr.length
+        ? `; last stderr lines: ${stderr.map((l) => JSON.stringify(l)).join(" | ")}`
+        : "");
+    if (!options.restart) {
+      if (exit.code === 0 && !decodeError) return;
+      throw new SourceError(`${options.name}: ${why}`, { cause: decodeError });
+    }
+    if (Date.now() - startedAt >= HEALTHY_RUN_MS && framesThisRun > 0) {
+      delay = options.minRestartDelayMs;
+    }
+    log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
+    await sleep(delay, signal);
+    delay = Math.min(delay * 2, options.maxRestartDelayMs);
+  }
+}
+
+async function startFirst(
+  candidates: readonly ProgramCandidate[],
+  options: ProcessRunOptions,
+): Promise<{ child: RunningProcess; candidate: ProgramCandidate }> {
+  const tried: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      const child = await spawnProcess(
+        candidate.command,
+        candidate.args,
+        options.env ? { env: options.env } : {},
+      );
+      return { child, candidate };
+    } catch (error) {
+      if (error instanceof SpawnError && (error.code === "ENOENT" || error.code === "EACCES")) {
+        tried.push(candidate.command);
+        continue;
+      }
+      throw error;
+    }
+  }
+  throw new SourceError(
+    `${options.name}: no program to run: tried ${tried.map((c) => `"${c}"`).join(" and ")}, ` +
+      `none found on PATH (PATH=${process.env.PATH ?? ""})`,
+  );
+}
+
+/**
+ * Shows a command line for logs, quoting arguments that need it.
+ *
+ * @param candidate The program and its arguments.
+ * @returns One printable line.
+ */
+export function commandLine(candidate: ProgramCandidate): string {
+  return [candidate.command, ...candidate.args]
+    .map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))
+    .join(" ");
+}

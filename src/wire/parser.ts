@@ -94,6 +94,8 @@ export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 // Bytes of preamble tolerated before the first delimiter of a multipart stream.
 const MAX_PREAMBLE = 64 * 1024;
 const SOI = new Uint8Array([0xff, 0xd8]);
+// How many of a stream's first bytes an error message quotes.
+const EXCERPT = 32;
 
 const enum Mode {
   /** Nothing read yet, and no Content-Type said what to expect. */
@@ -167,7 +169,7 @@ export class MjpegParser {
   #garbageReported = false;
   #sawPart = false;
   #closed = false;
-  #first: Uint8Array | undefined;
+  #first = new Uint8Array(0);
 
   /**
    * @param sink Receives the frames.
@@ -201,7 +203,7 @@ export class MjpegParser {
     this.#garbageReported = false;
     this.#sawPart = false;
     this.#closed = false;
-    this.#first = undefined;
+    this.#first = new Uint8Array(0);
     const type = parseContentType(contentType);
     this.#syntax = new MultipartSyntax(type.boundary);
     this.#mode = type.kind === "jpeg"
@@ -220,7 +222,10 @@ export class MjpegParser {
   push(chunk: Uint8Array): void {
     this.#stats.bytes += chunk.length;
     this.#now = 0;
-    if (!this.#first) this.#first = chunk.subarray(0, 64).slice();
+    if (this.#first.length < EXCERPT) {
+      // Keep the stream's first bytes to quote if it turns out not to be MJPEG.
+      this.#first = concatBytes(this.#first, chunk.subarray(0, EXCERPT - this.#first.length));
+    }
     if (this.#mode === Mode.JpegSeek || this.#mode === Mode.JpegFrame) {
       this.#pushJpeg(chunk);
     } else {
@@ -273,7 +278,7 @@ export class MjpegParser {
       }
       if (result >= 0) {
         this.#data(chunk.subarray(i, result));
-        this.#finishFrame();
+        if (this.#emitting) this.#finishFrame();
         this.#mode = Mode.JpegSeek;
         i = result;
         continue;
@@ -403,19 +408,19 @@ export class MjpegParser {
       this.#sawPart = true;
       this.#closed = true; // the epilogue that may follow is skipped silently
     } else if (kind === "other") {
-      this.#skipLine(line.length);
+      this.#skipLine(line.length + 1, line);
     }
     return true;
   }
 
-  #skipLine(length: number): void {
+  #skipLine(length: number, line?: Uint8Array): void {
     if (this.#closed) return;
     if (!this.#sawPart) {
       this.#garbage += length;
       if (this.#garbage > MAX_PREAMBLE) throw this.#notMjpeg();
       return;
     }
-    this.#skipped(length, undefined, 0);
+    this.#skipped(length, line, 0);
   }
 
   #readHeaders(): boolean {
@@ -543,9 +548,7 @@ export class MjpegParser {
 
   #notMjpeg(): MjpegProtocolError {
     return new MjpegProtocolError(
-      `expected ${this.#syntax.expectation(false)}, got ${
-        excerpt(this.#first ?? new Uint8Array())
-      }`,
+      `expected ${this.#syntax.expectation(false)}, got ${excerpt(this.#first)}`,
     );
   }
 
@@ -560,6 +563,13 @@ function positive(value: number | undefined, fallback: number, name: string): nu
     throw new RangeError(`expected ${name} to be a positive integer, got ${value}`);
   }
   return value;
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function trimLineEnd(bytes: Uint8Array): Uint8Array {

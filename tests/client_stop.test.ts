@@ -190,7 +190,7 @@ describe("MjpegClient frames() and injected fetch", () => {
       assert.equal(client.stats.discardedFrames, 6);
       await iterator.return!();
       // frames() started the client, so leaving the loop stops it again.
-      await until(() => client.stats.state === "stopped", "stopped");
+      assert.equal(client.stats.state, "stopped");
     } finally {
       await client.stop();
       await upstream.close();

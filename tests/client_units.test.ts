@@ -172,7 +172,9 @@ describe("queues", () => {
 
   it("FrameQueue keeps the newest frames and ends when closed", async () => {
     let detached = 0;
-    const q = new FrameQueue(2, () => detached++);
+    const q = new FrameQueue(2, () => {
+      detached++;
+    });
     const frame = (sequence: number): Frame => ({
       data: new Uint8Array(1),
       headers: new Headers(),

@@ -203,7 +203,7 @@ export class MjpegClient implements AsyncDisposable {
     const queue = new FrameQueue(this.#options.frameQueueSize, () => {
       detach();
       this.#queues.delete(queue);
-      if (this.#autoStarted && this.#queues.size === 0) void this.stop();
+      if (this.#autoStarted && this.#queues.size === 0) return this.stop();
     });
     detach = this.#sink.listen((frame) => queue.push(frame));
     this.#queues.add(queue);
@@ -310,7 +310,7 @@ export class MjpegClient implements AsyncDisposable {
         );
       }
       const contentType = response.headers.get("content-type");
-      if (contentType !== null && parseContentType(contentType).kind === "unknown") {
+      if (!acceptableContentType(contentType)) {
         response.body?.cancel().catch(() => {});
         throw new Error(
           `expected Content-Type multipart/x-mixed-replace or image/jpeg, got ${
@@ -349,6 +349,18 @@ export class MjpegClient implements AsyncDisposable {
       reader?.cancel().catch(() => {});
     }
   }
+}
+
+/**
+ * Multipart and JPEG types are read as such. A missing type and
+ * application/octet-stream are sniffed by the parser: `ffmpeg -f mpjpeg
+ * -listen 1` sends octet-stream unless told otherwise. Anything else (an HTML
+ * error page, JSON) is not a stream.
+ */
+function acceptableContentType(contentType: string | null): boolean {
+  const type = parseContentType(contentType);
+  return type.kind !== "unknown" || type.mediaType === "" ||
+    type.mediaType === "application/octet-stream";
 }
 
 /** fetch errors hide the useful part ("connection refused") in `cause`. */

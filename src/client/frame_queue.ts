@@ -15,13 +15,13 @@ export class FrameQueue implements AsyncIterableIterator<Frame> {
   #failWaiting: ((error: unknown) => void) | undefined;
   #done = false;
   #error: unknown = undefined;
-  #onDetach: () => void;
+  #onDetach: () => void | Promise<void>;
 
   /**
    * @param size How many frames to hold for the consumer.
-   * @param onDetach Called once when the consumer stops iterating.
+   * @param onDetach Called once when the iteration ends; `return()` awaits it.
    */
-  constructor(size: number, onDetach: () => void) {
+  constructor(size: number, onDetach: () => void | Promise<void>) {
     this.#size = size;
     this.#onDetach = onDetach;
   }
@@ -53,8 +53,9 @@ export class FrameQueue implements AsyncIterableIterator<Frame> {
    * Ends the iteration after the queued frames: normally, or with an error.
    *
    * @param error Thrown from `next()` once the queue is drained, if given.
+   * @returns What the detach callback returned.
    */
-  close(error?: unknown): void {
+  close(error?: unknown): void | Promise<void> {
     if (this.#done) return;
     this.#done = true;
     this.#error = error;
@@ -67,7 +68,7 @@ export class FrameQueue implements AsyncIterableIterator<Frame> {
         fail(error);
       }
     }
-    this.#onDetach();
+    return this.#onDetach();
   }
 
   /** @returns The next frame, waiting for one if none is queued. */
@@ -87,10 +88,10 @@ export class FrameQueue implements AsyncIterableIterator<Frame> {
   }
 
   /** Stops the iteration (a `break` out of `for await`). @returns A finished result. */
-  return(): Promise<IteratorResult<Frame>> {
+  async return(): Promise<IteratorResult<Frame>> {
     while (this.#frames.shift()) { /* drop */ }
-    this.close();
-    return Promise.resolve({ value: undefined, done: true });
+    await this.close();
+    return { value: undefined, done: true };
   }
 
   /** @returns This iterator. */

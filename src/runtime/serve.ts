@@ -67,7 +67,8 @@ export interface MjpegServer extends AsyncDisposable {
 const optionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   hostname: z.string().min(1).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
+    .optional(),
   shutdownTimeout: z.number().min(0).optional(),
 });
 

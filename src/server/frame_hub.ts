@@ -67,7 +67,8 @@ const optionsSchema = z.strictObject({
 
 const viewerOptionsSchema = z.strictObject({
   fps: z.number().min(0).max(1000).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
+    .optional(),
   startWithLatest: z.boolean().optional(),
 });
 

@@ -47,7 +47,8 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = {
 
 const optionsSchema = z.strictObject({
   fps: z.number().min(0).max(1000).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
+    .optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
   }).optional(),

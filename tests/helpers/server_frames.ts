@@ -41,3 +41,29 @@ export function publishFixtures(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * A valid JPEG of about `size` bytes: `base` with comment (COM) segments
+ * inserted after SOI, so slow-viewer tests move realistic camera-sized frames.
+ */
+export function paddedJpeg(base: Uint8Array, size: number): Uint8Array {
+  const segments: Uint8Array[] = [];
+  let remaining = Math.max(0, size - base.length);
+  while (remaining > 4) {
+    const length = Math.min(65535, remaining - 2); // COM length counts its own 2 bytes
+    const segment = new Uint8Array(2 + length);
+    segment.set([0xff, 0xfe, length >> 8, length & 0xff]);
+    segment.fill(0x20, 4);
+    segments.push(segment);
+    remaining -= segment.length;
+  }
+  const out = new Uint8Array(base.length + segments.reduce((n, s) => n + s.length, 0));
+  out.set(base.subarray(0, 2));
+  let offset = 2;
+  for (const segment of segments) {
+    out.set(segment, offset);
+    offset += segment.length;
+  }
+  out.set(base.subarray(2), offset);
+  return out;
+}

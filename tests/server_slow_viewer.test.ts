@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import process from "node:process";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegApp } from "../src/server/hono.ts";
 import { serve } from "../src/runtime/serve.ts";

@@ -13,3 +13,6 @@ run() { # run NAME COMMAND...: runs one benchmark unless a filter excludes it
   "$@"
 }
 # One line per benchmark below (name, then the command).
+run "wire: decoder and encoder throughput (Deno)" deno run -A bench/wire_bench.ts
+run "wire: decoder and encoder throughput (Bun)" bun bench/wire_bench.ts
+run "wire: decoder and encoder throughput (Node)" node --import tsx bench/wire_bench.ts

@@ -1,0 +1,144 @@
+/**
+ * What `mjpeg serve` serves: one source from flags, or several named streams
+ * from a JSON config file. Both become the same validated {@linkcode ServeConfig}.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { cameraSource } from "../sources/camera.ts";
+import { commandSource, webcamSource } from "../sources/command.ts";
+import { fileSource } from "../sources/file.ts";
+import { httpSource } from "../sources/http.ts";
+import type { FrameSource, LogLine } from "../sources/source.ts";
+import { testPattern } from "../sources/test_pattern.ts";
+
+const size = {
+  width: z.number().int().min(16).max(8192).optional(),
+  height: z.number().int().min(16).max(8192).optional(),
+  fps: z.number().min(0.1).max(120).optional(),
+};
+
+/** A source as written in a config file or built from flags. */
+export const sourceSpecSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("pattern"),
+    ...size,
+    quality: z.number().int().min(1).max(100).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("camera"),
+    ...size,
+    quality: z.number().int().min(1).max(100).optional(),
+    rotation: z.union([z.literal(0), z.literal(180)]).optional(),
+    hflip: z.boolean().optional(),
+    vflip: z.boolean().optional(),
+    camera: z.number().int().min(0).max(15).optional(),
+    extraArgs: z.array(z.string()).optional(),
+  }),
+  z.strictObject({ type: z.literal("webcam"), device: z.string().min(1), ...size }),
+  z.strictObject({
+    type: z.literal("command"),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    contentType: z.string().optional(),
+  }),
+  z.strictObject({
+    type: z.literal("url"),
+    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+  }),
+  z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
+], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
+
+/** A validated source spec. */
+export type SourceSpec = z.output<typeof sourceSpecSchema>;
+
+const streamName = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+  "expected a stream name of letters, digits, - and _ (it becomes a URL path)",
+);
+
+/** The JSON config file of `mjpeg serve --config`. Flags given too take precedence. */
+export const serveConfigSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default("127.0.0.1"),
+  auth: z.string().regex(/^[^:]+:.+$/, "expected user:password").optional(),
+  token: z.string().min(8, "expected a token of at least 8 characters").optional(),
+  cors: z.string().min(1).optional(),
+  maxViewers: z.number().int().min(1).optional(),
+  /** Seconds between stats lines; 0 turns them off. */
+  statsInterval: z.number().min(0).default(10),
+  streams: z.record(streamName, sourceSpecSchema).refine(
+    (streams) => Object.keys(streams).length > 0,
+    "expected at least one stream",
+  ),
+}).refine((c) => !(c.auth && c.token), "expected --auth or --token, not both");
+
+/** The validated serve configuration. */
+export type ServeConfig = z.output<typeof serveConfigSchema>;
+
+/**
+ * Reads and validates a config file.
+ *
+ * @param path The JSON file.
+ * @returns Its parsed contents (not yet validated).
+ * @throws {Error} When it cannot be read or is not JSON, saying which.
+ */
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`config file ${path}: expected JSON, ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Makes the source a spec describes.
+ *
+ * @param spec A validated source spec.
+ * @param log Where the source logs restarts and skipped files.
+ * @returns The source.
+ */
+export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
+  const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
+    Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
+  switch (spec.type) {
+    case "pattern":
+      return testPattern(pick(["width", "height", "fps", "quality"], spec));
+    case "camera":
+      return cameraSource({
+        ...pick(
+          [
+            "width",
+            "height",
+            "fps",
+            "quality",
+            "rotation",
+            "hflip",
+            "vflip",
+            "camera",
+            "extraArgs",
+          ],
+          spec,
+        ),
+        log,
+      });
+    case "webcam":
+      return webcamSource({ ...pick(["device", "width", "height", "fps"], spec), log });
+    case "command":
+      return commandSource(spec.command, spec.args, {
+        ...(spec.contentType ? { contentType: spec.contentType } : {}),
+        log,
+      });
+    case "url":
+      return httpSource(spec.url);
+    case "file":
+      return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * `mjpeg serve`: one source from flags (or several named streams from a
+ * config file), each fed into a FrameHub, served by the Hono app on Deno, Bun
+ * or Node. Sources that fail are restarted; the process stops cleanly on
+ * SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import process from "node:process";
+import { serve } from "../runtime/serve.ts";
+import { FrameHub } from "../server/frame_hub.ts";
+import { mjpegApp } from "../server/hono.ts";
+import { SourceError } from "../sources/process.ts";
+import type { FrameSource, LogLine } from "../sources/source.ts";
+import { sleep } from "../sources/source.ts";
+import { createSource, readConfigFile, type ServeConfig, serveConfigSchema } from "./config.ts";
+import { watchHubs } from "./events.ts";
+import { SERVE_FLAGS, serveFlagsToConfig } from "./serve_flags.ts";
+import {
+  type CliIo,
+  flagName,
+  logTo,
+  parseCommandLine,
+  UsageError,
+  validateFlags,
+} from "./usage.ts";
+
+/** The help text of `mjpeg serve`. */
+export const SERVE_HELP = `Usage: mjpeg serve [source] [options]
+
+Serves MJPEG streams over HTTP: a viewer page at /, the stream at /stream.mjpg,
+a snapshot at /snapshot.jpg, stats at /stats (and /?action=stream|snapshot).
+
+Source (one; the test pattern when none is given):
+  --pattern              built-in test pattern (no camera needed)
+  --camera               Raspberry Pi camera via rpicam-vid (or libcamera-vid)
+  --webcam DEV           USB webcam via ffmpeg, e.g. /dev/video0 (MJPEG passed through)
+  --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
+  --url URL              relay another MJPEG server's stream
+  --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
+  --config FILE          a JSON file with several named streams (see README)
+
+Image (camera, webcam, pattern; --fps also for folders):
+  --width N --height N   size in pixels (default 640x480)
+  --fps N                frames per second (camera/webcam 15, pattern/folder 10)
+  --quality N            JPEG quality 1..100 (camera, pattern)
+  --rotation 0|180 --hflip --vflip   camera orientation
+
+Server:
+  --port N               TCP port (default 8080; 0 picks a free one)
+  --host ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --auth USER:PASS       require HTTP Basic auth
+  --token T              require a bearer token (or ?token=T), at least 8 characters
+  --cors ORIGIN          allow web pages from ORIGIN (comma-separated, or *) to read streams
+  --max-viewers N        refuse viewers beyond N with 503
+  --stats-interval S     seconds between stats lines (default 10; 0: off)
+  -h, --help             this help
+`;
+
+/**
+ * Runs `mjpeg serve` until SIGINT/SIGTERM (or `signal`).
+ *
+ * @param argv The arguments after `serve`.
+ * @param io Where help and event lines go.
+ * @param signal Stops the server when aborted (tests; the CLI uses signals).
+ * @returns The exit status.
+ */
+export async function serveCommand(
+  argv: readonly string[],
+  io: CliIo,
+  signal?: AbortSignal,
+): Promise<number> {
+  const raw = parseCommandLine("serve", argv, SERVE_FLAGS);
+  if (raw.values.help) {
+    io.stdout(SERVE_HELP);
+    return 0;
+  }
+  if (raw.positionals.length > 0) {
+    throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
+  }
+  const fromFile = typeof raw.values.config === "string"
+    ? await readConfigFile(raw.values.config).catch((error: Error) => {
+      throw new UsageError("serve", error.message);
+    })
+    : undefined;
+  const config = validateFlags(
+    "serve",
+    serveConfigSchema,
+    serveFlagsToConfig(raw, fromFile),
+    fromFile === undefined ? flagName : (path) => `config ${path.join(".")}`,
+  );
+  return await run(config, typeof raw.values.config === "string", logTo(io), signal);
+}
+
+async function run(
+  config: ServeConfig,
+  named: boolean,
+  log: LogLine,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const stop = new AbortController();
+  const hubs: Record<string, FrameHub> = {};
+  const sources: Record<string, FrameSource> = {};
+  for (const [name, spec] of Object.entries(config.streams)) {
+    hubs[name] = new FrameHub();
+    sources[name] = createSource(spec, (line) => log(`[${name}] ${line}`));
+  }
+  const [firstName] = Object.keys(hubs);
+  const app = mjpegApp({
+    streams: named ? hubs : hubs[firstName!]!,
+    ...(config.auth ? { auth: basicAuth(config.auth) } : {}),
+    ...(config.token ? { auth: { token: config.token } } : {}),
+    ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
+    ...(config.maxViewers ? { maxViewers: config.maxViewers } : {}),
+  });
+  let server;
+  try {
+    server = await serve(app, { port: config.port, hostname: config.host, shutdownTimeout: 2000 });
+  } catch (error) {
+    log(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    return 1;
+  }
+  const base = `http://${
+    server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname
+  }:${server.port}`;
+  log(`listening on ${base}/ (${server.runtime})`);
+  for (const name of Object.keys(hubs)) {
+    const path = named ? `/${name}/` : "/";
+    log(`stream ${name}: ${sources[name]!.description} → ${base}${path}stream.mjpg`);
+  }
+
+  const onSignal = (name: string) => {
+    if (stop.signal.aborted) {
+      log(`${name} again: exiting now`);
+      process.exit(130);
+    }
+    log(`${name}: stopping`);
+    stop.abort();
+  };
+  const onInt = () => onSignal("SIGINT");
+  const onTerm = () => onSignal("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  const watcher = watchHubs(hubs, log, config.statsInterval);
+
+  let failure: Error | undefined;
+  const feeding = Object.entries(sources).map(([name, source]) =>
+    feed(name, source, hubs[name]!, log, stop.signal).catch((error: Error) => {
+      failure = error;
+      stop.abort();
+    })
+  );
+  await new Promise<void>((resolve) => {
+    if (stop.signal.aborted) resolve();
+    stop.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  watcher.stop();
+  await Promise.all(feeding);
+  await server.close();
+  for (const hub of Object.values(hubs)) hub.close();
+  process.off("SIGINT", onInt);
+  process.off("SIGTERM", onTerm);
+  if (failure) {
+    log(`error: ${failure.message}`);
+    return 1;
+  }
+  log("stopped");
+  return 0;
+}
+
+/**
+ * Feeds one hub from its source for as long as the server runs. A source
+ * that fails (or ends) is started again with backoff; one that cannot start
+ * at all the first time (no camera program) is fatal, so a mistake shows at
+ * once rather than as an endless retry.
+ */
+async function feed(
+  name: string,
+  source: FrameSource,
+  hub: FrameHub,
+  log: LogLine,
+  signal: AbortSignal,
+): Promise<void> {
+  let delay = 1000;
+  let everPublished = false;
+  while (!signal.aborted) {
+    let published = 0;
+    try {
+      for await (const frame of source.frames(signal)) {
+        if (signal.aborted) break;
+        hub.publish(frame.data, frame.headers);
+        published++;
+        everPublished = true;
+      }
+      if (signal.aborted) return;
+      log(`[${name}] source ended after ${published} frames; source restarted in ${delay} ms`);
+    } catch (error) {
+      if (signal.aborted) return;
+      if (!everPublished && error instanceof SourceError) throw error;
+      log(`[${name}] source failed: ${(error as Error).message}; source restarted in ${delay} ms`);
+    }
+    if (published > 0) delay = 1000;
+    await sleep(delay, signal);
+    delay = Math.min(delay * 2, 30_000);
+  }
+}
+
+function basicAuth(userPass: string): { username: string; password: string } {
+  const colon = userPass.indexOf(":");
+  return { username: userPass.slice(0, colon), password: userPass.slice(colon + 1) };
+}
+
+function corsOrigins(value: string): string | string[] {
+  const origins = value.split(",").map((o) => o.trim()).filter((o) => o !== "");
+  return origins.length === 1 ? origins[0]! : origins;
+}

@@ -73,3 +73,37 @@ export {
   type ViewerPageStream,
 } from "./src/server/viewer_page.ts";
 export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "./src/runtime/serve.ts";
+
+// Sources
+export {
+  type FramePublisher,
+  type FrameSource,
+  type LogLine,
+  logToStderr,
+  pipeToHub,
+  sleep,
+} from "./src/sources/source.ts";
+export { cameraArgs, type CameraOptions, cameraSource } from "./src/sources/camera.ts";
+export {
+  type CommandOptions,
+  commandSource,
+  webcamArgs,
+  type WebcamOptions,
+  webcamSource,
+} from "./src/sources/command.ts";
+export { fileSource, type FileSourceOptions } from "./src/sources/file.ts";
+export { httpSource, type HttpSourceOptions } from "./src/sources/http.ts";
+export {
+  testPattern,
+  type TestPatternOptions,
+  TestPatternRenderer,
+} from "./src/sources/test_pattern.ts";
+export { type ProgramCandidate, SourceError } from "./src/sources/process.ts";
+export {
+  findProgram,
+  type ProcessExit,
+  type RunningProcess,
+  SpawnError,
+  type SpawnOptions,
+  spawnProcess,
+} from "./src/runtime/spawn.ts";

@@ -17,7 +17,8 @@
 import { excerpt, MjpegProtocolError } from "../errors.ts";
 import { parseContentType } from "./content_type.ts";
 import { JpegWalker, MORE, RESTART } from "./jpeg.ts";
-import { type DelimiterMatch, LineReader, MultipartSyntax } from "./multipart.ts";
+import { LineReader } from "./line_reader.ts";
+import { type DelimiterMatch, MultipartSyntax } from "./multipart.ts";
 
 /** Where the parser delivers a frame, piece by piece, as its bytes arrive. */
 export interface FrameSink {

@@ -2,15 +2,16 @@
  * A built-in test pattern: needs no camera and no external program. Scrolling
  * colour bars (so motion and dropped frames are visible), the frame counter
  * and the wall-clock time to the millisecond (so a viewer can read latency off
- * the screen against a clock), JPEG-encoded in-process by `jpeg-js`.
+ * the screen against a clock), JPEG-encoded in-process (./jpeg_encoder.ts),
+ * so it needs no camera, no external program and no native code.
  *
  * @module
  */
-import * as jpeg from "jpeg-js";
 import { z } from "zod";
 import { parseOptions } from "../server/validate.ts";
 import type { Frame } from "../frame.ts";
 import { type Canvas, CELL_WIDTH, drawText, fillRect, GLYPH_HEIGHT } from "./font.ts";
+import { JpegEncoder } from "./jpeg_encoder.ts";
 import { type FrameSource, sleep } from "./source.ts";
 
 /** Options of {@linkcode testPattern}. */
@@ -66,6 +67,9 @@ export class TestPatternRenderer {
   // a single copy from an offset.
   readonly #barRow: Uint8Array;
   readonly #scale: number;
+  readonly #encoder: JpegEncoder;
+  // The grey ramp under the bars never changes: drawn once, copied per frame.
+  readonly #ramp: Uint8Array;
 
   /**
    * @param options Size and quality (fps is ignored here).
@@ -88,6 +92,16 @@ export class TestPatternRenderer {
       this.#barRow.set([r, g, b, 255], x * 4);
     }
     this.#scale = Math.max(1, Math.floor(Math.min(o.width / 160, o.height / 120)));
+    this.#encoder = new JpegEncoder(o.quality);
+    const rampRows = o.height - Math.floor(o.height * 0.7);
+    this.#ramp = new Uint8Array(rampRows * o.width * 4);
+    for (let y = 0; y < rampRows; y++) {
+      for (let x = 0; x < o.width; x++) {
+        const p = (y * o.width + x) * 4, v = Math.floor((x * 255) / o.width);
+        this.#ramp[p] = this.#ramp[p + 1] = this.#ramp[p + 2] = v;
+        this.#ramp[p + 3] = 255;
+      }
+    }
   }
 
   /**
@@ -104,13 +118,7 @@ export class TestPatternRenderer {
     const barsBottom = Math.floor(height * 0.7);
     for (let y = 0; y < barsBottom; y++) data.set(source, y * width * 4);
     // A grey ramp under the bars shows whether the encoder keeps gradients.
-    for (let y = barsBottom; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const p = (y * width + x) * 4, v = Math.floor((x * 255) / width);
-        data[p] = data[p + 1] = data[p + 2] = v;
-        data[p + 3] = 255;
-      }
-    }
+    data.set(this.#ramp, barsBottom * width * 4);
     const s = this.#scale;
     const lines: [string, Rgb][] = [
       ["MJPEG TEST PATTERN", WHITE],
@@ -127,8 +135,7 @@ export class TestPatternRenderer {
     lines.forEach(([text, colour], i) => {
       drawText(this.#canvas, text, left + 3 * s, top + 3 * s + i * lineHeight, s, colour);
     });
-    const encoded = jpeg.encode({ data, width, height }, this.quality).data;
-    return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    return this.#encoder.encode(data, width, height);
   }
 }
 

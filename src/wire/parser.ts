@@ -191,6 +191,15 @@ export class MjpegParser {
   }
 
   /**
+   * Bytes held back between chunks: at most a partial delimiter line or part
+   * header block (about `maxHeaderSize`), since frame bytes are passed on at
+   * once. Lets a caller (or a fuzzer) check that memory stays bounded.
+   */
+  get buffered(): number {
+    return this.#lines.available;
+  }
+
+  /**
    * Starts over for a new connection: drops any partial frame (counted as
    * truncated) and reads the Content-Type afresh. Frame numbers go on.
    *
@@ -439,6 +448,15 @@ export class MjpegParser {
       this.#beginBody();
       return true;
     }
+    if (line[0] === 0x2d && this.#syntax.classifyLine(line, false) === "part") {
+      // The delimiter again (a repeated delimiter line, or an empty part
+      // without its blank line): the part starts over here, so the frame
+      // after it is not lost.
+      this.#problem(`expected part headers, got another ${excerpt(line)} delimiter`);
+      this.#headers = new Headers();
+      this.#headerBytes = 0;
+      return true;
+    }
     const header = MultipartSyntax.parseHeader(line);
     if (!header) {
       this.#problem(`expected a part header "Name: value", got ${excerpt(line)}`);
@@ -470,11 +488,14 @@ export class MjpegParser {
     } else {
       this.#stats.skippedParts++;
     }
-    if (length !== undefined) {
+    if (length !== undefined && length <= this.#maxFrameSize) {
       this.#bodyRemaining = length;
       this.#mode = Mode.BodyLength;
       if (length === 0) this.#endPart();
     } else {
+      // No Content-Length, or one beyond maxFrameSize: that is a frame to skip
+      // anyway, and skipping by the delimiter instead of by the length means a
+      // corrupt or absurd length cannot swallow the rest of the stream.
       this.#mode = Mode.BodyScan;
     }
   }

@@ -1,0 +1,91 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CHUNK_SIZES, concat, decode, fixture, frames, sha256 } from "./helpers/wire.ts";
+
+// Inputs the decoder fuzzer (tests/reliability_fuzz.test.ts) found, kept as
+// plain regression tests on the real fixtures.
+
+const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+const ffmpeg = fixture("ffmpeg.mpjpeg");
+const gstreamer = fixture("gstreamer.multipart");
+const hashes = frames.map(sha256);
+
+/** The fixture with `from` replaced by `to` at its `nth` occurrence. */
+function replaceNth(bytes: Uint8Array, from: string, to: string, nth: number): Uint8Array {
+  const text = latin1(bytes);
+  let at = -1;
+  for (let i = 0; i <= nth; i++) at = text.indexOf(from, at + 1);
+  assert.ok(at >= 0, `occurrence ${nth} of ${JSON.stringify(from)}`);
+  return concat(bytes.subarray(0, at), to, bytes.subarray(at + from.length));
+}
+
+describe("decoder regressions found by fuzzing", () => {
+  it("keeps the frame after a repeated delimiter line (it was read as a bad header and the part skipped)", async () => {
+    const cases = [
+      // ffmpeg.mpjpeg with "--ffmpeg" written twice (and four times) before part 3.
+      replaceNth(ffmpeg, "\r\n--ffmpeg\r\n", "\r\n--ffmpeg\r\n--ffmpeg\r\n", 2),
+      replaceNth(
+        ffmpeg,
+        "\r\n--ffmpeg\r\n",
+        "\r\n--ffmpeg\r\n--ffmpeg\r\n--ffmpeg\r\n--ffmpeg\r\n",
+        2,
+      ),
+    ];
+    for (const bytes of cases) {
+      for (const size of CHUNK_SIZES) {
+        const r = await decode(bytes, size, {
+          contentType: "multipart/x-mixed-replace;boundary=ffmpeg",
+        });
+        assert.deepEqual(r.frames.map((f) => sha256(f.data)), hashes, `chunks of ${size}`);
+        assert.ok(r.stats.resyncs >= 1);
+        assert.match(r.errors[0]!, /^expected part headers, got another "--ffmpeg" delimiter/);
+      }
+    }
+  });
+
+  it("keeps the frame after a repeated delimiter in a stream without Content-Length", async () => {
+    const part = (jpeg: Uint8Array) => ["--b\r\nContent-Type: image/jpeg\r\n\r\n", jpeg, "\r\n"];
+    const bytes = concat(
+      ...part(frames[0]!),
+      "--b\r\n",
+      ...part(frames[1]!),
+      ...part(frames[2]!),
+      "--b--\r\n",
+    );
+    for (const size of CHUNK_SIZES) {
+      const r = await decode(bytes, size, { contentType: "multipart/x-mixed-replace; boundary=b" });
+      assert.deepEqual(
+        r.frames.map((f) => sha256(f.data)),
+        hashes.slice(0, 3),
+        `chunks of ${size}`,
+      );
+    }
+  });
+
+  it("does not let an absurd Content-Length swallow the rest of the stream", async () => {
+    // gstreamer.multipart with part 2's Content-Length (9659) corrupted. Before
+    // the fix the parser skipped that many bytes: every later frame was lost.
+    for (const length of ["999999999999999", "55830"]) {
+      const bytes = replaceNth(
+        gstreamer,
+        "Content-Length: 9659\r\n",
+        `Content-Length: ${length}\r\n`,
+        0,
+      );
+      for (const size of CHUNK_SIZES) {
+        const r = await decode(bytes, size, {
+          contentType: "multipart/x-mixed-replace; boundary=ThisRandomString",
+          maxFrameSize: 32768,
+        });
+        const expected = hashes.filter((_, i) => i !== 2);
+        assert.deepEqual(
+          r.frames.map((f) => sha256(f.data)),
+          expected,
+          `${length}, chunks of ${size}`,
+        );
+        assert.deepEqual(r.frames.map((f) => f.sequence), [0, 1, 3, 4, 5, 6, 7]);
+        assert.equal(r.stats.oversizedFrames, 1);
+      }
+    }
+  });
+});

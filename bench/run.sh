@@ -16,3 +16,6 @@ run() { # run NAME COMMAND...: runs one benchmark unless a filter excludes it
 run "wire: decoder and encoder throughput (Deno)" deno run -A bench/wire_bench.ts
 run "wire: decoder and encoder throughput (Bun)" bun bench/wire_bench.ts
 run "wire: decoder and encoder throughput (Node)" node --import tsx bench/wire_bench.ts
+run "sources: test pattern cost (Deno)" deno run -A bench/sources_test_pattern.ts
+run "sources: test pattern cost (Bun)" bun bench/sources_test_pattern.ts
+run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pattern.ts

@@ -8,6 +8,7 @@ import {
   installFakeCamera,
   isAlive,
   isJpeg,
+  runningInGroup,
   take,
   tempDir,
   withPath,
@@ -87,6 +88,7 @@ describe("cameraSource", () => {
         ["rpicam-vid", ...EXACT.replace("640", "320").replace("480", "240").split(" ")],
       );
       assert.ok(!isAlive(all[0]!.pid), "the camera process is gone after stop");
+      assert.deepEqual(runningInGroup(all[0]!.pid), [], "and so is its ffmpeg");
       assert.match(lines.join("\n"), /started rpicam-vid/);
     } finally {
       dir.remove();

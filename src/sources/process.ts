@@ -84,6 +84,7 @@ export async function* processFrames(
     let framesThisRun = 0;
     const stop = () => void child.stop(options.stopGraceMs);
     signal.addEventListener("abort", stop, { once: true });
+    if (signal.aborted) stop(); // aborted while the program was starting
     let decodeError: unknown;
     try {
       const decoder = new MjpegDecoderStream({

@@ -2,6 +2,7 @@
  * Shared helpers for the sources tests: taking frames from a source with a
  * deadline, a temporary directory, and a PATH prefix for fake programs.
  */
+import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,4 +80,13 @@ export function isJpeg(bytes: Uint8Array): boolean {
   const n = bytes.length;
   return n > 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[n - 2] === 0xff &&
     bytes[n - 1] === 0xd9;
+}
+
+/**
+ * The processes of a process group that are still running (zombies left for
+ * the container's init to reap are not running and are not counted).
+ */
+export function runningInGroup(pgid: number): string[] {
+  const r = spawnSync("ps", ["-o", "stat=,args=", "-g", String(pgid)], { encoding: "utf8" });
+  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("Z"));
 }

@@ -34,7 +34,7 @@ export class BufferSink implements FrameSink {
     overruns: 0,
   };
   /** Called after each complete frame (the client uses it for fps and backoff reset). */
-  onFrame: () => void = () => {};
+  onFrame: (timestamp: number) => void = () => {};
 
   #pool: BufferPool;
   #listeners = new Set<FrameListener>();
@@ -149,7 +149,7 @@ export class BufferSink implements FrameSink {
       };
       for (const listener of this.#listeners) this.counters.discardedFrames += listener(frame);
     }
-    this.onFrame();
+    this.onFrame(this.#timestamp);
   }
 
   /**

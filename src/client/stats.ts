@@ -85,7 +85,7 @@ export class FpsMeter {
   /**
    * Counts one frame.
    *
-   * @param now A monotonic time in milliseconds (performance.now()).
+   * @param now A time in milliseconds (the client passes the frame's timestamp).
    */
   tick(now: number): void {
     const bucket = Math.floor(now / BUCKET_MS);

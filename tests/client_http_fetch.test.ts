@@ -1,0 +1,164 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { httpFetch } from "../src/client/http_fetch.ts";
+import { ChunkedDecoder } from "../src/client/chunked.ts";
+import { MjpegClient } from "../mod.ts";
+import { concat, FIXTURE_FRAMES, startUpstream } from "./helpers/upstream.ts";
+import { FIXTURE_SUMS, lend, receive } from "./helpers/client_checks.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** Encodes `body` as chunks of `size` bytes, with an extension and a trailer for good measure. */
+function chunked(body: Uint8Array, size: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < body.length; i += size) {
+    const piece = body.subarray(i, i + size);
+    parts.push(text(`${piece.length.toString(16)};ext=1\r\n`), piece, text("\r\n"));
+  }
+  parts.push(text("0\r\nX-Trailer: 1\r\n\r\n"));
+  return concat(...parts);
+}
+
+describe("httpFetch, the client's socket transport", () => {
+  it("reads a Content-Length body and sends the request headers", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      await conn.head(200, { "Content-Type": "image/jpeg", "Content-Length": "5" });
+      await conn.write("hello and more bytes the body does not include");
+      await conn.closed();
+    });
+    try {
+      const response = await httpFetch(
+        new Request(upstream.url + "a?b=1", { headers: { "X-Token": "t" } }),
+      );
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("content-type"), "image/jpeg");
+      assert.equal(await response.text(), "hello");
+      const request = upstream.accepted[0]!.request;
+      assert.equal(request.line, "GET /a?b=1 HTTP/1.1");
+      assert.equal(request.headers.get("x-token"), "t");
+      assert.equal(request.headers.get("host"), new URL(upstream.url).host);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("decodes a chunked body split at awkward places", async () => {
+    const body = concat(...FIXTURE_FRAMES);
+    const wire = chunked(body, 1000);
+    const upstream = await startUpstream(async (conn) => {
+      await conn.head(200, { "Transfer-Encoding": "chunked" });
+      for (let i = 0; i < wire.length; i += 777) await conn.write(wire.subarray(i, i + 777));
+      await conn.closed();
+    });
+    try {
+      const response = await httpFetch(new Request(upstream.url));
+      assert.deepEqual(new Uint8Array(await response.arrayBuffer()), body);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("skips a 100 Continue, follows redirects and reports errors like fetch", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      const path = conn.request.line.split(" ")[1];
+      if (path === "/old") {
+        await conn.head(302, { Location: "/new", "Content-Length": "0" });
+      } else if (path === "/new") {
+        await conn.write("HTTP/1.1 100 Continue\r\n\r\n");
+        await conn.head(200, { "Content-Length": "2" });
+        await conn.write("ok");
+      } else if (path === "/garbage") {
+        await conn.write("SSH-2.0-OpenSSH_9.2\r\n\r\n");
+      } else {
+        conn.destroy();
+      }
+    });
+    try {
+      const response = await httpFetch(new Request(upstream.url + "old"));
+      assert.equal(await response.text(), "ok");
+      await assert.rejects(
+        httpFetch(new Request(upstream.url + "garbage")),
+        /expected an HTTP\/1.x status line, got "SSH-2.0-OpenSSH_9.2"/,
+      );
+      await assert.rejects(httpFetch(new Request(upstream.url + "drop")), TypeError);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("errors a body cut short, and aborts with the request's signal", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      if (conn.index === 0) {
+        await conn.head(200, { "Content-Length": "100" });
+        await conn.write("only ten!!");
+        conn.destroy();
+        return;
+      }
+      await conn.head(200, {});
+      await conn.write("x");
+      await conn.closed();
+    });
+    try {
+      const cut = await httpFetch(new Request(upstream.url));
+      await assert.rejects(cut.arrayBuffer(), /closed before the body ended/);
+      const controller = new AbortController();
+      const response = await httpFetch(new Request(upstream.url, { signal: controller.signal }));
+      const reader = response.body!.getReader();
+      assert.equal((await reader.read()).value?.length, 1);
+      const pending = reader.read();
+      controller.abort(new DOMException("stop", "AbortError"));
+      await assert.rejects(pending, { name: "AbortError" });
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("fails to connect with a TypeError naming the cause", async () => {
+    const upstream = await startUpstream(() => {});
+    const url = upstream.url;
+    await upstream.close();
+    await assert.rejects(httpFetch(new Request(url)), /fetch failed: .*ECONNREFUSED|fetch failed/);
+  });
+
+  it("carries an MJPEG stream sent chunked into the client byte for byte", async () => {
+    const stream = concat(
+      ...FIXTURE_FRAMES.map((f) =>
+        concat(
+          text(`--b\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.length}\r\n\r\n`),
+          f,
+          text("\r\n"),
+        )
+      ),
+    );
+    const upstream = await startUpstream(async (conn) => {
+      await conn.head(200, {
+        "Content-Type": "multipart/x-mixed-replace; boundary=b",
+        "Transfer-Encoding": "chunked",
+      });
+      await conn.write(chunked(stream, 4096).subarray(0, -5)); // no last chunk: still streaming
+      await conn.closed();
+    });
+    const client = new MjpegClient(upstream.url);
+    try {
+      lend(client, 65536, 8);
+      client.start();
+      assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
+    } finally {
+      await client.stop();
+      await upstream.close();
+    }
+  });
+
+  it("ChunkedDecoder rejects what is not chunked encoding", () => {
+    const decoder = new ChunkedDecoder();
+    assert.match(
+      decoder.push(text("zz\r\n"), () => {}) ?? "",
+      /expected a hexadecimal chunk size, got "zz"/,
+    );
+    const strict = new ChunkedDecoder();
+    assert.match(
+      strict.push(text("2\r\nabX\r\n"), () => {}) ?? "",
+      /expected CRLF after a chunk, got "X"/,
+    );
+  });
+});

@@ -19,3 +19,4 @@ run "wire: decoder and encoder throughput (Node)" node --import tsx bench/wire_b
 run "sources: test pattern cost (Deno)" deno run -A bench/sources_test_pattern.ts
 run "sources: test pattern cost (Bun)" bun bench/sources_test_pattern.ts
 run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pattern.ts
+run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import tsx bench/client_throughput.ts

@@ -235,7 +235,11 @@ export class MjpegClient implements AsyncDisposable {
     };
   }
 
-  /** @returns The stats as py-mjpeg's `print_stats()` block. */
+  /**
+   * The stats as py-mjpeg's `print_stats()` block.
+   *
+   * @returns The block, one `Name: value` line per counter.
+   */
   formatStats(): string {
     return formatStats(this.stats);
   }

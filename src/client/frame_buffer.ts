@@ -32,14 +32,14 @@ export class FrameBuffer {
   /** The memory; `data.subarray(0, used)` is the frame. */
   readonly data: Uint8Array;
   /** How many bytes of `data` the frame occupies. */
-  used = 0;
+  used: number = 0;
   /** Milliseconds since the epoch when the frame's first byte arrived. */
-  timestamp = 0;
+  timestamp: number = 0;
   /**
    * The frame's number in the stream, counting dropped frames too, so a gap
    * between two dequeued buffers shows how many frames were missed.
    */
-  sequence = -1;
+  sequence: number = -1;
   /** The multipart part headers the frame came with (empty for raw JPEG streams). */
   headers: Headers = EMPTY_HEADERS;
   /** @internal */

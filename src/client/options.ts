@@ -88,12 +88,19 @@ export interface MjpegClientOptions {
 
 /** The options with every default filled in. */
 export interface ResolvedClientOptions {
+  /** Extra request headers. */
   headers: Headers;
+  /** Stops the client when aborted. */
   signal: AbortSignal | undefined;
+  /** The reconnect policy. */
   reconnect: Required<ReconnectOptions>;
+  /** Milliseconds without a byte before reconnecting. */
   stallTimeout: number;
+  /** The parser's frame size limit in bytes. */
   maxFrameSize: number;
+  /** How many frames `frames()` holds. */
   frameQueueSize: number;
+  /** How requests are made. */
   fetch: FetchLike;
 }
 

@@ -95,8 +95,10 @@ export class FpsMeter {
   }
 
   /**
+   * The frame rate over the window ending at `now`.
+   *
    * @param now The same clock as `tick`.
-   * @returns Frames per second over the window ending now.
+   * @returns Frames per second, not rounded.
    */
   fps(now: number): number {
     if (this.#first < 0) return 0;

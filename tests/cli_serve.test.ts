@@ -60,7 +60,7 @@ describe("mjpeg serve, probe, snapshot, record", () => {
         join(dir.path, "out.multipart"),
         "multipart/x-mixed-replace; boundary=mjpegstream",
       );
-      assert.ok(parts.length >= 2, `got ${parts.length} frames in 0.5 s`);
+      assert.ok(parts.length >= 2, `got ${parts.length} frames in 1.5 s`);
 
       const probe = await mjpeg("probe", stream, "--interval", "0.4", "--seconds", "1");
       assert.equal(probe.code, 0, probe.stderr);
@@ -97,6 +97,7 @@ describe("mjpeg serve, probe, snapshot, record", () => {
       config,
       JSON.stringify({
         statsInterval: 0,
+        auth: "viewer:s3cret",
         streams: {
           demo: { type: "pattern", width: 160, height: 120, fps: 5 },
           files: { type: "file", path: folder, fps: 20 },
@@ -104,17 +105,22 @@ describe("mjpeg serve, probe, snapshot, record", () => {
       }),
     );
     const upstream = await startServe(["--config", config]);
+    // The relay passes credentials in the URL; MjpegClient sends them as Basic auth.
+    const withCredentials = upstream.url.replace("http://", "http://viewer:s3cret@");
+    const basic = { Authorization: `Basic ${btoa("viewer:s3cret")}` };
     const relay = await startServe([
       "--url",
-      `${upstream.url}/files/stream.mjpg`,
+      `${withCredentials}/files/stream.mjpg`,
       "--stats-interval",
       "0",
     ]);
     try {
+      assert.equal((await fetch(`${upstream.url}/files/stream.mjpg`)).status, 401);
       const direct = await readFrames(
         `${upstream.url}/files/stream.mjpg`,
         AbortSignal.timeout(10_000),
         (f) => f.length >= 8,
+        basic,
       );
       assert.ok(direct.every((f) => fixtureHashes.includes(sha256(f.data))));
       const relayed = await readFrames(
@@ -127,7 +133,7 @@ describe("mjpeg serve, probe, snapshot, record", () => {
         relayed.every((f) => fixtureHashes.includes(sha256(f.data))),
         "relayed frames are byte-exact",
       );
-      const snapshot = await fetch(`${upstream.url}/demo/snapshot.jpg`);
+      const snapshot = await fetch(`${upstream.url}/demo/snapshot.jpg`, { headers: basic });
       assert.equal(snapshot.status, 200);
       assert.ok(isJpeg(new Uint8Array(await snapshot.arrayBuffer())));
       sendSignal(relay.child, "SIGTERM");
@@ -198,12 +204,19 @@ describe("mjpeg serve, probe, snapshot, record", () => {
         "secret-token-1",
         "--max-viewers",
         "1",
+        "--cors",
+        "https://dash.example",
         "--stats-interval",
         "0",
       ],
     );
     try {
       assert.equal((await fetch(`${url}/stream.mjpg`)).status, 401);
+      const cors = await fetch(`${url}/snapshot.jpg?token=secret-token-1`, {
+        headers: { Origin: "https://dash.example" },
+      });
+      assert.equal(cors.headers.get("access-control-allow-origin"), "https://dash.example");
+      await cors.body?.cancel();
       const viewing = new AbortController();
       const first = readFrames(`${url}/stream.mjpg?token=secret-token-1`, viewing.signal);
       await new Promise((resolve) => setTimeout(resolve, 500));

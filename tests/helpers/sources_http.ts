@@ -38,10 +38,11 @@ export async function readFrames(
   url: string,
   signal: AbortSignal,
   until: (frames: Frame[]) => boolean = () => false,
+  headers?: HeadersInit,
 ): Promise<Frame[]> {
   const frames: Frame[] = [];
   try {
-    const response = await fetch(url, { signal });
+    const response = await fetch(url, { signal, ...(headers ? { headers } : {}) });
     const decoder = new MjpegDecoderStream({
       contentType: response.headers.get("content-type"),
     });

@@ -27,6 +27,7 @@ describe("spawnProcess", () => {
     // A wrapper that ignores SIGINT and runs a child of its own.
     const stubborn = await spawnProcess("sh", ["-c", "trap '' INT; sleep 30 & wait"]);
     await pause(200); // let the shell install its trap
+    assert.equal(runningInGroup(stubborn.pid).length, 2, "the shell and its sleep");
     const started = Date.now();
     assert.deepEqual(await stubborn.stop(300), { code: null, signal: "SIGKILL" });
     assert.ok(Date.now() - started < 3000);

@@ -2,8 +2,7 @@
  * Shared helpers for the sources tests: taking frames from a source with a
  * deadline, a temporary directory, and a PATH prefix for fake programs.
  */
-import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -84,9 +83,25 @@ export function isJpeg(bytes: Uint8Array): boolean {
 
 /**
  * The processes of a process group that are still running (zombies left for
- * the container's init to reap are not running and are not counted).
+ * the container's init to reap are not running and are not counted). Reads
+ * /proc, so it needs no `ps`.
  */
 export function runningInGroup(pgid: number): string[] {
-  const r = spawnSync("ps", ["-o", "stat=,args=", "-g", String(pgid)], { encoding: "utf8" });
-  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("Z"));
+  const running: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid pgrp …": comm may hold spaces, so split after its ")".
+    const close = stat.lastIndexOf(")");
+    const [state, , pgrp] = stat.slice(close + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") {
+      running.push(`${entry} ${stat.slice(0, close + 1)}`);
+    }
+  }
+  return running;
 }

@@ -89,3 +89,27 @@ describe("decoder regressions found by fuzzing", () => {
     }
   });
 });
+
+describe("decoder regressions found by fuzzing: header bytes", () => {
+  it("reads a part header holding bytes 0x80-0x9F (Deno and Bun threw a TypeError from Headers)", async () => {
+    const jpeg = frames[0]!;
+    const head = concat(
+      "--b\r\nContent-Type: image/jpeg\r\nX-Camera: Caf",
+      new Uint8Array([0x80, 0x9f, 0xe9]),
+    );
+    const bytes = concat(head, `\r\nContent-Length: ${jpeg.length}\r\n\r\n`, jpeg, "\r\n--b--\r\n");
+    for (const size of [1, 7, 65536]) {
+      const r = await decode(bytes, size, { contentType: "multipart/x-mixed-replace; boundary=b" });
+      assert.deepEqual(r.frames.map((f) => sha256(f.data)), [hashes[0]], `chunks of ${size}`);
+      const value = r.frames[0]!.headers.get("x-camera")!;
+      assert.deepEqual([...value].map((c) => c.charCodeAt(0)), [
+        0x43,
+        0x61,
+        0x66,
+        0x80,
+        0x9f,
+        0xe9,
+      ]);
+    }
+  });
+});

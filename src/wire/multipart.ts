@@ -201,11 +201,24 @@ export class MultipartSyntax {
   static parseHeader(line: Uint8Array): [string, string] | undefined {
     const colon = line.indexOf(0x3a);
     if (colon <= 0) return undefined;
-    const name = latin1.decode(line.subarray(0, colon)).trim();
-    const value = latin1.decode(line.subarray(colon + 1)).trim();
+    const name = byteString(line.subarray(0, colon)).trim();
+    const value = byteString(line.subarray(colon + 1)).trim();
     if (!TOKEN.test(name) || /[\0\r\n]/.test(value)) return undefined;
     return [name, value];
   }
+}
+
+/**
+ * One char per byte (0 to 255): header values are ByteStrings. Not
+ * TextDecoder("latin1"), which is windows-1252 on Deno and Bun and turns
+ * 0x80-0x9F into chars above 0xFF that Headers.append rejects with a TypeError.
+ */
+function byteString(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return out;
 }
 
 // The most transport padding accepted after a delimiter in a body scan.

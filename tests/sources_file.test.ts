@@ -63,18 +63,21 @@ describe("fileSource", () => {
     }
   });
 
-  it("publishes only when the picture changes", async () => {
+  it("waits for the file, then publishes only when the picture changes", async () => {
     const dir = tempDir("file");
     const path = join(dir.path, "image.jpg");
     try {
-      writeFileSync(path, fixtures[0]!);
+      const lines: string[] = [];
       const controller = new AbortController();
       const frames: Uint8Array[] = [];
+      const source = fileSource(path, { pollIntervalMs: 5, log: (l) => lines.push(l) });
       const reading = (async () => {
-        for await (const f of fileSource(path, { pollIntervalMs: 5 }).frames(controller.signal)) {
+        for await (const f of source.frames(controller.signal)) {
           frames.push(f.data);
         }
       })();
+      await pause(40);
+      writeFileSync(path, fixtures[0]!); // the file appears
       await pause(60);
       writeFileSync(path, fixtures[0]!); // same bytes, new mtime
       await pause(60);
@@ -83,6 +86,7 @@ describe("fileSource", () => {
       controller.abort();
       await reading;
       assert.deepEqual(frames.map(sha256), [fixtureHashes[0], fixtureHashes[1]]);
+      assert.deepEqual(lines, [`file source: waiting for ${path} to be a file`]);
     } finally {
       dir.remove();
     }

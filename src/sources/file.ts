@@ -30,7 +30,7 @@ export interface FileSourceOptions {
   loop?: boolean;
   /** Largest file accepted, in bytes. @default {16777216} */
   maxFileSize?: number;
-  /** Where log lines go (skipped files in folder mode). @default {logToStderr} */
+  /** Where log lines go (a missing file, skipped files in folder mode). @default {logToStderr} */
   log?: LogLine;
 }
 
@@ -90,12 +90,18 @@ async function* watchedFileFrames(
   let handled = ""; // the version last published or rejected: not read again
   let last: Uint8Array | undefined;
   let sequence = 0;
+  let missing = false;
+  const log = o.log ?? logToStderr;
   for (; !signal.aborted; await sleep(o.pollIntervalMs, signal)) {
     const before = await stat(path).catch(() => undefined);
     if (!before || !before.isFile()) {
+      // Said once, not at every poll: the writer may simply not have started yet.
+      if (!missing) log(`file source: waiting for ${path} to be a file`);
+      missing = true;
       previousPoll = "";
       continue;
     }
+    missing = false;
     const version = signature(before);
     const settled = version === previousPoll;
     previousPoll = version;

@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { Frame } from "../frame.ts";
 import { parseOptions } from "../server/validate.ts";
 import { jpegLength } from "../wire/jpeg.ts";
+import { SourceError } from "./process.ts";
 import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts";
 
 /** Options of {@linkcode fileSource}. */
@@ -138,7 +139,9 @@ async function* folderFrames(
       .map((e) => e.name)
       .sort();
     if (names.length === 0) {
-      throw new Error(`fileSource: expected .jpg files in the folder "${folder}", found none`);
+      throw new SourceError(
+        `fileSource: expected .jpg files in the folder "${folder}", found none`,
+      );
     }
     let played = 0;
     for (const name of names) {
@@ -158,7 +161,9 @@ async function* folderFrames(
       if (performance.now() - next > interval) next = performance.now();
     }
     if (played === 0) {
-      throw new Error(`fileSource: expected complete JPEGs in "${folder}", every file was broken`);
+      throw new SourceError(
+        `fileSource: expected complete JPEGs in "${folder}", every file was broken`,
+      );
     }
   } while (o.loop && !signal.aborted);
 }

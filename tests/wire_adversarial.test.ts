@@ -98,7 +98,7 @@ describe("MjpegDecoderStream on bad input", () => {
     }
   });
 
-  it("never buffers more than maxFrameSize, even when Content-Length is absurd", async () => {
+  it("never buffers more than maxFrameSize, even when Content-Length is absurd", () => {
     const rec = recordingSink();
     const parser = new MjpegParser(rec.sink, { contentType: multipart, maxFrameSize: 1 << 20 });
     parser.push(
@@ -111,7 +111,7 @@ describe("MjpegDecoderStream on bad input", () => {
     assert.equal(parser.stats.bytes > 6_000_000, true);
   });
 
-  it("stops buffering a part without Content-Length at maxFrameSize", async () => {
+  it("stops buffering a part without Content-Length at maxFrameSize", () => {
     const rec = recordingSink();
     const parser = new MjpegParser(rec.sink, { contentType: multipart, maxFrameSize: 100_000 });
     parser.push(concat("--b\r\n\r\n"));
@@ -183,7 +183,7 @@ describe("MjpegDecoderStream on bad input", () => {
     assert.equal(r.stats.truncatedFrames, 1);
   });
 
-  it("errors instead of skipping garbage forever", async () => {
+  it("errors instead of skipping garbage forever", () => {
     const noise = new Uint8Array(4096).map((_, i) => 0x20 + (i % 90));
     const parser = new MjpegParser(recordingSink().sink, {
       contentType: "image/jpeg",

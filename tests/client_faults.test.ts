@@ -119,6 +119,24 @@ describe("MjpegClient against misbehaving servers", () => {
     }
   });
 
+  it("gives up on a server that accepts but never answers, after stallTimeout", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      if (conn.index === 0) return await conn.closed(); // no response head at all
+      await eightThenIdle(conn);
+    });
+    const client = new MjpegClient(upstream.url, { stallTimeout: 200, reconnect: quick });
+    try {
+      lend(client, 65536, 8);
+      client.start();
+      assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
+      assert.equal(client.stats.reconnects, 1);
+      assert.match(client.stats.lastError ?? "", /expected data at least every 200 ms/);
+    } finally {
+      await assertStopsPromptly(client);
+      await upstream.close();
+    }
+  });
+
   it("resyncs on garbage between parts and reports what it expected", async () => {
     const upstream = await startUpstream(async (conn) => {
       await conn.head(200, { "Content-Type": "multipart/x-mixed-replace;boundary=frame" });

@@ -4,9 +4,10 @@
  * latency from `/stats`, and a snapshot link.
  *
  * A tab left open for days must not leak or hammer the server: a broken
- * stream is reloaded with exponential backoff, and while the tab is hidden the
- * stream and the stats polling stop (the `<img>` is pointed at nothing, which
- * closes the connection).
+ * stream is reloaded with exponential backoff, a stream is reopened when the
+ * stats show the server back after an outage, and while the tab is hidden the
+ * stream and the stats polling stop (the `<img>` loses its `src`, which closes
+ * the connection).
  *
  * @module
  */
@@ -47,9 +48,9 @@ const style = `
 body{margin:0;font:14px/1.4 system-ui,sans-serif;background:#111;color:#ddd}
 h1{font-size:16px;font-weight:600;margin:12px 16px}
 main{display:flex;flex-wrap:wrap;gap:16px;padding:0 16px 16px}
-figure{margin:0;background:#000;border:1px solid #333;max-width:100%}
+figure{margin:0;background:#000;border:1px solid #333;max-width:100%;width:fit-content}
 img{display:block;max-width:100%;height:auto;min-width:160px;min-height:120px}
-figcaption{display:flex;gap:12px;flex-wrap:wrap;padding:6px 8px;background:#1b1b1b}
+figcaption{display:flex;gap:4px 12px;flex-wrap:wrap;padding:6px 8px;background:#1b1b1b;contain:inline-size}
 figcaption b{color:#fff}
 a{color:#7bf}
 .state{color:#fb4}
@@ -74,6 +75,7 @@ const script = `
       stats: figure.getAttribute("data-stats"),
       out: {},
       failures: 0,
+      down: false,
       retry: 0,
       poll: 0
     };
@@ -118,11 +120,19 @@ const script = `
     fetch(withToken(view.stats, false), { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error(String(r.status))); })
       .then(function (s) {
+        // The server came back after an outage: the old stream is dead, open a new one.
+        if (view.down) {
+          view.down = false;
+          start(view);
+        }
         view.out.fps.textContent = s.fps.toFixed(1);
         view.out.viewers.textContent = String(s.viewers);
         view.out.latency.textContent = s.latency.toFixed(0) + " ms (+" + (Date.now() - sent) + " ms rtt)";
       })
-      .catch(function () { view.out.fps.textContent = "?"; })
+      .catch(function () {
+        view.down = true;
+        view.out.fps.textContent = "?";
+      })
       .then(function () { schedulePoll(view, 1000); });
   }
   document.addEventListener("visibilitychange", function () {

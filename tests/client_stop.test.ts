@@ -92,6 +92,22 @@ describe("MjpegClient stop() and lifecycle", () => {
     }
   });
 
+  it("stop() returns within a second even when an injected fetch ignores the signal", async () => {
+    const never = new MjpegClient("http://camera.invalid/", {
+      fetch: () => new Promise<Response>(() => {}), // never settles, ignores the signal
+    });
+    never.start();
+    await assertStopsPromptly(never);
+    const silent = new MjpegClient("http://camera.invalid/", {
+      // A body that never yields a byte and ignores aborts.
+      fetch: () =>
+        Promise.resolve(new Response(new ReadableStream({ pull: () => new Promise(() => {}) }))),
+    });
+    silent.start();
+    await until(() => silent.stats.state === "streaming", "streaming");
+    await assertStopsPromptly(silent);
+  });
+
   it("can be started again after stop(); sequence numbers go on", async () => {
     const upstream = await startUpstream(async (conn) => {
       await serveMultipart(conn, { count: 2 });

@@ -6,12 +6,12 @@
  * @module
  */
 import type { Frame } from "../frame.ts";
-import { parseContentType } from "../wire/content_type.ts";
 import { MjpegParser } from "../wire/parser.ts";
 import { redactUrl, splitCredentials } from "./basic_auth.ts";
 import { Backoff, sleep } from "./backoff.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { BufferSink } from "./buffer_sink.ts";
+import { runConnection } from "./connection.ts";
 import type { FrameBuffer } from "./frame_buffer.ts";
 import { FrameQueue } from "./frame_queue.ts";
 import {
@@ -162,6 +162,7 @@ export class MjpegClient implements AsyncDisposable {
       return;
     }
     this.#pool.reopen();
+    this.#backoff.reset();
     const stopController = new AbortController();
     this.#stopController = stopController;
     this.#state = "connecting";
@@ -254,8 +255,19 @@ export class MjpegClient implements AsyncDisposable {
     for (let attempt = 0; !stop.aborted; attempt++) {
       if (attempt > 0) this.#reconnects++;
       this.#state = "connecting";
-      await this.#connect(stop);
+      this.#connectionHadFrame = false;
+      const ended = await runConnection({
+        target: this.#request,
+        headers: this.#headers,
+        fetch: this.#options.fetch,
+        stallTimeout: this.#options.stallTimeout,
+        parser: this.#parser,
+        stop,
+        onStreaming: () => this.#state = "streaming",
+        onBytes: (count) => this.#bytes += count,
+      });
       if (stop.aborted) break;
+      this.#lastError = ended;
       const delay = this.#backoff.next();
       if (delay === undefined) {
         failure = new Error(
@@ -278,101 +290,6 @@ export class MjpegClient implements AsyncDisposable {
     const isAbort = reason instanceof DOMException && reason.name === "AbortError";
     for (const queue of [...this.#queues]) queue.close(isAbort ? undefined : reason);
   }
-
-  /** One connection, from fetch to the end of the body; records why it ended. */
-  async #connect(stop: AbortSignal): Promise<void> {
-    const controller = new AbortController();
-    const onStop = () => controller.abort(stop.reason);
-    stop.addEventListener("abort", onStop, { once: true });
-    const stallTimeout = this.#options.stallTimeout;
-    let lastByte = Date.now();
-    let stalled = false;
-    const checkStall = () => {
-      const idle = Date.now() - lastByte;
-      if (idle < stallTimeout) {
-        timer = setTimeout(checkStall, stallTimeout - idle);
-        return;
-      }
-      stalled = true;
-      controller.abort(new Error("stalled"));
-    };
-    let timer = setTimeout(checkStall, stallTimeout);
-    const parser = this.#parser;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    let bytes = 0;
-    this.#connectionHadFrame = false;
-    try {
-      const request = new Request(this.#request, {
-        headers: this.#headers,
-        signal: controller.signal,
-      });
-      const response = await this.#options.fetch(request);
-      lastByte = Date.now();
-      if (!response.ok) {
-        response.body?.cancel().catch(() => {});
-        throw new Error(
-          `expected a 2xx status, got ${response.status} ${response.statusText}`.trim(),
-        );
-      }
-      const contentType = response.headers.get("content-type");
-      if (!acceptableContentType(contentType)) {
-        response.body?.cancel().catch(() => {});
-        throw new Error(
-          `expected Content-Type multipart/x-mixed-replace or image/jpeg, got ${
-            JSON.stringify(contentType)
-          }`,
-        );
-      }
-      if (!response.body) throw new Error("expected a response body, got none");
-      this.#state = "streaming";
-      parser.reset(contentType);
-      reader = response.body.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        lastByte = Date.now();
-        bytes += value.length;
-        this.#bytes += value.length;
-        parser.push(value);
-      }
-      parser.end();
-      this.#lastError =
-        `expected an endless stream, got the end of the response after ${bytes} bytes`;
-    } catch (error) {
-      if (stop.aborted) return;
-      this.#lastError = stalled
-        ? `expected data at least every ${stallTimeout} ms, got none for ${
-          Date.now() - lastByte
-        } ms`
-        : describeError(error);
-    } finally {
-      clearTimeout(timer);
-      stop.removeEventListener("abort", onStop);
-      // Drops a frame cut short (its buffer goes back to the pool, it is counted).
-      parser.reset();
-      if (!controller.signal.aborted) controller.abort();
-      reader?.cancel().catch(() => {});
-    }
-  }
-}
-
-/**
- * Multipart and JPEG types are read as such. A missing type and
- * application/octet-stream are sniffed by the parser: `ffmpeg -f mpjpeg
- * -listen 1` sends octet-stream unless told otherwise. Anything else (an HTML
- * error page, JSON) is not a stream.
- */
-function acceptableContentType(contentType: string | null): boolean {
-  const type = parseContentType(contentType);
-  return type.kind !== "unknown" || type.mediaType === "" ||
-    type.mediaType === "application/octet-stream";
-}
-
-/** fetch errors hide the useful part ("connection refused") in `cause`. */
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
 }
 
 function stoppedError(): DOMException {

@@ -4,6 +4,9 @@
  * - **Wire format**: {@linkcode MjpegDecoderStream} turns bytes (multipart or
  *   raw concatenated JPEGs) into {@linkcode Frame}s; {@linkcode MjpegEncoderStream}
  *   turns frames into a `multipart/x-mixed-replace` body.
+ * - **Client**: {@linkcode MjpegClient} reads any MJPEG URL into a fixed pool of
+ *   {@linkcode FrameBuffer}s the application lends it (py-mjpeg's API), with
+ *   reconnects, stall detection and stats; `client.frames()` for the newest frames.
  *
  * @example Decode an MJPEG stream from any URL
  * ```ts ignore

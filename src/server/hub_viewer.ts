@@ -60,7 +60,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
   readonly connectedAt: number = Date.now();
   #slot: PublishedFrame | undefined;
   #closed = false;
-  #wake: (() => void) | undefined;
+  #resolve: (() => void) | undefined;
   #waitingForFrame = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #minInterval: number;
@@ -118,7 +118,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
       this.#totals.framesDropped++;
     }
     this.#slot = frame;
-    if (this.#waitingForFrame) this.#wake?.();
+    if (this.#waitingForFrame) this.#wakeUp();
   }
 
   /**
@@ -128,48 +128,66 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
    * @returns The frame, or undefined once the viewer or the hub is closed.
    */
   async next(): Promise<PublishedFrame | undefined> {
-    while (!this.#closed) {
-      if (this.#slot === undefined) {
-        await this.#wait(true, 0);
-        continue;
-      }
-      const now = performance.now();
-      const wait = this.#nextDue - now;
-      // 1 ms of slack: timers fire a little early or late, and a frame due
-      // "now" should not wait a whole frame interval more.
-      if (wait > 1) {
-        await this.#wait(false, wait);
-        continue;
-      }
-      const frame = this.#slot;
-      this.#slot = undefined;
-      if (this.#minInterval > 0) {
-        // Keep to the cadence (no drift), but never bank credit after a stall.
-        this.#nextDue = Math.max(now, this.#nextDue + this.#minInterval);
-      }
-      this.#framesSent++;
-      this.#totals.framesSent++;
-      this.#bytesSent += frame.part.length;
-      this.#latency = Date.now() - frame.timestamp;
-      this.#meter.tick(now);
-      return frame;
+    for (;;) {
+      const frame = this.take();
+      if (frame !== undefined || this.#closed) return frame;
+      await this.ready();
     }
-    return undefined;
   }
 
-  #wait(forFrame: boolean, ms: number): Promise<void> {
+  /**
+   * Takes the frame in the slot now, if there is one and the fps cap allows.
+   * The synchronous half of {@linkcode HubViewer.next}, for hot paths.
+   *
+   * @returns The frame, or undefined (then await {@linkcode HubViewer.ready}).
+   */
+  take(): PublishedFrame | undefined {
+    const frame = this.#slot;
+    if (frame === undefined || this.#closed) return undefined;
+    const now = performance.now();
+    // 1 ms of slack: timers fire a little early or late, and a frame due
+    // "now" should not wait a whole frame interval more.
+    if (this.#nextDue - now > 1) return undefined;
+    this.#slot = undefined;
+    if (this.#minInterval > 0) {
+      // Keep to the cadence (no drift), but never bank credit after a stall.
+      this.#nextDue = Math.max(now, this.#nextDue + this.#minInterval);
+    }
+    this.#framesSent++;
+    this.#totals.framesSent++;
+    this.#bytesSent += frame.part.length;
+    this.#latency = Date.now() - frame.timestamp;
+    this.#meter.tick(now);
+    return frame;
+  }
+
+  /**
+   * Resolves when {@linkcode HubViewer.take} may succeed: a frame arrived, the
+   * fps cap allows the next one, or the viewer closed. One promise per wait.
+   *
+   * @returns A promise that never rejects.
+   */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const forFrame = this.#slot === undefined;
+    const ms = forFrame ? 0 : this.#nextDue - performance.now();
+    if (!forFrame && ms <= 1) return Promise.resolve();
     return new Promise((resolve) => {
       this.#waitingForFrame = forFrame;
-      this.#wake = () => {
-        this.#wake = undefined;
-        this.#waitingForFrame = false;
-        if (this.#timer !== undefined) clearTimeout(this.#timer);
-        this.#timer = undefined;
-        resolve();
-      };
-      if (!forFrame) this.#timer = setTimeout(this.#wake, ms);
+      this.#resolve = resolve;
+      if (!forFrame) this.#timer = setTimeout(this.#wakeUp, ms);
     });
   }
+
+  // One bound function per viewer, not a closure per wait.
+  readonly #wakeUp = (): void => {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    this.#waitingForFrame = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    resolve?.();
+  };
 
   /** This viewer's counters. */
   get stats(): HubViewerStats {
@@ -192,7 +210,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
     this.#slot = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#detach(this);
-    this.#wake?.();
+    this.#wakeUp();
   }
 
   /** Same as {@linkcode HubViewer.close}, for `using`. */

@@ -112,22 +112,36 @@ function hubStream(hub: FrameHub, fps: number, signal: AbortSignal | undefined) 
   let opened = false;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => resolveDone = resolve);
+  let controller: ReadableStreamDefaultController<Uint8Array>;
+  let cancelled = false;
+  // Hand over the frame if one is ready; otherwise wait (one promise) and try
+  // again. No async function, so a frame costs as few allocations as possible
+  // times the number of viewers.
+  const send = (): Promise<void> | undefined => {
+    const frame = viewer.take();
+    if (frame !== undefined) return void controller.enqueue(frame.part);
+    if (viewer.closed) {
+      // Closed by end() or the hub: finish the body. (After cancel() there is nothing to close.)
+      if (!cancelled) controller.close();
+      resolveDone();
+      return;
+    }
+    return viewer.ready().then(send);
+  };
   const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
+    start(c) {
+      controller = c;
+    },
+    pull(c) {
       if (!opened) {
         opened = true;
-        controller.enqueue(encodeOpening(hub.boundary));
+        c.enqueue(encodeOpening(hub.boundary));
         return;
       }
-      const frame = await viewer.next();
-      if (frame === undefined) {
-        controller.close();
-        resolveDone();
-      } else {
-        controller.enqueue(frame.part);
-      }
+      return send();
     },
     cancel() {
+      cancelled = true;
       viewer.close();
       resolveDone();
     },

@@ -12,7 +12,13 @@ import { mjpegApp, type MjpegAppOptions } from "../src/server/hono.ts";
 import { type MjpegServer, serve } from "../src/runtime/serve.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { requireTools } from "./helpers/tools.ts";
-import { fixtureChecksums, publishFixtures, sha256, sleep } from "./helpers/server_frames.ts";
+import {
+  fixtureChecksums,
+  fixtureFrames,
+  publishFixtures,
+  sha256,
+  sleep,
+} from "./helpers/server_frames.ts";
 import { run, serverTempDir } from "./helpers/server_run.ts";
 
 interface Running {
@@ -226,5 +232,31 @@ describe("server with real clients", () => {
       assert.equal(client.code, 0, `curl saw a complete response: ${client.stderr}`);
     }
     assert.equal(hub.stats.viewers, 0);
+  });
+  it("keeps a stream open through 11 s without frames (no idle timeout cuts it)", async () => {
+    const hub = new FrameHub();
+    hub.publish(fixtureFrames[0]!);
+    const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
+    let text = "";
+    let closed = false;
+    const socket = net.connect(server.port, "127.0.0.1", () => {
+      socket.write("GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    });
+    socket.on("data", (chunk: Uint8Array) => text += new TextDecoder("latin1").decode(chunk));
+    socket.on("close", () => closed = true);
+    try {
+      assert.ok(await until(() => text.includes("x-timestamp"), 5000));
+      // Runtimes have idle timeouts (Bun: 10 s by default); a camera that pauses must not cut viewers.
+      await sleep(11_000);
+      assert.equal(closed, false, "the idle stream is still open");
+      hub.publish(fixtureFrames[1]!);
+      assert.ok(
+        await until(() => text.split("x-timestamp").length === 3, 5000),
+        "a second part came",
+      );
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
   });
 });

@@ -113,3 +113,19 @@ describe("decoder regressions found by fuzzing: header bytes", () => {
     }
   });
 });
+
+describe("decoder regressions found by fuzzing: a damaged first delimiter", () => {
+  it("does not learn a boundary from a first delimiter line with a byte flipped out of ASCII", async () => {
+    // gstreamer.multipart with "--ThisRandomString" damaged to "--ThisRandomS\xd8ring": the
+    // parser took that as the boundary and lost every later part. Now the damaged line is skipped
+    // like preamble, and the declared boundary (or, sniffing, the next delimiter) is used.
+    const bytes = gstreamer.slice();
+    bytes[13] = 0xd8;
+    for (const contentType of ["multipart/x-mixed-replace; boundary=ThisRandomString", undefined]) {
+      for (const size of CHUNK_SIZES) {
+        const r = await decode(bytes, size, contentType ? { contentType } : {});
+        assert.deepEqual(r.frames.map((f) => sha256(f.data)), hashes.slice(1), `chunks of ${size}`);
+      }
+    }
+  });
+});

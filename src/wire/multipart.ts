@@ -95,7 +95,7 @@ export class MultipartSyntax {
     }
     if (
       beforeFirstPart && !this.#fixed && end > 2 && end <= 74 && text[0] === DASH &&
-      text[1] === DASH
+      text[1] === DASH && printable(text)
     ) {
       // No boundary declared, or the declared one is not what the server sends
       // (seen in the wild): take the first delimiter-like line as the boundary.
@@ -196,16 +196,50 @@ export class MultipartSyntax {
   /**
    * Parses a header line, `Name: value`, any case, with or without spaces.
    *
-   * @returns `[name, value]`, or undefined if the line is not a header.
+   * @returns `[name, value]`, or undefined if the line is not a header. Names
+   * every MJPEG part carries come back in lower case without being decoded.
    */
   static parseHeader(line: Uint8Array): [string, string] | undefined {
     const colon = line.indexOf(0x3a);
     if (colon <= 0) return undefined;
-    const name = byteString(line.subarray(0, colon)).trim();
-    const value = byteString(line.subarray(colon + 1)).trim();
-    if (!TOKEN.test(name) || /[\0\r\n]/.test(value)) return undefined;
-    return [name, value];
+    let nameEnd = colon;
+    while (nameEnd > 0 && (line[nameEnd - 1] === SPACE || line[nameEnd - 1] === TAB)) nameEnd--;
+    let name = knownName(line, nameEnd);
+    if (name === undefined) {
+      name = byteString(line.subarray(0, nameEnd));
+      if (!TOKEN.test(name)) return undefined;
+    }
+    let start = colon + 1;
+    let end = line.length;
+    while (start < end && (line[start] === SPACE || line[start] === TAB)) start++;
+    while (end > start && (line[end - 1] === SPACE || line[end - 1] === TAB)) end--;
+    // Checked here, byte by byte, so Headers.append never throws on a value.
+    for (let k = start; k < end; k++) {
+      const c = line[k]!;
+      if (c === 0 || c === CR || c === LF) return undefined;
+    }
+    return [name, byteString(line.subarray(start, end))];
   }
+}
+
+// Header names every MJPEG part carries, matched without decoding: per-part
+// header parsing is a large share of the cost for small frames.
+const KNOWN_NAMES = ["content-type", "content-length", "x-timestamp"].map((name) => ({
+  name,
+  bytes: new TextEncoder().encode(name),
+}));
+
+/** The lower-case name if `line[0..end)` is a known header name in any case. */
+function knownName(line: Uint8Array, end: number): string | undefined {
+  for (const known of KNOWN_NAMES) {
+    const bytes = known.bytes;
+    if (bytes.length !== end) continue;
+    let k = 0;
+    // ASCII letters: OR 0x20 lowers them; '-' (0x2D) is unchanged by it.
+    while (k < end && (line[k]! | 0x20) === bytes[k]) k++;
+    if (k === end) return known.name;
+  }
+  return undefined;
 }
 
 /**
@@ -281,6 +315,18 @@ function terminated(b: Uint8Array, after: number): Match {
   if (t === CR || t === LF) return Match.Yes;
   if (t === DASH && after === first && after + 1 >= end) return Match.Undecided;
   return Match.No;
+}
+
+/**
+ * No boundary has control characters or bytes above 0x7E: a "--" line with
+ * them is a damaged delimiter, and learning it would lose every part after.
+ */
+function printable(text: Uint8Array): boolean {
+  for (let k = 0; k < text.length; k++) {
+    const c = text[k]!;
+    if (c < SPACE || c > 0x7e) return false;
+  }
+  return true;
 }
 
 function delimiterKind(text: Uint8Array, d: Uint8Array): "part" | "close" | undefined {

@@ -1,0 +1,89 @@
+/**
+ * A minimal Chrome DevTools Protocol client over `--remote-debugging-pipe`
+ * (JSON messages separated by NUL on fds 3 and 4), so the browser tests can
+ * drive one page on Deno, Bun and Node alike without a WebSocket client.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A headless Chromium with one page open. */
+export interface BrowserPage {
+  /** Evaluates `expression` in the page and returns its value (JSON-serialisable). */
+  evaluate(expression: string): Promise<unknown>;
+  /** Kills the browser and removes its profile. */
+  close(): Promise<void>;
+}
+
+/** Starts headless Chromium and opens `url` in a page. */
+export async function openPage(url: string): Promise<BrowserPage> {
+  const profile = mkdtempSync(join(tmpdir(), "mjpeg-server-cdp-"));
+  const child: ChildProcess = spawn("chromium", [
+    ..."--headless --no-sandbox --disable-gpu --disable-background-networking --disable-quic".split(
+      " ",
+    ),
+    ..."--no-first-run --disable-component-update --disable-sync --remote-debugging-pipe".split(
+      " ",
+    ),
+    `--user-data-dir=${profile}`,
+    "about:blank",
+  ], { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] });
+  const input = child.stdio[3] as NodeJS.WritableStream;
+  const output = child.stdio[4] as NodeJS.ReadableStream;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 1;
+  let buffered = "";
+  output.on("data", (chunk: Uint8Array) => {
+    buffered += new TextDecoder().decode(chunk);
+    for (let end = buffered.indexOf("\0"); end >= 0; end = buffered.indexOf("\0")) {
+      const message = JSON.parse(buffered.slice(0, end));
+      buffered = buffered.slice(end + 1);
+      const waiter = pending.get(message.id);
+      if (!waiter) continue;
+      pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(`CDP: ${JSON.stringify(message.error)}`));
+      else waiter.resolve(message.result);
+    }
+  });
+  const send = (method: string, params: object = {}, sessionId?: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      input.write(
+        JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }) + "\0",
+      );
+    });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const close = async () => {
+    child.kill("SIGKILL");
+    await exited;
+    // Chromium's helper processes may still be writing to the profile for a moment.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        rmSync(profile, { recursive: true, force: true });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  };
+  try {
+    const { targetId } = await send("Target.createTarget", { url });
+    const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true });
+    return {
+      async evaluate(expression) {
+        const reply = await send(
+          "Runtime.evaluate",
+          { expression, returnByValue: true },
+          sessionId as string,
+        );
+        return (reply.result as { value?: unknown }).value;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -131,7 +131,7 @@ describe("the viewer page in headless Chromium", () => {
       await server.close();
     }
   });
-  it("drops the stream while the tab is hidden and takes it up again when shown", async (t) => {
+  it("drops the stream while hidden, takes it up when shown, and backs off on errors", async (t) => {
     if (!requireTools(t, "chromium")) return;
     const hub = new FrameHub();
     const timer = setInterval(() => hub.publish(fixtureFrames[0]!), 1000 / 30);
@@ -161,6 +161,21 @@ describe("the viewer page in headless Chromium", () => {
       assert.equal(await viewers(0), 0, "hidden: the stream is closed");
       await setHidden(false);
       assert.equal(await viewers(1), 1, "shown again: one stream, not two");
+      // A failing stream is retried with growing delays, not hammered.
+      const states: unknown[] = [];
+      for (let i = 0; i < 3; i++) {
+        states.push(
+          await page.evaluate(
+            `document.querySelector("img").dispatchEvent(new Event("error"));` +
+              `document.querySelector("[data-out=state]").textContent`,
+          ),
+        );
+      }
+      assert.deepEqual(states, [
+        "reconnecting in 1 s",
+        "reconnecting in 2 s",
+        "reconnecting in 4 s",
+      ]);
     } finally {
       await page.close();
       clearInterval(timer);

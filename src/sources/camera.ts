@@ -36,8 +36,15 @@ export interface CameraOptions {
   restart?: boolean;
   /** First restart delay in ms (doubles per failure). @default {500} */
   minRestartDelayMs?: number;
-  /** Longest restart delay in ms. @default {10000} */
+  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
   maxRestartDelayMs?: number;
+  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
+  healthyRunMs?: number;
+  /**
+   * A camera that stays alive but gives no frame for this long is stopped
+   * and restarted (a hung driver or sensor); 0 turns this off. @default {5000}
+   */
+  stallTimeoutMs?: number;
   /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
   stopGraceMs?: number;
   /** Where log lines go. @default {logToStderr} */
@@ -59,10 +66,15 @@ const cameraOptionsSchema = z.object({
   programs: z.array(z.string().min(1)).min(1).default(["rpicam-vid", "libcamera-vid"]),
   restart: z.boolean().default(true),
   minRestartDelayMs: int(0, 600_000).default(500),
-  maxRestartDelayMs: int(0, 600_000).default(10_000),
+  maxRestartDelayMs: int(1, 600_000).default(10_000),
+  healthyRunMs: int(0, 86_400_000).default(10_000),
+  stallTimeoutMs: int(0, 600_000).default(5000),
   stopGraceMs: int(0, 60_000).default(2000),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict();
+}).strict().refine((o) => o.maxRestartDelayMs >= o.minRestartDelayMs, {
+  message: "expected maxRestartDelayMs >= minRestartDelayMs",
+  path: ["maxRestartDelayMs"],
+});
 
 /**
  * The arguments the camera program gets: exactly
@@ -105,7 +117,8 @@ export function cameraArgs(options: CameraOptions = {}): string[] {
 /**
  * Frames from the Raspberry Pi camera. Runs `rpicam-vid` (falling back to
  * `libcamera-vid`), reads its raw JPEG output, and restarts it with backoff
- * when it dies, logging why with the last lines of its stderr.
+ * when it dies or hangs (no frame for `stallTimeoutMs`), logging why with the
+ * last lines of its stderr.
  *
  * @param options Size, rate, quality, orientation, and restart policy.
  * @returns A source; its iteration throws a `SourceError` naming the programs
@@ -132,6 +145,8 @@ export function cameraSource(options: CameraOptions = {}): FrameSource {
         restart: o.restart,
         minRestartDelayMs: o.minRestartDelayMs,
         maxRestartDelayMs: o.maxRestartDelayMs,
+        healthyRunMs: o.healthyRunMs,
+        stallTimeoutMs: o.stallTimeoutMs,
         stopGraceMs: o.stopGraceMs,
         maxFrameSize: undefined,
         env: undefined,

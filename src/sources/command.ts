@@ -21,8 +21,17 @@ export interface CommandOptions {
   restart?: boolean;
   /** First restart delay in ms (doubles per failure). @default {500} */
   minRestartDelayMs?: number;
-  /** Longest restart delay in ms. @default {10000} */
+  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
   maxRestartDelayMs?: number;
+  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
+  healthyRunMs?: number;
+  /**
+   * Stop and restart the program when it gives no frame for this long; 0
+   * (the default, since a program may rightly be silent: motion-triggered,
+   * time-lapse) turns this off. The webcam preset defaults to 5000.
+   * @default {0}
+   */
+  stallTimeoutMs?: number;
   /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
   stopGraceMs?: number;
   /** Largest frame accepted, in bytes. @default the decoder's default */
@@ -38,12 +47,17 @@ const commandOptionsSchema = z.object({
   contentType: z.string().min(1).optional(),
   restart: z.boolean().default(true),
   minRestartDelayMs: ms.default(500),
-  maxRestartDelayMs: ms.default(10_000),
+  maxRestartDelayMs: ms.min(1).default(10_000),
+  healthyRunMs: z.number().int().min(0).max(86_400_000).default(10_000),
+  stallTimeoutMs: ms.default(0),
   stopGraceMs: ms.default(2000),
   maxFrameSize: z.number().int().min(1024).optional(),
   env: z.record(z.string(), z.string()).optional(),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict();
+}).strict().refine((o) => o.maxRestartDelayMs >= o.minRestartDelayMs, {
+  message: "expected maxRestartDelayMs >= minRestartDelayMs",
+  path: ["maxRestartDelayMs"],
+});
 
 /**
  * Frames from a program's stdout. The program is started with an argv array,
@@ -87,6 +101,8 @@ export function commandSource(
         restart: o.restart,
         minRestartDelayMs: o.minRestartDelayMs,
         maxRestartDelayMs: o.maxRestartDelayMs,
+        healthyRunMs: o.healthyRunMs,
+        stallTimeoutMs: o.stallTimeoutMs,
         stopGraceMs: o.stopGraceMs,
         maxFrameSize: o.maxFrameSize,
         env: o.env,
@@ -159,6 +175,11 @@ export function webcamSource(options: WebcamOptions = {}): FrameSource {
     ...(height !== undefined ? { height } : {}),
     ...(fps !== undefined ? { fps } : {}),
   });
-  const source = commandSource("ffmpeg", args, { ...rest, contentType: "image/jpeg" });
+  // A webcam always delivers frames, so silence means a hang (a USB reset).
+  const source = commandSource("ffmpeg", args, {
+    stallTimeoutMs: 5000,
+    ...rest,
+    contentType: "image/jpeg",
+  });
   return { description: `webcam ${device ?? "/dev/video0"}`, frames: source.frames };
 }

@@ -30,6 +30,16 @@ export interface ProcessRunOptions {
   minRestartDelayMs: number;
   /** Longest restart delay. */
   maxRestartDelayMs: number;
+  /**
+   * A run that lasted this long and gave frames was healthy: the next
+   * failure waits `minRestartDelayMs` again.
+   */
+  healthyRunMs: number;
+  /**
+   * No frame for this long (while the consumer waits for one) means the
+   * program hangs: it is stopped and restarted. 0 turns the watchdog off.
+   */
+  stallTimeoutMs: number;
   /** How long the program gets to exit after SIGINT before SIGKILL. */
   stopGraceMs: number;
   /** Largest frame accepted, in bytes. */
@@ -52,13 +62,12 @@ export class SourceError extends Error {
   }
 }
 
-/** A run that lasted this long counts as healthy: the next failure waits the shortest delay again. */
-const HEALTHY_RUN_MS = 10_000;
-
 /**
  * Runs the first candidate that exists, decodes its stdout into frames, and
  * restarts it with exponential backoff whenever it exits, until `signal`
- * aborts. Frame sequence numbers continue across restarts.
+ * aborts. A program that stays alive but stops writing frames (a camera
+ * whose driver hangs) is stopped after `stallTimeoutMs` and restarted the
+ * same way. Frame sequence numbers continue across restarts.
  *
  * @param candidates Programs to try in order (e.g. rpicam-vid, then libcamera-vid).
  * @param options How to run, decode and restart.
@@ -85,19 +94,38 @@ export async function* processFrames(
     const stop = () => void child.stop(options.stopGraceMs);
     signal.addEventListener("abort", stop, { once: true });
     if (signal.aborted) stop(); // aborted while the program was starting
+    // The watchdog runs only while we wait on the program, not while the
+    // consumer holds a frame, so a slow consumer is never taken for a hang.
+    let stalled = false;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      if (options.stallTimeoutMs <= 0) return;
+      watchdog = setTimeout(() => {
+        stalled = true;
+        log(
+          `${options.name}: no frame for ${options.stallTimeoutMs} ms from pid ${child.pid}; ` +
+            "stopping it to restart",
+        );
+        stop();
+      }, options.stallTimeoutMs);
+    };
     let decodeError: unknown;
     try {
       const decoder = new MjpegDecoderStream({
         ...(options.contentType ? { contentType: options.contentType } : {}),
         ...(options.maxFrameSize ? { maxFrameSize: options.maxFrameSize } : {}),
       });
+      arm();
       for await (const frame of child.stdout.pipeThrough(decoder)) {
+        clearTimeout(watchdog);
         framesThisRun++;
         yield { ...frame, sequence: sequence++ };
+        arm();
       }
     } catch (error) {
       decodeError = error;
     } finally {
+      clearTimeout(watchdog);
       signal.removeEventListener("abort", stop);
       // Also reached when the consumer leaves its loop early: never leave the program running.
       await child.stop(options.stopGraceMs);
@@ -106,21 +134,25 @@ export async function* processFrames(
     const exit = await child.exited;
     const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
     const stderr = child.stderrTail().slice(-5);
-    const why = `${candidate.command} exited (${how}) after ${framesThisRun} frames` +
+    const what = stalled
+      ? `stalled (no frame for ${options.stallTimeoutMs} ms), stopped (${how})`
+      : `exited (${how})`;
+    const lastLines = stderr.map((l) => JSON.stringify(l)).join(" | ");
+    const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
       (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
-      (stderr.length
-        ? `; last stderr lines: ${stderr.map((l) => JSON.stringify(l)).join(" | ")}`
-        : "");
+      (stderr.length ? `; last stderr lines: ${lastLines}` : "");
     if (!options.restart) {
       if (exit.code === 0 && !decodeError) return;
       throw new SourceError(`${options.name}: ${why}`, { cause: decodeError });
     }
-    if (Date.now() - startedAt >= HEALTHY_RUN_MS && framesThisRun > 0) {
+    if (Date.now() - startedAt >= options.healthyRunMs && framesThisRun > 0) {
       delay = options.minRestartDelayMs;
     }
     log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
     await sleep(delay, signal);
-    delay = Math.min(delay * 2, options.maxRestartDelayMs);
+    // From a first delay of 0 the delay still grows (1, 2, 4 … ms): a
+    // program that dies at once must never restart in a busy loop.
+    delay = Math.min(Math.max(delay * 2, 1), options.maxRestartDelayMs);
   }
 }
 

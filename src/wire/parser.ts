@@ -95,6 +95,9 @@ export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 // Bytes of preamble tolerated before the first delimiter of a multipart stream.
 const MAX_PREAMBLE = 64 * 1024;
 const SOI = new Uint8Array([0xff, 0xd8]);
+// #partLength when the part has no Content-Length, or one that is not a number.
+const NO_LENGTH = -1;
+const BAD_LENGTH = -2;
 // How many of a stream's first bytes an error message quotes.
 const EXCERPT = 32;
 
@@ -163,6 +166,8 @@ export class MjpegParser {
   #partIsImage = false;
   #headers = new Headers();
   #headerBytes = 0;
+  #partType: string | undefined;
+  #partLength = NO_LENGTH;
   // Raw JPEG mode: an FF ended the previous chunk while seeking an SOI.
   #pendingFF = false;
   // Garbage skipped since the last good frame, to bound a stream of junk.
@@ -410,7 +415,7 @@ export class MjpegParser {
       this.#closed = false;
       this.#garbage = 0;
       this.#garbageReported = false;
-      this.#headers = new Headers();
+      this.#newPart();
       this.#headerBytes = 0;
       this.#partTimestamp = 0;
       this.#mode = Mode.Headers;
@@ -453,7 +458,7 @@ export class MjpegParser {
       // without its blank line): the part starts over here, so the frame
       // after it is not lost.
       this.#problem(`expected part headers, got another ${excerpt(line)} delimiter`);
-      this.#headers = new Headers();
+      this.#newPart();
       this.#headerBytes = 0;
       return true;
     }
@@ -463,19 +468,32 @@ export class MjpegParser {
       this.#mode = Mode.Delimiter;
       return true;
     }
-    this.#headers.append(header[0], header[1]);
+    const [name, value] = header;
+    this.#headers.append(name, value);
+    // Remember the two headers that shape the body, so #beginBody need not
+    // look them up again (a second Content-Length makes the length unknown).
+    if (name === "content-length") {
+      this.#partLength = this.#partLength === NO_LENGTH && /^\d{1,15}$/.test(value)
+        ? Number(value)
+        : BAD_LENGTH;
+    } else if (name === "content-type" && this.#partType === undefined) {
+      this.#partType = value;
+    }
     return true;
+  }
+
+  #newPart(): void {
+    this.#headers = new Headers();
+    this.#partType = undefined;
+    this.#partLength = NO_LENGTH;
   }
 
   #beginBody(): void {
     const headers = this.#headers;
-    const type = headers.get("content-type");
+    const type = this.#partType;
     // A part without Content-Type is taken for a JPEG: some cameras omit it.
-    this.#partIsImage = type === null || /^\s*image\//i.test(type);
-    const lengthHeader = headers.get("content-length");
-    const length = lengthHeader !== null && /^\s*\d{1,15}\s*$/.test(lengthHeader)
-      ? Number(lengthHeader)
-      : undefined;
+    this.#partIsImage = type === undefined || /^image\//i.test(type);
+    const length = this.#partLength >= 0 ? this.#partLength : undefined;
     if (this.#partIsImage) {
       const sequence = this.#sequence++;
       if (length !== undefined && length > this.#maxFrameSize) {

@@ -431,4 +431,29 @@ describe("fault injection for the camera source, with a viewer on the real serve
     assertNoProcessLeft(cam);
     cam.dir.remove();
   });
+
+  it("does not take a slow consumer for a hung camera: the stall clock runs only while waiting", async () => {
+    const cam = new FakeCamera();
+    cam.plan(0, [...frameOps(cam, 0, 3), "hang"]);
+    const log: string[] = [];
+    const controller = new AbortController();
+    const got: string[] = [];
+    const source = camera(cam, log, { stallTimeoutMs: 300, minRestartDelayMs: 10 });
+    const started = Date.now();
+    try {
+      for await (const frame of source.frames(controller.signal)) {
+        got.push(cam.labels.get(sha256(frame.data))!);
+        if (got.length === 1) await sleep(900); // three stall timeouts holding one frame
+        if (got.length === 3) break;
+      }
+    } finally {
+      controller.abort();
+    }
+    assert.deepEqual(got, ["r0f0", "r0f1", "r0f2"]);
+    assert.ok(Date.now() - started >= 900);
+    assert.equal(cam.runs().length, 1, "no restart while the consumer held a frame");
+    assert.deepEqual(log.filter((l) => l.includes("no frame for")), []);
+    assertNoProcessLeft(cam);
+    cam.dir.remove();
+  });
 });

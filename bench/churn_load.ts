@@ -132,7 +132,8 @@ function churn(way: number): Promise<void> {
     };
     const socket = net.connect(port, "127.0.0.1", () => {
       tally.joined++;
-      socket.write(REQUEST);
+      // Those leaving after a frame ask for an fps cap, so their server side waits on a timer.
+      socket.write(way === 0 ? REQUEST.replace(".mjpg", ".mjpg?fps=10") : REQUEST);
       if (way === 2) socket.end(); // half-close: no more requests, still reading
       if (way === 3) {
         tally.early++;

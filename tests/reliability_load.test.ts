@@ -196,8 +196,9 @@ describe(`load and churn on ${runtime} (GC: ${gcMethod.how})`, () => {
       console.log(
         `# ${runtime}: RSS ${rssStart.toFixed(1)} MB → peak ${rssPeak.toFixed(1)} → ${
           rssEnd.toFixed(1)
-        } MB after; timers ${timersBefore}→${leaks.pendingTimers}, abort listeners ${listenersBefore}→${leaks.abortListeners}`,
+        } MB after; timers pending ${timersBefore}→${leaks.pendingTimers} (${leaks.timersSet} set), abort listeners ${listenersBefore}→${leaks.abortListeners}`,
       );
+      assert.ok(leaks.timersSet > 0, "fps-capped viewers waited on timers");
       assert.ok(
         leaks.pendingTimers <= timersBefore,
         `pending timers ${timersBefore} → ${leaks.pendingTimers}`,

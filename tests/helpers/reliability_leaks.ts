@@ -89,6 +89,8 @@ export function processAlive(pid: number): boolean {
 export interface LeakTracker {
   /** Timeouts set and neither fired nor cleared. */
   readonly pendingTimers: number;
+  /** Timeouts set in all (to show the test exercised them). */
+  readonly timersSet: number;
   /** Abort listeners added and neither removed nor fired once. */
   readonly abortListeners: number;
   restore(): void;
@@ -100,6 +102,7 @@ export interface LeakTracker {
  */
 export function trackLeaks(): LeakTracker {
   const pending = new Set<unknown>();
+  let timersSet = 0;
   const realSet = globalThis.setTimeout;
   const realClear = globalThis.clearTimeout;
   const wrappedSet = (fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
@@ -112,6 +115,7 @@ export function trackLeaks(): LeakTracker {
       ...rest,
     );
     pending.add(key(id));
+    timersSet++;
     return id;
   };
   const wrappedClear = (id: unknown) => {
@@ -155,6 +159,9 @@ export function trackLeaks(): LeakTracker {
   return {
     get pendingTimers() {
       return pending.size;
+    },
+    get timersSet() {
+      return timersSet;
     },
     get abortListeners() {
       return listeners;

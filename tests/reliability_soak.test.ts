@@ -1,0 +1,31 @@
+/**
+ * The soak, short: a 30 fps source of ~50 KB frames, 50 steady viewers in
+ * their own process, RSS and each viewer's delivered fps sampled throughout
+ * (bench/soak_run.ts; bench/soak.ts runs it for an hour). To keep CI time
+ * down it runs 2 minutes on Deno and 20 seconds on Bun and Node.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { runSoak } from "../bench/soak_run.ts";
+import { runtime } from "./helpers/reliability_leaks.ts";
+
+const SECONDS = runtime === "deno" ? 120 : 20;
+
+describe(`soak on ${runtime}`, () => {
+  it(`${SECONDS} s${runtime === "deno" ? " (the 2-minute soak runs on Deno only)" : " (2 minutes on Deno)"}: 50 viewers keep the published fps and RSS does not grow`, async () => {
+    const long = SECONDS >= 60;
+    const result = await runSoak({
+      seconds: SECONDS,
+      viewers: 50,
+      fps: 30,
+      interval: long ? 10 : 5,
+      warmup: long ? 30 : 5,
+      log: (line) => console.log(`# soak ${runtime}: ${line}`),
+    });
+    console.log(
+      `# soak ${runtime}: RSS ${result.rssBaseline} MB after warm-up, max ${result.rssMax} MB`,
+    );
+    assert.equal(result.samples.length, SECONDS / (long ? 10 : 5), "one sample per interval");
+    assert.deepEqual(result.failures, []);
+  });
+});

@@ -23,3 +23,8 @@ run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import 
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts
+run "reliability: churn, 20,000 joins by 1000 viewers at once (Bun)" bun bench/churn.ts
+run "reliability: churn, 20,000 joins by 1000 viewers at once (Deno)" deno run -A bench/churn.ts
+run "reliability: churn, 20,000 joins by 1000 viewers at once (Node)" node --import tsx bench/churn.ts
+# The soak runs an hour with `npm run soak`; here SOAK_SECONDS (default 10 minutes).
+run "reliability: soak, 50 viewers at 30 fps (Bun)" bun bench/soak.ts --duration="${SOAK_SECONDS:-600}"

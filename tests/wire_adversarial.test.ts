@@ -171,6 +171,19 @@ describe("MjpegDecoderStream on bad input", () => {
     }
   });
 
+  it("takes noise in entropy-coded data for corruption, not a marker with a length", async () => {
+    // FF C0 (SOF0) cannot end a scan; honouring its "length" would skip the
+    // next frame's SOI. Put it deep in f1's entropy data, then f2 must survive.
+    const noisy = f1.slice();
+    const at = noisy.length - 200;
+    noisy.set([0xff, 0xc0, 0x7f, 0xff], at);
+    for (const size of [1, 4096]) {
+      const r = await decode(concat(noisy, f2, f3), size, { contentType: "image/jpeg" });
+      assert.deepEqual(r.frames.map((f) => sha256(f.data)), [f2, f3].map(sha256));
+      assert.match(r.errors[0]!, /unexpected marker FF C0 in a scan/);
+    }
+  });
+
   it("treats a new SOI inside a raw JPEG as the start of the next frame", async () => {
     const cut = f1.subarray(0, 4000); // cut in its entropy-coded data…
     // …which cannot hold FF D8, so splice it where a marker is expected instead.

@@ -94,6 +94,8 @@ export class JpegWalker {
             i++;
           } else if (b === 0xff) {
             i++; // fill byte; the marker code comes later
+          } else if (!afterScan(b)) {
+            return this.#corrupt(i, state, `unexpected marker FF ${hex(b)} in a scan`);
           } else {
             state = State.MarkerCode; // a real marker ends the scan
           }
@@ -200,4 +202,14 @@ export function jpegLength(bytes: Uint8Array): number {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return -1;
   const end = new JpegWalker().walk(bytes, 2);
   return end < 0 ? -1 : end;
+}
+
+// The markers that may end a scan: EOI, another table or scan (progressive
+// JPEGs), DRI, DNL, COM and APPn, DHP/EXP (hierarchical), and SOI (the JPEG
+// was cut short; the caller restarts there). Any other FF xx in entropy data
+// is noise, not a marker: taking it for one would honour a random segment
+// length and could skip over the next frame's start.
+function afterScan(b: number): boolean {
+  return b === 0xd8 || b === 0xd9 || b === 0xc4 || b === 0xcc || (b >= 0xda && b <= 0xdf) ||
+    b === 0xfe || (b >= 0xe0 && b <= 0xef);
 }

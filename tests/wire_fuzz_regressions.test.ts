@@ -128,4 +128,16 @@ describe("decoder regressions found by fuzzing: a damaged first delimiter", () =
       }
     }
   });
+  it("goes back to the declared boundary after a damaged first delimiter line", async () => {
+    // One flipped letter in ffmpeg's first delimiter used to be learnt as the
+    // boundary, losing every later part.
+    const bytes = replaceNth(ffmpeg, "--ffmpeg\r\n", "--ffmpeX\r\n", 0);
+    for (const size of CHUNK_SIZES) {
+      const r = await decode(bytes, size, {
+        contentType: "multipart/x-mixed-replace;boundary=ffmpeg",
+      });
+      assert.deepEqual(r.frames.map((f) => sha256(f.data)), hashes, `chunks of ${size}`);
+      assert.ok(r.errors.some((e) => /got the declared "--ffmpeg"; using that/.test(e)));
+    }
+  });
 });

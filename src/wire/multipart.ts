@@ -42,11 +42,13 @@ export class MultipartSyntax {
   // with or without another "--" in front; the first delimiter settles it.
   #alternative: Uint8Array | undefined;
   #fixed = false;
+  #declared: Uint8Array | undefined;
 
   /** @param boundary The boundary from the Content-Type, if any. */
   constructor(boundary?: string) {
     if (boundary !== undefined) {
       this.delimiter = encoder.encode(`--${boundary}`);
+      this.#declared = this.delimiter;
       if (boundary.startsWith("--")) this.#alternative = encoder.encode(boundary);
     }
   }
@@ -90,6 +92,19 @@ export class MultipartSyntax {
           this.delimiter = this.#alternative;
           this.#fixed = true;
           return alt;
+        }
+      }
+      // The declared delimiter wins back over one learnt from a damaged or
+      // stray first line, so one bad byte there does not lose the stream.
+      const declared = this.#declared;
+      if (declared && declared !== d) {
+        const back = delimiterKind(text, declared);
+        if (back) {
+          this.note = `expected "${latin1.decode(d)}" delimiter as learnt, got the declared "${
+            latin1.decode(declared)
+          }"; using that`;
+          this.delimiter = declared;
+          return back;
         }
       }
     }

@@ -42,6 +42,24 @@ describe("httpFetch, the client's socket transport", () => {
     }
   });
 
+  it("keeps a response header byte 0x80-0x9F as one char (no windows-1252 crash)", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      await conn.write(concat(
+        text("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Camera: caf"),
+        new Uint8Array([0x85, 0xe9]),
+        text("\r\n\r\nok"),
+      ));
+      await conn.closed();
+    });
+    try {
+      const response = await httpFetch(new Request(upstream.url));
+      assert.equal(response.headers.get("x-camera"), "caf\x85\xe9");
+      assert.equal(await response.text(), "ok");
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it("decodes a chunked body split at awkward places", async () => {
     const body = concat(...FIXTURE_FRAMES);
     const wire = chunked(body, 1000);

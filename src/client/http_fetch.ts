@@ -14,11 +14,13 @@
  */
 import { connect, type Socket } from "node:net";
 import { ChunkedDecoder } from "./chunked.ts";
+// One char per byte: TextDecoder("latin1") is windows-1252 on Deno and Bun,
+// and Headers rejects the chars it makes of 0x80-0x9F.
+import { byteString } from "../wire/multipart.ts";
 
 const MAX_HEAD = 64 * 1024;
 const MAX_REDIRECTS = 5;
 const CRLFCRLF = [13, 10, 13, 10];
-const latin1 = new TextDecoder("latin1");
 
 /**
  * Fetches `request` like the global fetch; plain-http GETs go over a raw
@@ -110,7 +112,7 @@ function fetchOnce(request: Request, url: URL): Promise<Response> {
           }
           return;
         }
-        const parsed = parseHead(latin1.decode(head.subarray(0, end)));
+        const parsed = parseHead(byteString(head.subarray(0, end)));
         const rest = head.subarray(end + 4);
         if (parsed instanceof Error) return fail(parsed);
         if (parsed.status >= 100 && parsed.status < 200) {

@@ -262,7 +262,7 @@ function knownName(line: Uint8Array, end: number): string | undefined {
  * TextDecoder("latin1"), which is windows-1252 on Deno and Bun and turns
  * 0x80-0x9F into chars above 0xFF that Headers.append rejects with a TypeError.
  */
-function byteString(bytes: Uint8Array): string {
+export function byteString(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i += 8192) {
     // apply, not spread: 3x faster on short lines in Deno and Bun.

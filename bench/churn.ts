@@ -5,7 +5,7 @@
  * a markdown row: joins per second, the fps steady viewers got while the
  * source published, RSS before / peak / after (forced GC), and what was left.
  *
- *   bun bench/churn.ts [joins=20000] [concurrency=1000]
+ *   bun bench/churn.ts [joins=20000] [concurrency=1000] [rounds=3]
  *   deno run -A bench/churn.ts;  node --import tsx bench/churn.ts
  */
 import { spawn } from "node:child_process";
@@ -30,6 +30,7 @@ import {
 
 const joins = Number(process.argv[2] ?? 20_000);
 const concurrency = Number(process.argv[3] ?? 1000);
+const rounds = Number(process.argv[4] ?? 3);
 
 const leaks = trackLeaks();
 const hub = new FrameHub();
@@ -57,6 +58,7 @@ async function load(args: number[], onReady: () => void = () => {}) {
     watcherFps: number[];
     cut: number[];
     errors: number;
+    errorCodes: Record<string, number>;
   };
 }
 
@@ -81,10 +83,21 @@ const result = await load(
 );
 const sourceFps = (hub.stats.framesPublished - published) / result.seconds;
 clearInterval(sampler);
+if (result.errors) console.error(`churn: connection errors ${JSON.stringify(result.errorCodes)}`);
 await idle();
 const rssEnd = await settledRssMb(1500);
+// More rounds of the same churn (no stalled or slow viewers) tell a leak, which
+// keeps growing, from memory the allocator kept after the peak, which does not.
+const rssRounds = [rssEnd];
+const heapRounds = [process.memoryUsage().heapUsed / 1e6];
+for (let i = 1; i < rounds; i++) {
+  await load([joins, concurrency, 0, 0, 0]);
+  await idle();
+  rssRounds.push(await settledRssMb(1500));
+  heapRounds.push(process.memoryUsage().heapUsed / 1e6);
+}
 const left =
-  `${hub.stats.viewers} viewers, ${server.activeStreams} streams, ${leaks.pendingTimers} timers`;
+  `${hub.stats.viewers} viewers, ${server.activeStreams} streams, ${leaks.pendingTimers} timers, ${leaks.abortListeners} abort listeners`;
 stop();
 await server.close();
 leaks.restore();
@@ -94,14 +107,16 @@ console.log(
     `5 steady + 20 stalled + 20 slow viewers, load in a Bun process; GC: ${gcMethod.how}\n`,
 );
 console.log(
-  "| runtime | joins | joins/s | source fps during churn | steady viewers fps | RSS before | RSS peak | RSS after | left after | cut / errors |",
+  "| runtime | joins | joins/s | source fps during churn | steady viewers fps | RSS before | RSS peak | RSS after | RSS (JS heap) after each round | left after | cut / errors |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
 console.log(
   `| ${runtime} | ${result.joined} | ${result.joinsPerSecond} | ${sourceFps.toFixed(1)} | ${
     Math.min(...result.watcherFps)
   } | ${rssStart.toFixed(0)} MB | ${rssPeak.toFixed(0)} MB | ${rssEnd.toFixed(0)} MB (${
     ((rssEnd / rssStart - 1) * 100).toFixed(1)
-  } %) | ${left} | ${result.cut.join("/")} / ${result.errors} |`,
+  } %) | ${
+    rssRounds.map((r, i) => `${r.toFixed(0)} (${heapRounds[i]!.toFixed(0)})`).join(", ")
+  } MB | ${left} | ${result.cut.join("/")} / ${result.errors} |`,
 );
 process.exit(0);

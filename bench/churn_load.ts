@@ -117,6 +117,7 @@ const tally = {
   // Connections the server closed before the viewer left, by way of leaving.
   cut: [0, 0, 0, 0],
   errors: 0,
+  errorCodes: {} as Record<string, number>,
 };
 
 /** One churner: connect, get (part of) a frame, leave in the given way. */
@@ -156,8 +157,12 @@ function churn(way: number): Promise<void> {
         done();
       }
     });
-    socket.on("error", () => {
-      if (!finished) tally.errors++;
+    socket.on("error", (error: Error & { code?: string }) => {
+      if (!finished) {
+        tally.errors++;
+        const code = `${error.code ?? error.message} (way ${way})`;
+        tally.errorCodes[code] = (tally.errorCodes[code] ?? 0) + 1;
+      }
       done();
     });
     socket.on("close", () => {

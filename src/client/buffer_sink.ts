@@ -41,6 +41,9 @@ export class BufferSink implements FrameSink {
   #current: FrameBuffer | undefined;
   #inOverrun = false;
   #inFrame = false;
+  // This frame will not reach a buffer. It is counted as discarded only if it
+  // completes: a frame that is then cut off counts as aborted, not as both.
+  #discarding = false;
   #headers: Headers = EMPTY;
   #timestamp = 0;
   #sequence = 0;
@@ -82,19 +85,20 @@ export class BufferSink implements FrameSink {
       this.#scratch = new Uint8Array(expectedLength);
     }
     this.#current = undefined;
+    this.#discarding = false;
     if (this.#pool.total === 0) return; // nobody lent buffers: frames() only
     const buf = this.#pool.take();
     if (!buf) {
       if (!this.#inOverrun) this.counters.overruns++;
       this.#inOverrun = true;
-      this.counters.discardedFrames++;
+      this.#discarding = true;
       return;
     }
     this.#inOverrun = false;
     if (expectedLength !== undefined && expectedLength > buf.length) {
       // Announced too large: give the buffer straight back, never lose it.
       this.#pool.release(buf);
-      this.counters.discardedFrames++;
+      this.#discarding = true;
       return;
     }
     buf.used = 0;
@@ -109,7 +113,7 @@ export class BufferSink implements FrameSink {
       if (end > buf.length) {
         this.#pool.release(buf);
         this.#current = undefined;
-        this.counters.discardedFrames++;
+        this.#discarding = true;
       } else {
         buf.data.set(bytes, buf.used);
         buf.used = end;
@@ -131,6 +135,7 @@ export class BufferSink implements FrameSink {
   frameEnd(): void {
     this.#inFrame = false;
     this.counters.frames++;
+    if (this.#discarding) this.counters.discardedFrames++;
     const buf = this.#current;
     if (buf) {
       this.#current = undefined;

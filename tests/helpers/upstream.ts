@@ -97,6 +97,8 @@ export interface Upstream {
   port: number;
   /** How many connections were accepted so far. */
   readonly connections: number;
+  /** TCP connections accepted, including any closed before its request arrived. */
+  readonly sockets: number;
   /** The connections so far, to check request headers. */
   readonly accepted: UpstreamConnection[];
   /** Destroys every connection and closes the listener. */
@@ -113,7 +115,9 @@ export async function startUpstream(
 ): Promise<Upstream> {
   const sockets = new Set<Socket>();
   const accepted: UpstreamConnection[] = [];
+  let socketCount = 0;
   const server: Server = createServer((socket) => {
+    socketCount++;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {}); // a client that aborts mid-write is expected
@@ -144,6 +148,9 @@ export async function startUpstream(
     port,
     get connections() {
       return accepted.length;
+    },
+    get sockets() {
+      return socketCount;
     },
     accepted,
     close() {

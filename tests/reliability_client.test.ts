@@ -7,7 +7,13 @@ import {
   startUpstream,
   type UpstreamConnection,
 } from "./helpers/upstream.ts";
-import { assertPoolIntact, assertStopsPromptly, sha256, until } from "./helpers/client_checks.ts";
+import {
+  assertPoolIntact,
+  assertStopsPromptly,
+  lend,
+  sha256,
+  until,
+} from "./helpers/client_checks.ts";
 import { Rng } from "./helpers/fuzz_corpus.ts";
 import { httpFetch } from "../src/client/http_fetch.ts";
 import {
@@ -144,8 +150,7 @@ describe("MjpegClient under fault injection", () => {
       reconnect: BACKOFF,
       frameQueueSize: 2,
     });
-    const lent = client.requestBuffers(65536, BUFFERS);
-    for (const b of lent) client.enqueueBuffer(b);
+    lend(client, 65536, BUFFERS);
     const viaBuffers: Seen[] = [], viaFrames: Seen[] = [], held = new Set<FrameBuffer>();
     try {
       client.start();

@@ -70,6 +70,7 @@ export {
 export { snapshotResponse, type SnapshotResponseOptions } from "./src/server/snapshot_response.ts";
 export { type Authenticator, type AuthOptions, createAuth } from "./src/server/auth.ts";
 export { type StreamStats, streamStats } from "./src/server/stream_stats.ts";
+export { type RequestLimits, requestLimits } from "./src/server/request_limits.ts";
 export {
   viewerPage,
   type ViewerPageOptions,

@@ -16,11 +16,13 @@ import { mjpegResponse, STREAM_HEADERS } from "./mjpeg_response.ts";
 import { snapshotResponse } from "./snapshot_response.ts";
 import { streamStats } from "./stream_stats.ts";
 import { streamControl } from "./stream_control.ts";
+import { type RequestLimits, requestLimits } from "./request_limits.ts";
 import { parseOptions } from "./validate.ts";
 import { viewerPage } from "./viewer_page.ts";
 
 export { type AuthOptions, constantTimeEqual, createAuth } from "./auth.ts";
 export { type StreamStats, streamStats } from "./stream_stats.ts";
+export { type RequestLimits, requestLimits } from "./request_limits.ts";
 
 /** CORS settings: which web origins may read streams, snapshots and stats. */
 export interface CorsOptions {
@@ -56,6 +58,8 @@ export interface MjpegAppOptions {
    * @default {"mjpeg-stream"}
    */
   title?: string;
+  /** Request size limits; by default URLs up to 2048 bytes and 8 KiB of headers. */
+  limits?: RequestLimits;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -79,6 +83,7 @@ const optionsSchema = z.strictObject({
   fps: z.number().positive().max(1000).optional(),
   snapshotTimeout: z.number().min(0).max(600_000).optional(),
   title: z.string().optional(),
+  limits: z.object({}).passthrough().optional(), // checked by requestLimits()
 });
 
 /**
@@ -116,6 +121,9 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   let active = 0;
 
   const app = new Hono();
+  // First, before auth: an oversized request is refused whoever sends it.
+  const checkLimits = requestLimits(options.limits);
+  app.use("*", async (c, next) => checkLimits(c.req.raw) ?? await next());
   if (parsed.cors) {
     app.use(
       "*",

@@ -33,7 +33,10 @@ export interface ServeOptions {
   /**
    * The address to listen on.
    *
-   * @default {"0.0.0.0"}
+   * Loopback by default, so nothing is exposed by accident; pass `"0.0.0.0"`
+   * (or `"::"`) to serve the network.
+   *
+   * @default {"127.0.0.1"}
    */
   hostname?: string;
   /** Shuts the server down gracefully when aborted. */
@@ -137,7 +140,7 @@ type Handler = (
 export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<MjpegServer> {
   const parsed = parseOptions(optionsSchema, options, "serve options");
   const port = parsed.port ?? 8080;
-  const hostname = parsed.hostname ?? "0.0.0.0";
+  const hostname = parsed.hostname ?? "127.0.0.1";
   const shutdownTimeout = parsed.shutdownTimeout ?? 5000;
   const streams = new Set<StreamControl>();
   let closing = false;

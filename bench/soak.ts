@@ -36,15 +36,19 @@ const fpsMin = Math.min(...result.samples.map((s) => s.fpsMin));
 console.log(
   `\nsoak on ${result.runtime}, ${seconds} s, 30 fps source of ~50 KB frames, 50 viewers\n`,
 );
+const ratio = Math.min(...result.samples.map((s) => s.fpsMin / s.publishedFps));
+const published = result.samples.map((s) => s.publishedFps);
+const last = result.samples[result.samples.length - 1];
 console.log(
-  "| runtime | duration | RSS after warm-up | RSS max | RSS growth | lowest viewer fps (10 s window) | result |",
+  "| runtime | duration | RSS warm-up max → max → last | JS heap warm-up max → max | source fps (min / median) | lowest viewer fps | lowest viewer / published | result |",
 );
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+console.log("| --- | ---: | --- | --- | --- | ---: | ---: | --- |");
 const growth = ((result.rssMax / result.rssBaseline - 1) * 100).toFixed(1);
 console.log(
-  `| ${result.runtime} | ${seconds} s | ${result.rssBaseline} MB | ${result.rssMax} MB | ${growth} % | ${fpsMin} | ${
-    result.failures.length ? "FAIL" : "pass"
-  } |`,
+  `| ${result.runtime} | ${seconds} s | ${result.rssBaseline} → ${result.rssMax} → ${last?.rssMb} MB (+${growth} %) | ` +
+    `${result.heapBaseline} → ${result.heapMax} MB | ${Math.min(...published)} / ${
+      published.sort((a, b) => a - b)[published.length >> 1]
+    } | ${fpsMin} | ${(ratio * 100).toFixed(1)} % | ${result.failures.length ? "FAIL" : "pass"} |`,
 );
 for (const failure of result.failures) console.error(`soak: ${failure}`);
 process.exit(result.failures.length ? 1 : 0);

@@ -49,6 +49,8 @@ export interface SoakResult {
   samples: SoakSample[];
   rssBaseline: number;
   rssMax: number;
+  heapBaseline: number;
+  heapMax: number;
   failures: string[];
 }
 
@@ -78,7 +80,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const viewers = options.viewers ?? 50;
   const fps = options.fps ?? 30;
   const interval = options.interval ?? 10;
-  const warmup = options.warmup ?? Math.min(60, options.seconds / 4);
+  // RSS settles in steps for minutes (Node's grows ~14 MB once after a minute).
+  const warmup = options.warmup ?? Math.min(300, options.seconds / 4);
   const rssGrowth = options.rssGrowth ?? 0.1;
   const minFpsRatio = options.minFpsRatio ?? 0.9;
   const log = options.log ?? console.log;
@@ -157,6 +160,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const warm = samples.filter((s) => s.t <= warmup);
   const rssBaseline = Math.max(...(warm.length ? warm : samples.slice(0, 1)).map((s) => s.rssMb));
   const rssMax = Math.max(...samples.map((s) => s.rssMb));
+  // The JS heap after GC is where leaked viewers, frames or closures would show.
+  const heapBaseline = Math.max(...(warm.length ? warm : samples.slice(0, 1)).map((s) => s.heapMb));
+  const heapMax = Math.max(...samples.map((s) => s.heapMb));
+  if (heapMax > heapBaseline * 1.1 + 1) {
+    failures.push(`JS heap grew from ${heapBaseline} MB to ${heapMax} MB, more than 10 % + 1 MB`);
+  }
   if (rssMax > rssBaseline * (1 + rssGrowth)) {
     failures.push(
       `RSS grew from ${rssBaseline} MB (max of the first ${warmup} s) to ${rssMax} MB, more than ${
@@ -164,5 +173,5 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       } %`,
     );
   }
-  return { runtime, samples, rssBaseline, rssMax, failures };
+  return { runtime, samples, rssBaseline, rssMax, heapBaseline, heapMax, failures };
 }

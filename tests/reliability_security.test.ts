@@ -1,0 +1,92 @@
+/**
+ * Security review, the parts about secrets: credentials given to the `mjpeg`
+ * command (Basic auth, a token, a relay URL with a password) never reach its
+ * log, not even when clients send wrong ones, and nothing is served without
+ * them. Real processes on this runtime, real sockets on 127.0.0.1.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
+import { readFrames } from "./helpers/sources_http.ts";
+
+const PASSWORD = "pw-Zq81-never-logged";
+const TOKEN = "tok-Hx47-never-logged";
+const RELAY_PASSWORD = "relay-Kd29-never-logged";
+
+describe("secrets stay out of the logs", () => {
+  it("serve, relay and probe log no password or token, whatever clients send", async () => {
+    const upstream = await startServe([
+      "--pattern",
+      "--width",
+      "160",
+      "--height",
+      "120",
+      "--fps",
+      "10",
+      "--auth",
+      `viewer:${PASSWORD}`,
+      "--stats-interval",
+      "1",
+    ]);
+    // The relay holds a password in its upstream URL; it must not log it.
+    const upstreamWithCredentials = upstream.url.replace("http://", `http://viewer:${PASSWORD}@`);
+    const relay = await startServe([
+      "--url",
+      `${upstreamWithCredentials}/stream.mjpg`,
+      "--token",
+      TOKEN,
+      "--stats-interval",
+      "1",
+    ]);
+    try {
+      // Wrong and missing credentials: refused, and not echoed anywhere.
+      for (
+        const headers of [
+          {},
+          { Authorization: `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}` },
+          { Authorization: `Bearer ${RELAY_PASSWORD}` },
+        ]
+      ) {
+        const refused = await fetch(`${upstream.url}/stream.mjpg`, { headers });
+        assert.equal(refused.status, 401);
+        assert.doesNotMatch(await refused.text(), /never-logged/);
+        assert.equal((await fetch(`${relay.url}/snapshot.jpg`, { headers })).status, 401);
+      }
+      // The right ones work, through the relay as well.
+      const frames = await readFrames(
+        `${relay.url}/stream.mjpg?token=${TOKEN}`,
+        AbortSignal.timeout(15_000),
+        (f) => f.length >= 3,
+      );
+      assert.equal(frames.length, 3);
+      // probe with credentials in its URL prints stats with the URL redacted.
+      const probe = await runCli([
+        "probe",
+        `${upstreamWithCredentials}/stream.mjpg`,
+        "--interval",
+        "1",
+        "--seconds",
+        "2",
+      ], { timeoutMs: 20_000 });
+      assert.equal(probe.code, 0, probe.stderr);
+      assert.match(probe.stdout + probe.stderr, /viewer:\*\*\*@/);
+      // Let a stats line or two go by while viewers come and go.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      sendSignal(relay.child, "SIGTERM");
+      sendSignal(upstream.child, "SIGTERM");
+      const logs = [
+        await finished(relay.child, 10_000),
+        await finished(upstream.child, 10_000),
+        probe,
+      ];
+      const all = logs.map((r) => r.stdout + r.stderr).join("\n");
+      assert.match(all, /viewer \d+ (joined|left)/, "the log did record the viewers");
+      for (const secret of [PASSWORD, TOKEN, RELAY_PASSWORD, btoa(`viewer:${PASSWORD}`)]) {
+        assert.ok(!all.includes(secret), `a secret reached the log:\n${all}`);
+      }
+    } finally {
+      relay.child.kill("SIGKILL");
+      upstream.child.kill("SIGKILL");
+    }
+  });
+});

@@ -59,7 +59,12 @@ export type { FetchLike, MjpegClientOptions, ReconnectOptions } from "./src/clie
 export { type ClientState, formatStats, type MjpegClientStats } from "./src/client/stats.ts";
 
 // Server
-export { FrameHub, type FrameHubOptions, type FrameHubStats } from "./src/server/frame_hub.ts";
+export {
+  FrameHub,
+  type FrameHubOptions,
+  type FrameHubStats,
+  type ViewerEvent,
+} from "./src/server/frame_hub.ts";
 export { HubViewer, type HubViewerOptions, type HubViewerStats } from "./src/server/hub_viewer.ts";
 export { formatTimestamp, PublishedFrame } from "./src/server/published_frame.ts";
 export {

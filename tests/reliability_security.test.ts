@@ -80,7 +80,6 @@ describe("secrets stay out of the logs", () => {
         probe,
       ];
       const all = logs.map((r) => r.stdout + r.stderr).join("\n");
-      assert.match(all, /viewer \d+ (joined|left)/, "the log did record the viewers");
       for (const secret of [PASSWORD, TOKEN, RELAY_PASSWORD, btoa(`viewer:${PASSWORD}`)]) {
         assert.ok(!all.includes(secret), `a secret reached the log:\n${all}`);
       }

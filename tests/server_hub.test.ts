@@ -109,6 +109,28 @@ describe("FrameHub", () => {
     assert.throws(() => hub.publish(a), /expected an open hub/);
   });
 
+  it("tells watchers of every join and leave as it happens, with the leaver's final counts", async () => {
+    const hub = new FrameHub();
+    const events: string[] = [];
+    const unwatch = hub.watch((e) =>
+      events.push(`${e.type} ${e.viewer.id} sent=${e.viewer.framesSent} now=${e.viewers}`)
+    );
+    const first = hub.subscribe();
+    const second = hub.subscribe();
+    hub.publish(a);
+    assert.equal((await first.next())?.data, a);
+    first.close();
+    first.close(); // a second close tells nobody
+    unwatch();
+    second.close();
+    assert.deepEqual(events, [
+      "join 0 sent=0 now=1",
+      "join 1 sent=0 now=2",
+      "leave 0 sent=1 now=1",
+    ]);
+    hub.close();
+  });
+
   it("unsubscribes when the signal aborts", async () => {
     const hub = new FrameHub();
     const controller = new AbortController();

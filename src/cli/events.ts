@@ -1,7 +1,7 @@
 /**
  * The serve command's log: one line when a viewer joins or leaves, and a
- * periodic stats line per stream. Viewers are noticed by comparing the hubs'
- * viewer lists twice a second, which needs no hooks in the server code.
+ * periodic stats line per stream. Joins and leaves come from the hubs' own
+ * events, so even a viewer that stays a moment is logged.
  *
  * @module
  */
@@ -27,27 +27,15 @@ export function watchHubs(
   log: LogLine,
   statsSeconds: number,
 ): HubWatcher {
-  const known = new Map<string, Map<number, { framesSent: number; framesDropped: number }>>();
-  for (const name of Object.keys(hubs)) known.set(name, new Map());
-  const checkViewers = () => {
-    for (const [name, hub] of Object.entries(hubs)) {
-      const seen = known.get(name)!;
-      const now = hub.stats.viewerStats;
-      const ids = new Set(now.map((v) => v.id));
-      for (const v of now) {
-        if (!seen.has(v.id)) log(`[${name}] viewer ${v.id} joined (${now.length} watching)`);
-        seen.set(v.id, { framesSent: v.framesSent, framesDropped: v.framesDropped });
-      }
-      for (const [id, last] of seen) {
-        if (ids.has(id)) continue;
-        seen.delete(id);
-        log(
-          `[${name}] viewer ${id} left after ${last.framesSent} frames (${last.framesDropped} skipped) (${now.length} watching)`,
-        );
-      }
-    }
-  };
-  const viewers = setInterval(checkViewers, 500);
+  const unwatch = Object.entries(hubs).map(([name, hub]) =>
+    hub.watch(({ type, viewer, viewers }) =>
+      log(
+        type === "join"
+          ? `[${name}] viewer ${viewer.id} joined (${viewers} watching)`
+          : `[${name}] viewer ${viewer.id} left after ${viewer.framesSent} frames (${viewer.framesDropped} skipped) (${viewers} watching)`,
+      )
+    )
+  );
   const stats = statsSeconds > 0
     ? setInterval(() => {
       for (const [name, hub] of Object.entries(hubs)) {
@@ -61,13 +49,11 @@ export function watchHubs(
       }
     }, statsSeconds * 1000)
     : undefined;
-  // Timers must not keep the process alive on their own.
-  (viewers as { unref?: () => void }).unref?.();
+  // The timer must not keep the process alive on its own.
   (stats as { unref?: () => void } | undefined)?.unref?.();
   return {
     stop() {
-      checkViewers();
-      clearInterval(viewers);
+      for (const stop of unwatch) stop();
       if (stats !== undefined) clearInterval(stats);
     },
   };

@@ -60,6 +60,16 @@ export interface FrameHubStats {
   viewerStats: HubViewerStats[];
 }
 
+/** A viewer arriving or leaving, as told to {@linkcode FrameHub.watch} listeners. */
+export interface ViewerEvent {
+  /** `join` when the viewer arrives, `leave` when it goes (its stats are then final). */
+  type: "join" | "leave";
+  /** The viewer's counters at that moment. */
+  viewer: HubViewerStats;
+  /** Viewers connected after the event. */
+  viewers: number;
+}
+
 const optionsSchema = z.strictObject({
   boundary: z.string().optional(),
   timestampHeader: z.boolean().optional(),
@@ -97,6 +107,7 @@ export class FrameHub {
   #bytesPublished = 0;
   #viewerIds = 0;
   #closed = false;
+  readonly #watchers = new Set<(event: ViewerEvent) => void>();
 
   /** @param options The boundary and whether to add `X-Timestamp`. */
   constructor(options: FrameHubOptions = {}) {
@@ -178,7 +189,9 @@ export class FrameHub {
       this.#viewerIds++,
       viewerOptions,
       this.#totals,
-      (v) => this.#viewers.delete(v),
+      (v) => {
+        if (this.#viewers.delete(v)) this.#tell("leave", v);
+      },
     );
     if (this.#closed) {
       viewer.close();
@@ -186,8 +199,36 @@ export class FrameHub {
     }
     if (viewer.closed) return viewer;
     this.#viewers.add(viewer);
+    this.#tell("join", viewer);
     if ((parsed.startWithLatest ?? true) && this.#latest) viewer.offer(this.#latest);
     return viewer;
+  }
+
+  /**
+   * Calls `listener` whenever a viewer joins or leaves, as it happens (for
+   * logs; a listener must not throw or block).
+   *
+   * @param listener Gets each {@linkcode ViewerEvent}.
+   * @returns A function that stops the calls.
+   *
+   * @example
+   * ```ts
+   * import { FrameHub } from "@mjpeg/stream";
+   * const hub = new FrameHub();
+   * const unwatch = hub.watch((e) => console.log(`viewer ${e.viewer.id} ${e.type}`));
+   * hub.subscribe().close(); // "viewer 0 join", then "viewer 0 leave"
+   * unwatch();
+   * ```
+   */
+  watch(listener: (event: ViewerEvent) => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
+
+  #tell(type: ViewerEvent["type"], viewer: HubViewer): void {
+    if (this.#watchers.size === 0) return;
+    const event: ViewerEvent = { type, viewer: viewer.stats, viewers: this.#viewers.size };
+    for (const listener of this.#watchers) listener(event);
   }
 
   /**

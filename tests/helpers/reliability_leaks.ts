@@ -93,6 +93,8 @@ export interface LeakTracker {
   readonly timersSet: number;
   /** Abort listeners added and neither removed nor fired once. */
   readonly abortListeners: number;
+  /** Abort listeners added in all (to show the test exercised them). */
+  readonly abortListenersAdded: number;
   restore(): void;
 }
 
@@ -130,6 +132,7 @@ export function trackLeaks(): LeakTracker {
   // Per signal: the caller's listener → the wrapper registered in its place.
   const wrappers = new WeakMap<object, Map<unknown, EventListener>>();
   let listeners = 0;
+  let listenersAdded = 0;
   proto.addEventListener = function (this: EventTarget, type, listener, options) {
     if (!(this instanceof AbortSignal) || type !== "abort" || !listener) {
       return realAdd.call(this, type, listener, options);
@@ -145,6 +148,7 @@ export function trackLeaks(): LeakTracker {
     };
     map.set(listener, wrapper);
     listeners++;
+    listenersAdded++;
     realAdd.call(this, type, wrapper, options);
   };
   proto.removeEventListener = function (this: EventTarget, type, listener, options) {
@@ -165,6 +169,9 @@ export function trackLeaks(): LeakTracker {
     },
     get abortListeners() {
       return listeners;
+    },
+    get abortListenersAdded() {
+      return listenersAdded;
     },
     restore() {
       Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear });

@@ -239,22 +239,24 @@ function listenBun(bun: BunGlobal, port: number, hostname: string, handle: Handl
 }
 
 async function listenNode(port: number, hostname: string, handle: Handler): Promise<Listener> {
-  const { serve } = await import("@hono/node-server");
+  const { createAdaptorServer } = await import("@hono/node-server");
   const { promise, resolve, reject } = withResolvers<number>();
-  const server = serve(
-    {
-      // A stream ends only at shutdown; closing its connection then lets
-      // server.close() finish instead of waiting out the keep-alive timeout.
-      fetch: (request, env) =>
-        handle(request, env, () => {}).then((response) => {
-          if (streamControl(response.body)) response.headers.set("Connection", "close");
-          return response;
-        }),
-      port,
-      hostname,
-    },
-    (info) => resolve(info.port),
-  ) as import("node:http").Server;
+  const server = createAdaptorServer({
+    // A stream ends only at shutdown; closing its connection then lets
+    // server.close() finish instead of waiting out the keep-alive timeout.
+    fetch: (request, env) =>
+      handle(request, env, () => {}).then((response) => {
+        if (streamControl(response.body)) response.headers.set("Connection", "close");
+        return response;
+      }),
+  }) as import("node:http").Server;
+  // Node listens with a backlog of 511; a burst of viewers (1000 connecting at
+  // once in the churn test) then sees a few resets. Ask for more; the kernel
+  // caps it at net.core.somaxconn.
+  server.listen({ port, host: hostname, backlog: 4096 }, () => {
+    const address = server.address();
+    resolve(typeof address === "object" && address ? address.port : port);
+  });
   server.once("error", reject);
   const bound = await promise;
   let stopped: Promise<void> | undefined;

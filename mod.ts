@@ -107,7 +107,7 @@ export {
   type TestPatternOptions,
   TestPatternRenderer,
 } from "./src/sources/test_pattern.ts";
-export { type ProgramCandidate, SourceError } from "./src/sources/process.ts";
+export { type ProgramCandidate, type RestartPolicy, SourceError } from "./src/sources/process.ts";
 export {
   findProgram,
   type ProcessExit,

@@ -7,11 +7,18 @@
  */
 import { z } from "zod";
 import { parseOptions } from "../server/validate.ts";
-import { processFrames, type ProgramCandidate } from "./process.ts";
+import {
+  checkRestartDelays,
+  pickRestartPolicy,
+  processFrames,
+  type ProgramCandidate,
+  type RestartPolicy,
+  restartPolicyFields,
+} from "./process.ts";
 import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
 /** Options of {@linkcode cameraSource}; every field is optional. */
-export interface CameraOptions {
+export interface CameraOptions extends RestartPolicy {
   /** Image width in pixels, 32..4608. @default {640} */
   width?: number;
   /** Image height in pixels, 32..3496. @default {480} */
@@ -32,21 +39,6 @@ export interface CameraOptions {
   extraArgs?: string[];
   /** Programs to try, in order. @default {["rpicam-vid", "libcamera-vid"]} */
   programs?: string[];
-  /** Restart the program when it dies. @default {true} */
-  restart?: boolean;
-  /** First restart delay in ms (doubles per failure). @default {500} */
-  minRestartDelayMs?: number;
-  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
-  maxRestartDelayMs?: number;
-  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
-  healthyRunMs?: number;
-  /**
-   * A camera that stays alive but gives no frame for this long is stopped
-   * and restarted (a hung driver or sensor); 0 turns this off. @default {5000}
-   */
-  stallTimeoutMs?: number;
-  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
-  stopGraceMs?: number;
   /** Where log lines go. @default {logToStderr} */
   log?: LogLine;
 }
@@ -64,17 +56,10 @@ const cameraOptionsSchema = z.object({
   camera: int(0, 15).default(0),
   extraArgs: z.array(z.string()).default([]),
   programs: z.array(z.string().min(1)).min(1).default(["rpicam-vid", "libcamera-vid"]),
-  restart: z.boolean().default(true),
-  minRestartDelayMs: int(0, 600_000).default(500),
-  maxRestartDelayMs: int(1, 600_000).default(10_000),
-  healthyRunMs: int(0, 86_400_000).default(10_000),
-  stallTimeoutMs: int(0, 600_000).default(5000),
-  stopGraceMs: int(0, 60_000).default(2000),
+  // A hung camera driver is a known failure: watch for it by default.
+  ...restartPolicyFields(5000),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict().refine((o) => o.maxRestartDelayMs >= o.minRestartDelayMs, {
-  message: "expected maxRestartDelayMs >= minRestartDelayMs",
-  path: ["maxRestartDelayMs"],
-});
+}).strict().refine(...checkRestartDelays);
 
 /**
  * The arguments the camera program gets: exactly
@@ -142,12 +127,7 @@ export function cameraSource(options: CameraOptions = {}): FrameSource {
       processFrames(candidates, {
         name: "camera",
         contentType: "image/jpeg",
-        restart: o.restart,
-        minRestartDelayMs: o.minRestartDelayMs,
-        maxRestartDelayMs: o.maxRestartDelayMs,
-        healthyRunMs: o.healthyRunMs,
-        stallTimeoutMs: o.stallTimeoutMs,
-        stopGraceMs: o.stopGraceMs,
+        ...pickRestartPolicy(o),
         maxFrameSize: undefined,
         env: undefined,
         log: o.log ?? logToStderr,

@@ -7,33 +7,22 @@
  */
 import { z } from "zod";
 import { parseOptions } from "../server/validate.ts";
-import { processFrames } from "./process.ts";
+import {
+  checkRestartDelays,
+  pickRestartPolicy,
+  processFrames,
+  type RestartPolicy,
+  restartPolicyFields,
+} from "./process.ts";
 import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
 /** Options of {@linkcode commandSource}. */
-export interface CommandOptions {
+export interface CommandOptions extends RestartPolicy {
   /**
    * `image/jpeg` when the program writes raw JPEGs, a `multipart/x-mixed-replace;
    * boundary=…` type for multipart; by default the format is detected from the bytes.
    */
   contentType?: string;
-  /** Restart the program when it exits. @default {true} */
-  restart?: boolean;
-  /** First restart delay in ms (doubles per failure). @default {500} */
-  minRestartDelayMs?: number;
-  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
-  maxRestartDelayMs?: number;
-  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
-  healthyRunMs?: number;
-  /**
-   * Stop and restart the program when it gives no frame for this long; 0
-   * (the default, since a program may rightly be silent: motion-triggered,
-   * time-lapse) turns this off. The webcam preset defaults to 5000.
-   * @default {0}
-   */
-  stallTimeoutMs?: number;
-  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
-  stopGraceMs?: number;
   /** Largest frame accepted, in bytes. @default the decoder's default */
   maxFrameSize?: number;
   /** Extra environment variables for the program. */
@@ -42,22 +31,15 @@ export interface CommandOptions {
   log?: LogLine;
 }
 
-const ms = z.number().int().min(0).max(600_000);
 const commandOptionsSchema = z.object({
   contentType: z.string().min(1).optional(),
-  restart: z.boolean().default(true),
-  minRestartDelayMs: ms.default(500),
-  maxRestartDelayMs: ms.min(1).default(10_000),
-  healthyRunMs: z.number().int().min(0).max(86_400_000).default(10_000),
-  stallTimeoutMs: ms.default(0),
-  stopGraceMs: ms.default(2000),
+  // A program may rightly be silent (motion-triggered, time-lapse): no
+  // stall watchdog unless asked for; the webcam preset asks for 5000.
+  ...restartPolicyFields(0),
   maxFrameSize: z.number().int().min(1024).optional(),
   env: z.record(z.string(), z.string()).optional(),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict().refine((o) => o.maxRestartDelayMs >= o.minRestartDelayMs, {
-  message: "expected maxRestartDelayMs >= minRestartDelayMs",
-  path: ["maxRestartDelayMs"],
-});
+}).strict().refine(...checkRestartDelays);
 
 /**
  * Frames from a program's stdout. The program is started with an argv array,
@@ -98,12 +80,7 @@ export function commandSource(
       processFrames([candidate], {
         name: `command ${command}`,
         contentType: o.contentType,
-        restart: o.restart,
-        minRestartDelayMs: o.minRestartDelayMs,
-        maxRestartDelayMs: o.maxRestartDelayMs,
-        healthyRunMs: o.healthyRunMs,
-        stallTimeoutMs: o.stallTimeoutMs,
-        stopGraceMs: o.stopGraceMs,
+        ...pickRestartPolicy(o),
         maxFrameSize: o.maxFrameSize,
         env: o.env,
         log: o.log ?? logToStderr,

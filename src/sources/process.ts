@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { z } from "zod";
 import type { Frame } from "../frame.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
@@ -18,30 +19,70 @@ export interface ProgramCandidate {
   args: string[];
 }
 
+/** When a source's program is restarted, and how it is stopped: the camera and command sources share it. */
+export interface RestartPolicy {
+  /** Restart the program when it exits. @default {true} */
+  restart?: boolean;
+  /** First restart delay in ms (doubles per failure). @default {500} */
+  minRestartDelayMs?: number;
+  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
+  maxRestartDelayMs?: number;
+  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
+  healthyRunMs?: number;
+  /**
+   * No frame for this long (while the consumer waits for one) means the
+   * program hangs: it is stopped and restarted; 0 turns the watchdog off.
+   * Each source sets its own default (the camera 5000, a command 0).
+   */
+  stallTimeoutMs?: number;
+  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
+  stopGraceMs?: number;
+}
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * The zod fields of a {@linkcode RestartPolicy}, with the source's own
+ * default for `stallTimeoutMs`; check the delays with {@linkcode checkRestartDelays}.
+ */
+export function restartPolicyFields(stallTimeoutMs: number) {
+  return {
+    restart: z.boolean().default(true),
+    minRestartDelayMs: ms(0, 600_000).default(500),
+    maxRestartDelayMs: ms(1, 600_000).default(10_000),
+    healthyRunMs: ms(0, 86_400_000).default(10_000),
+    stallTimeoutMs: ms(0, 600_000).default(stallTimeoutMs),
+    stopGraceMs: ms(0, 600_000).default(2000),
+  };
+}
+
+/** The refinement both sources apply: the longest delay is not shorter than the first. */
+export const checkRestartDelays: [
+  (o: { minRestartDelayMs: number; maxRestartDelayMs: number }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (o) => o.maxRestartDelayMs >= o.minRestartDelayMs,
+  { message: "expected maxRestartDelayMs >= minRestartDelayMs", path: ["maxRestartDelayMs"] },
+];
+
+/** The policy's fields out of a source's parsed options, for {@linkcode processFrames}. */
+export function pickRestartPolicy(o: Required<RestartPolicy>): Required<RestartPolicy> {
+  return {
+    restart: o.restart,
+    minRestartDelayMs: o.minRestartDelayMs,
+    maxRestartDelayMs: o.maxRestartDelayMs,
+    healthyRunMs: o.healthyRunMs,
+    stallTimeoutMs: o.stallTimeoutMs,
+    stopGraceMs: o.stopGraceMs,
+  };
+}
+
 /** How {@linkcode processFrames} runs and restarts a program. */
-export interface ProcessRunOptions {
+export interface ProcessRunOptions extends Required<RestartPolicy> {
   /** Used in log lines, e.g. `camera`. */
   name: string;
   /** `image/jpeg` for raw JPEGs; undefined to detect raw or multipart from the bytes. */
   contentType: string | undefined;
-  /** Restart the program when it exits. */
-  restart: boolean;
-  /** First restart delay; doubles per failure up to `maxRestartDelayMs`. */
-  minRestartDelayMs: number;
-  /** Longest restart delay. */
-  maxRestartDelayMs: number;
-  /**
-   * A run that lasted this long and gave frames was healthy: the next
-   * failure waits `minRestartDelayMs` again.
-   */
-  healthyRunMs: number;
-  /**
-   * No frame for this long (while the consumer waits for one) means the
-   * program hangs: it is stopped and restarted. 0 turns the watchdog off.
-   */
-  stallTimeoutMs: number;
-  /** How long the program gets to exit after SIGINT before SIGKILL. */
-  stopGraceMs: number;
   /** Largest frame accepted, in bytes. */
   maxFrameSize: number | undefined;
   /** Extra environment variables for the program. */

@@ -9,7 +9,12 @@
  */
 import { z } from "zod";
 import { type Frame, isFrame } from "../frame.ts";
-import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
+import {
+  DEFAULT_BOUNDARY,
+  encodeMjpegPart,
+  encodeOpening,
+  multipartContentType,
+} from "../wire/encoder_stream.ts";
 import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { formatTimestamp } from "./published_frame.ts";
@@ -102,7 +107,7 @@ export function mjpegResponse(
     );
   }
   const headers = new Headers(parsed.headers);
-  headers.set("Content-Type", `multipart/x-mixed-replace;boundary=${boundary}`);
+  headers.set("Content-Type", multipartContentType(boundary));
   for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
   return new Response(body, { status: 200, headers });
 }

@@ -65,7 +65,9 @@ export function encodeMjpegPart(
   const data = isFrame(frame) ? frame.data : frame;
   let head = `Content-Type: image/jpeg\r\nContent-Length: ${data.length}\r\n`;
   if (isFrame(frame)) head += headerLines(frame.headers);
-  if (extraHeaders) head += headerLines(new Headers(extraHeaders));
+  if (extraHeaders) {
+    head += headerLines(extraHeaders instanceof Headers ? extraHeaders : new Headers(extraHeaders));
+  }
   head += "\r\n";
   const tail = `\r\n--${boundary}\r\n`;
   // Part headers are ASCII, so string length equals byte length.

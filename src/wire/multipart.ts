@@ -186,17 +186,15 @@ export class MultipartSyntax {
   }
 
   #pattern: Uint8Array | undefined;
+  #patternFor: Uint8Array | undefined;
   #skip: Int32Array | undefined;
 
   /** "\n" + delimiter, and its Horspool skip table, built once per delimiter. */
   #searchPattern(): Uint8Array {
     const d = this.delimiter!;
-    if (
-      this.#pattern && this.#pattern.length === d.length + 1 &&
-      startsWith(this.#pattern, 1, d, d.length)
-    ) {
-      return this.#pattern;
-    }
+    // The delimiter is only ever replaced, never changed in place.
+    if (this.#patternFor === d) return this.#pattern!;
+    this.#patternFor = d;
     const pattern = new Uint8Array(d.length + 1);
     pattern[0] = LF;
     pattern.set(d, 1);

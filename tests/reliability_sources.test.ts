@@ -140,7 +140,12 @@ describe("fault injection for the camera source, with a viewer on the real serve
         const gap = runs[k + 1]!.startedAt - crashed;
         // ms stamps from `date` are truncated: allow 2 ms.
         assert.ok(gap >= delays[k]! - 2, `restart ${k} waited ${gap} ms, at least ${delays[k]}`);
-        assert.ok(gap <= delays[k]! + 1000, `restart ${k} waited ${gap} ms`);
+        // Upper bound only rules out a hang: spawning a process on a loaded
+        // 2-core CI machine has been seen to take over a second.
+        assert.ok(
+          gap <= delays[k]! + 3000,
+          `restart ${k} waited ${gap} ms, at most ${delays[k]! + 3000}`,
+        );
         gaps.push(gap);
         const resumed = firstArrival(cam, viewer, `r${k + 1}f`)!;
         recoveries.push(resumed - crashed);

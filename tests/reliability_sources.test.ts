@@ -124,10 +124,14 @@ describe("fault injection for the camera source, with a viewer on the real serve
       assert.equal(runs.length, CRASHES + 1, "one run per crash, plus the last");
       const delays = restartDelays(log);
       assert.deepEqual(
-        delays,
+        delays.slice(0, CRASHES),
         Array.from({ length: CRASHES }, (_, k) => Math.min(10 * 2 ** k, 80)),
         "the delay doubles from 10 ms up to 80 ms",
       );
+      // On a starved host the last run can be restarted once more (its stall
+      // watchdog fires) just as the test stops it; that restart too waits 80 ms.
+      assert.ok(delays.length <= CRASHES + 1, `${delays.length} restarts for ${CRASHES} crashes`);
+      assert.ok(delays.slice(CRASHES).every((d) => d === 80), `extra restart delays ${delays}`);
       const restarts = log.filter((l) => l.includes("source restarted"));
       restarts.forEach((line, k) => {
         assert.match(line, /exited \(status 3\) after 4 frames/);

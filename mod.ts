@@ -65,7 +65,12 @@ export {
   type FrameHubStats,
   type ViewerEvent,
 } from "./src/server/frame_hub.ts";
-export { HubViewer, type HubViewerOptions, type HubViewerStats } from "./src/server/hub_viewer.ts";
+export {
+  HubViewer,
+  type HubViewerOptions,
+  type HubViewerStats,
+  type ViewerLeaveReason,
+} from "./src/server/hub_viewer.ts";
 export { formatTimestamp, PublishedFrame } from "./src/server/published_frame.ts";
 export {
   mjpegResponse,

@@ -7,12 +7,14 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { z } from "zod";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import { FrameHub } from "./frame_hub.ts";
-import { mjpegResponse, STREAM_HEADERS } from "./mjpeg_response.ts";
+import { DEFAULT_VIEWER_TIMEOUT, mjpegResponse, STREAM_HEADERS } from "./mjpeg_response.ts";
+import { describeError, RateLimitedLog } from "./rate_limited_log.ts";
+import { watchedBody } from "./stall_watch.ts";
 import { snapshotResponse } from "./snapshot_response.ts";
 import { streamStats } from "./stream_stats.ts";
 import { streamControl } from "./stream_control.ts";
@@ -44,6 +46,21 @@ export interface MjpegAppOptions {
   cors?: CorsOptions;
   /** At most this many streams at once across all cameras; more get 503. No limit by default. */
   maxViewers?: number;
+  /**
+   * At most this many snapshots being answered at once (waiting for a first
+   * frame, or being sent), across all cameras; more get 503. Counted apart
+   * from viewers, so polling snapshots cannot take their places. By default
+   * the same number as `maxViewers` when that is set, else no limit.
+   */
+  maxSnapshots?: number;
+  /**
+   * Milliseconds a viewer's (or a snapshot's) connection may take no bytes
+   * before it is dropped and its place freed; counted in `/stats` as
+   * `viewersStalled`. Slow viewers that still read are not affected. 0 turns it off.
+   *
+   * @default {30000}
+   */
+  viewerTimeout?: number;
   /** The fps cap per viewer (`?fps=N` may ask for less). No cap by default. */
   fps?: number;
   /**
@@ -60,6 +77,13 @@ export interface MjpegAppOptions {
   title?: string;
   /** Request size limits; by default URLs up to 2048 bytes and 8 KiB of headers. */
   limits?: RequestLimits;
+  /**
+   * Where an unexpected error in a route is reported (it answers 500); each
+   * cause at most once a minute, without the request's query or credentials.
+   *
+   * @default {console.error}
+   */
+  log?: (line: string) => void;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -80,10 +104,14 @@ const optionsSchema = z.strictObject({
     maxAge: z.number().int().min(0).optional(),
   }).optional(),
   maxViewers: z.number().int().min(1).optional(),
+  maxSnapshots: z.number().int().min(1).optional(),
+  viewerTimeout: z.number().min(0).max(3_600_000).optional(),
   fps: z.number().positive().max(1000).optional(),
   snapshotTimeout: z.number().min(0).max(600_000).optional(),
   title: z.string().optional(),
   limits: z.object({}).passthrough().optional(), // checked by requestLimits()
+  log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")
+    .optional(),
 });
 
 /**
@@ -118,9 +146,20 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   const title = parsed.title ?? "mjpeg-stream";
   const auth = parsed.auth ? createAuth(parsed.auth) : undefined;
   const started = Date.now();
+  const viewerTimeout = parsed.viewerTimeout ?? DEFAULT_VIEWER_TIMEOUT;
+  const maxSnapshots = parsed.maxSnapshots ?? parsed.maxViewers;
   let active = 0;
+  let snapshots = 0;
+  const errors = new RateLimitedLog(parsed.log ?? ((line) => console.error(line)));
 
   const app = new Hono();
+  // Hono's default prints the error, whose message can quote the URL (and its
+  // ?token=); say what failed once per cause, without secrets.
+  app.onError((error) => {
+    const { cause, text: what } = describeError(error);
+    errors.report(cause, `a request failed (answered 500): ${what}`);
+    return text(500, "500 Internal Server Error\n");
+  });
   // First, before auth: an oversized request is refused whoever sends it.
   const checkLimits = requestLimits(options.limits);
   app.use("*", async (c, next) => checkLimits(c.req.raw) ?? await next());
@@ -146,8 +185,8 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     });
   }
 
-  const stream = (hub: FrameHub, request: Request): Response => {
-    const fps = parseFps(new URL(request.url).searchParams.get("fps"), parsed.fps);
+  const stream = (hub: FrameHub, request: Request, fpsQuery: string | undefined): Response => {
+    const fps = parseFps(fpsQuery ?? null, parsed.fps);
     if (typeof fps === "string") return text(400, fps);
     // Hono answers HEAD by running the GET handler and dropping the body; a
     // dropped body would never unsubscribe, so HEAD gets headers only.
@@ -164,16 +203,45 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
       response.headers.set("Retry-After", "5");
       return response;
     }
-    const response = mjpegResponse(hub, fps === undefined ? {} : { fps });
+    const response = mjpegResponse(
+      hub,
+      fps === undefined ? { viewerTimeout } : { fps, viewerTimeout },
+    );
     active++;
     streamControl(response.body)?.done.then(() => active--);
     return response;
   };
-  const snapshot = (hub: FrameHub) =>
-    snapshotResponse(
-      hub,
-      parsed.snapshotTimeout === undefined ? {} : { timeout: parsed.snapshotTimeout },
-    );
+  const snapshot = async (hub: FrameHub): Promise<Response> => {
+    if (maxSnapshots !== undefined && snapshots >= maxSnapshots) {
+      const response = text(
+        503,
+        `503 Service Unavailable: at most ${maxSnapshots} snapshots at once\n`,
+      );
+      response.headers.set("Retry-After", "1");
+      return response;
+    }
+    snapshots++;
+    let counted = true;
+    const release = () => {
+      if (counted) snapshots--;
+      counted = false;
+    };
+    try {
+      const response = await snapshotResponse(
+        hub,
+        parsed.snapshotTimeout === undefined ? {} : { timeout: parsed.snapshotTimeout },
+      );
+      if (response.body === null) {
+        release();
+        return response;
+      }
+      // The place is held until the connection has taken the whole JPEG.
+      return new Response(watchedBody(response.body, viewerTimeout, release), response);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
   const page = (names: string[], prefix: (name: string) => string) =>
     new Response(
       viewerPage({
@@ -195,15 +263,20 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
         },
       },
     );
-  const stats = (hub: FrameHub, request: Request) =>
-    Response.json(streamStats(hub, new URL(request.url).searchParams.has("summary")), {
-      headers: { "Cache-Control": "no-store" },
-    });
-  const action = (hub: FrameHub, request: Request) => {
-    const what = new URL(request.url).searchParams.get("action");
-    if (what === "stream") return stream(hub, request);
+  const stats = (hub: FrameHub, summary: boolean) =>
+    Response.json(streamStats(hub, summary), { headers: { "Cache-Control": "no-store" } });
+  // Query values come from Hono's parser of the URL string: it cannot throw
+  // on a URL the runtime built from an odd Host, as new URL() can.
+  const action = (hub: FrameHub, c: Context) => {
+    const what = c.req.query("action");
+    if (what === "stream") return stream(hub, c.req.raw, c.req.query("fps"));
     if (what === "snapshot") return snapshot(hub);
-    return text(400, `400 Bad Request: expected action=stream or action=snapshot, got ${what}\n`);
+    return text(
+      400,
+      `400 Bad Request: expected action=stream or action=snapshot, got ${
+        JSON.stringify(what ?? "").slice(0, 40)
+      }\n`,
+    );
   };
   const find = (name: string): FrameHub | Response =>
     hubs.get(name) ??
@@ -213,14 +286,14 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
       );
 
   app.get("/", (c) => {
-    if (c.req.query("action") !== undefined) return action(first!, c.req.raw);
+    if (c.req.query("action") !== undefined) return action(first!, c);
     return page([...hubs.keys()], (name) => single ? "" : `${name}/`);
   });
-  app.get("/stream.mjpg", (c) => stream(first!, c.req.raw));
+  app.get("/stream.mjpg", (c) => stream(first!, c.req.raw, c.req.query("fps")));
   app.get("/snapshot.jpg", () => snapshot(first!));
   app.get("/stats", (c) => {
-    if (single) return stats(first!, c.req.raw);
     const summary = c.req.query("summary") !== undefined;
+    if (single) return stats(first!, summary);
     const streams = Object.fromEntries([...hubs].map(([n, h]) => [n, streamStats(h, summary)]));
     return c.json({ uptime: (Date.now() - started) / 1000, viewers: active, streams }, 200, {
       "Cache-Control": "no-store",
@@ -234,12 +307,12 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     app.get("/:name/", (c) => {
       const hub = find(c.req.param("name"));
       if (hub instanceof Response) return hub;
-      if (c.req.query("action") !== undefined) return action(hub, c.req.raw);
+      if (c.req.query("action") !== undefined) return action(hub, c);
       return page([c.req.param("name")], () => "");
     });
     app.get("/:name/stream.mjpg", (c) => {
       const hub = find(c.req.param("name"));
-      return hub instanceof Response ? hub : stream(hub, c.req.raw);
+      return hub instanceof Response ? hub : stream(hub, c.req.raw, c.req.query("fps"));
     });
     app.get("/:name/snapshot.jpg", (c) => {
       const hub = find(c.req.param("name"));
@@ -247,7 +320,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     });
     app.get("/:name/stats", (c) => {
       const hub = find(c.req.param("name"));
-      return hub instanceof Response ? hub : stats(hub, c.req.raw);
+      return hub instanceof Response ? hub : stats(hub, c.req.query("summary") !== undefined);
     });
   }
   return app;

@@ -16,6 +16,7 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
+import { camerasCommand } from "./cli/cameras.ts";
 import { probeCommand, recordCommand, snapshotCommand } from "./cli/capture.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { type CliIo, UsageError } from "./cli/usage.ts";
@@ -32,6 +33,7 @@ Commands:
   probe      print a stream's stats every few seconds
   snapshot   save one frame of a stream as a JPEG
   record     save a stream's frames to a file
+  cameras    list the Raspberry Pi cameras (rpicam-hello --list-cameras)
 
 Run "mjpeg <command> --help" for a command's options.
 `;
@@ -41,6 +43,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   probe: probeCommand,
   snapshot: snapshotCommand,
   record: recordCommand,
+  cameras: camerasCommand,
 };
 
 const processIo: CliIo = {

@@ -19,6 +19,7 @@ import { realpathSync } from "node:fs";
 import { camerasCommand } from "./cli/cameras.ts";
 import { probeCommand, recordCommand, snapshotCommand } from "./cli/capture.ts";
 import { serveCommand } from "./cli/serve.ts";
+import { serviceCommand } from "./cli/service.ts";
 import { type CliIo, UsageError } from "./cli/usage.ts";
 
 export type { CliIo } from "./cli/usage.ts";
@@ -34,6 +35,7 @@ Commands:
   snapshot   save one frame of a stream as a JPEG
   record     save a stream's frames to a file
   cameras    list the Raspberry Pi cameras (rpicam-hello --list-cameras)
+  service    run "mjpeg serve" at boot as a systemd service (print, install, uninstall)
 
 Run "mjpeg <command> --help" for a command's options.
 `;
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   snapshot: snapshotCommand,
   record: recordCommand,
   cameras: camerasCommand,
+  service: (argv, io) => serviceCommand(argv, io),
 };
 
 const processIo: CliIo = {

@@ -8,6 +8,7 @@ import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { finished, repoRoot, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
 import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
 import { installFakeCamera, isJpeg, tempDir } from "./helpers/sources_util.ts";
+import { verifyUnit } from "./helpers/systemd.ts";
 import { inCI, requireTools } from "./helpers/tools.ts";
 
 // Debian's libc6-arm64-cross puts the arm64 loader and libc here; qemu-user's -L points at it.
@@ -35,13 +36,18 @@ function buildBinary(target: "linux-arm64" | "linux-x64", dir: string): string {
 
 describe("standalone binaries (npm run build:binaries)", () => {
   it("builds the x64 binary, and ffmpeg and curl read the stream it serves", async (t) => {
-    if (!requireTools(t, "ffmpeg", "curl")) return;
+    if (!requireTools(t, "ffmpeg", "curl", "systemd-analyze")) return;
     const dir = tempDir("binary");
     try {
       const binary = buildBinary("linux-x64", dir.path);
       const help = await runCli(["--help"], { command: [binary] });
       assert.equal(help.code, 0);
       assert.match(help.stdout, /Usage: mjpeg <command>/);
+      // Its service runs the binary itself, with no runtime and no working directory.
+      const unit = await runCli(["service", "print", "--camera"], { command: [binary] });
+      assert.equal(unit.code, 0, unit.stderr);
+      assert.deepEqual(verifyUnit(unit.stdout), [binary, "serve", "--camera"]);
+      assert.doesNotMatch(unit.stdout, /WorkingDirectory=/);
 
       const { child, url } = await startServe(
         ["--pattern", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],

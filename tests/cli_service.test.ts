@@ -53,9 +53,7 @@ async function service(system: ServiceSystem, ...args: string[]) {
 describe("mjpeg service", () => {
   it("prints a hardened unit systemd-analyze verify accepts, running this runtime with the serve options", async (t) => {
     if (!requireTools(t, "systemd-analyze")) return;
-    const r = await runCli([
-      "service",
-      "print",
+    const args = [
       "--camera",
       "1",
       "--host",
@@ -64,39 +62,31 @@ describe("mjpeg service", () => {
       "8080",
       "--auth",
       "pi:secret-pass",
-    ]); // deno-fmt-ignore
+    ];
+    const r = await runCli(["service", "print", ...args]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(verifyUnit(r.stdout), [
-      ...selfArgv(),
-      "serve",
-      "--camera",
-      "1",
-      "--host",
-      "0.0.0.0",
-      "--port",
-      "8080",
-      "--auth",
-      "pi:secret-pass",
-    ]); // deno-fmt-ignore
-    for (const line of [
-      "Description=mjpeg-stream: mjpeg serve --camera 1 --host 0.0.0.0 --port 8080 --auth pi:***",
-      `WorkingDirectory=${realpathSync(repoRoot)}`,
-      "Restart=on-failure",
-      "StandardOutput=journal",
-      "StandardError=journal",
-      "DynamicUser=yes",
-      "SupplementaryGroups=video",
-      "DevicePolicy=closed",
-      "DeviceAllow=char-video4linux rw",
-      "DeviceAllow=char-media rw",
-      "DeviceAllow=char-dma_heap rw",
-      "NoNewPrivileges=yes",
-      "ProtectSystem=strict",
-      "ProtectHome=yes",
-      "PrivateTmp=yes",
-      "CapabilityBoundingSet=",
-      "WantedBy=multi-user.target",
-    ]) {
+    assert.deepEqual(verifyUnit(r.stdout), [...selfArgv(), "serve", ...args]);
+    for (
+      const line of [
+        "Description=mjpeg-stream: mjpeg serve --camera 1 --host 0.0.0.0 --port 8080 --auth pi:***",
+        `WorkingDirectory=${realpathSync(repoRoot)}`,
+        "Restart=on-failure",
+        "StandardOutput=journal",
+        "StandardError=journal",
+        "DynamicUser=yes",
+        "SupplementaryGroups=video",
+        "DevicePolicy=closed",
+        "DeviceAllow=char-video4linux rw",
+        "DeviceAllow=char-media rw",
+        "DeviceAllow=char-dma_heap rw",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=",
+        "WantedBy=multi-user.target",
+      ]
+    ) {
       assert.ok(r.stdout.split("\n").includes(line), `${line} in\n${r.stdout}`);
     }
     assert.match(r.stderr, /the unit holds the password, which local users can read/);
@@ -119,7 +109,7 @@ describe("mjpeg service", () => {
       "--no-restart",
       "--stall-timeout-ms",
       "800",
-    ]; // deno-fmt-ignore
+    ];
     const r = await runCli(["service", "print", ...args]);
     assert.equal(r.code, 0, r.stderr);
     const argv = verifyUnit(r.stdout);
@@ -187,12 +177,15 @@ describe("mjpeg service", () => {
     } finally {
       dir.remove();
     }
-  }); // deno-fmt-ignore
+  });
 
   it("refuses bad options with exit status 2 and writes nothing", async () => {
     const cases: [string[], RegExp][] = [
       [["install", "--port", "70000"], /--port: .*65535/],
-      [["install", "--camera", "--url", "http://x/"], /expected one source, got --camera and --url/],
+      [
+        ["install", "--camera", "--url", "http://x/"],
+        /expected one source, got --camera and --url/,
+      ],
       [["install", "--camera=16"], /--camera: .*<=15/],
       [["print", "--bogus"], /Unknown option '--bogus'/],
       [["install", "--name", "../etc"], /--name: expected letters, digits, - and _/],
@@ -200,7 +193,7 @@ describe("mjpeg service", () => {
       [["frobnicate"], /expected print, install or uninstall, got "frobnicate"/],
       [["uninstall", "--camera"], /uninstall: expected no serve options, got --camera/],
       [["print", "--dry-run", "--camera"], /--dry-run: expected only with install or uninstall/],
-    ]; // deno-fmt-ignore
+    ];
     for (const [args, message] of cases) {
       const { dir, calls, system } = fakeSystem(true);
       try {
@@ -314,5 +307,5 @@ describe("mjpeg service", () => {
     } finally {
       failing.dir.remove();
     }
-  }); // deno-fmt-ignore
+  });
 });

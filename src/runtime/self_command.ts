@@ -38,11 +38,13 @@ interface DenoGlobal {
 export function selfCommand(): SelfCommand {
   const deno = (globalThis as { Deno?: DenoGlobal }).Deno;
   if (deno) {
-    const main = fileURLToPath(deno.mainModule);
+    // A local script by its path; a remote one (jsr:, https:) by its specifier.
+    const local = deno.mainModule.startsWith("file:");
+    const main = local ? fileURLToPath(deno.mainModule) : deno.mainModule;
     return {
       kind: "deno",
       argv: [deno.execPath(), "run", "-A", main],
-      ...project(main),
+      ...(local ? project(main) : {}),
     };
   }
   const script = process.argv[1];

@@ -4,7 +4,7 @@
  * natively, the arm64 one under qemu-aarch64 (an emulator: its times show the
  * ratio between flag sets, not what a Raspberry Pi takes).
  *
- * Start-up is measured two ways, each the median of several runs: `--help`
+ * Start-up is measured two ways, each the median of several rounds: `--help`
  * (load the bundle, print, exit) and `serve` until it logs "listening on".
  *
  * Usage: `bun bench/binary_startup.ts [runs]`
@@ -76,10 +76,9 @@ function timeListening(command: string[]): Promise<number> {
 
 const out = mkdtempSync(join(tmpdir(), "mjpeg-binary-bench-"));
 try {
-  console.log(`| Bun flags | target | size (MB) | \`--help\` (ms) | \`serve\` to listening (ms) |`);
-  console.log(`| --- | --- | ---: | ---: | ---: |`);
+  const cases: { name: string; target: string; binary: string; command: string[] }[] = [];
   for (const [name, flags] of Object.entries(VARIANTS)) {
-    const dir = join(out, String(Object.keys(VARIANTS).indexOf(name)));
+    const dir = join(out, String(cases.length));
     const build = spawnSync(
       join(root, "node_modules/.bin/bun"),
       ["scripts/build_binaries.ts", "--out", dir, `--bun-flags=${flags}`],
@@ -88,20 +87,28 @@ try {
     if (build.status !== 0) throw new Error(`build with ${flags}: ${build.stderr}`);
     for (const [target, prefix] of Object.entries(TARGETS)) {
       const binary = join(dir, `mjpeg-${target.split(" ")[0]}`);
-      const command = [...prefix, binary];
-      const help: number[] = [];
-      const listening: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        help.push(timeHelp(command));
-        listening.push(await timeListening(command));
-      }
-      const mb = (statSync(binary).size / 1e6).toFixed(1);
-      console.log(
-        `| ${name} | ${target} | ${mb} | ${median(help).toFixed(0)} | ${
-          median(listening).toFixed(0)
-        } |`,
-      );
+      cases.push({ name, target, binary, command: [...prefix, binary] });
     }
+  }
+  // Rounds go through every case in turn, so a busy spell on a shared machine
+  // slows all of them alike instead of one.
+  const help = cases.map((): number[] => []);
+  const listening = cases.map((): number[] => []);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, c] of cases.entries()) {
+      help[i]!.push(timeHelp(c.command));
+      listening[i]!.push(await timeListening(c.command));
+    }
+  }
+  console.log(`| Bun flags | target | size (MB) | \`--help\` (ms) | \`serve\` to listening (ms) |`);
+  console.log(`| --- | --- | ---: | ---: | ---: |`);
+  for (const [i, c] of cases.entries()) {
+    const mb = (statSync(c.binary).size / 1e6).toFixed(1);
+    console.log(
+      `| ${c.name} | ${c.target} | ${mb} | ${median(help[i]!).toFixed(0)} | ${
+        median(listening[i]!).toFixed(0)
+      } |`,
+    );
   }
 } finally {
   rmSync(out, { recursive: true, force: true });

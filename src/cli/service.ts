@@ -194,9 +194,12 @@ async function buildUnit(
     else words.push(flag, value);
     shown.push(flag, secret(token.name, value));
   }
-  if ((config.auth || config.token) && !credential) {
+  const secretFlag = tokens.find((t) => t.kind === "option" && /^(auth|token)$/.test(t.name));
+  if (secretFlag?.kind === "option") {
     io.stderr(
-      `mjpeg service: note: the unit holds the ${config.auth ? "password" : "token"}, which ` +
+      `mjpeg service: note: the unit holds the ${
+        secretFlag.name === "auth" ? "password" : "token"
+      }, which ` +
         `local users can read with "systemctl show ${name}"; put it in a --config file to ` +
         "keep it private\n",
     );

@@ -157,7 +157,8 @@ describe("mjpeg service", () => {
         ]
       ) assert.ok(lines.includes(line), `${line} in\n${r.stdout}`);
       assert.equal(r.stderr, "", "no note: the password would be in the file");
-      const flagged = await runCli(["service", "print", "--config", config, "--token", "long-token"]);
+      const token = ["--token", "long-token"];
+      const flagged = await runCli(["service", "print", "--config", config, ...token]);
       assert.equal(flagged.code, 0, flagged.stderr);
       assert.match(flagged.stderr, /the unit holds the token, which local users can read/);
 

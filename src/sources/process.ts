@@ -6,6 +6,7 @@
  */
 import process from "node:process";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import type { Frame } from "../frame.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
@@ -23,23 +24,25 @@ export interface ProgramCandidate {
 export interface RestartPolicy {
   /** Restart the program when it exits. @default {true} */
   restart?: boolean;
-  /** First restart delay in ms (doubles per failure). @default {500} */
+  /** First restart delay in ms (doubles per failure), at most 10 min. @default {500} */
   minRestartDelayMs?: number;
-  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
+  /** Longest restart delay in ms, 1 to 10 min and at least `minRestartDelayMs`. @default {10000} */
   maxRestartDelayMs?: number;
-  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
+  /** A run this long (with frames, at most a day) resets the restart delay. @default {10000} */
   healthyRunMs?: number;
   /**
    * No frame for this long (while the consumer waits for one) means the
-   * program hangs: it is stopped and restarted; 0 turns the watchdog off.
+   * program hangs: it is stopped and restarted; 0 turns the watchdog off;
+   * at most 10 min.
    * Each source sets its own default (the camera 5000, a command 0).
    */
   stallTimeoutMs?: number;
-  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
+  /** Grace between SIGINT and SIGKILL when stopping, in ms, at most 10 min. @default {2000} */
   stopGraceMs?: number;
 }
 
-const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+const ms = (name: string, min: number, max: number) =>
+  duration(name, { unit: "ms", integer: true, min, max });
 
 /** The defaults of a {@linkcode RestartPolicy}, but for `stallTimeoutMs`, which each source sets. */
 export const RESTART_DEFAULTS = {
@@ -56,11 +59,11 @@ export const RESTART_DEFAULTS = {
  */
 export const restartPolicySettings = {
   restart: z.boolean().optional(),
-  minRestartDelayMs: ms(0, 600_000).optional(),
-  maxRestartDelayMs: ms(1, 600_000).optional(),
-  healthyRunMs: ms(0, 86_400_000).optional(),
-  stallTimeoutMs: ms(0, 600_000).optional(),
-  stopGraceMs: ms(0, 600_000).optional(),
+  minRestartDelayMs: ms("minRestartDelayMs", 0, 600_000).optional(),
+  maxRestartDelayMs: ms("maxRestartDelayMs", 1, 600_000).optional(),
+  healthyRunMs: ms("healthyRunMs", 0, 86_400_000).optional(),
+  stallTimeoutMs: ms("stallTimeoutMs", 0, 600_000).optional(),
+  stopGraceMs: ms("stopGraceMs", 0, 600_000).optional(),
 };
 
 /**

@@ -11,6 +11,7 @@ import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import { RESTART_DEFAULTS, restartPolicySettings } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
 
@@ -19,6 +20,19 @@ const size = {
   height: z.number().int().min(16).max(8192).optional(),
   fps: z.number().min(0.1).max(120).optional(),
 };
+
+type Delays = { minRestartDelayMs?: number | undefined; maxRestartDelayMs?: number | undefined };
+// The delays as the source will see them: a setting left out takes its default.
+const checkDelays: [(s: Delays) => boolean, { message: string; path: string[] }] = [
+  (s) =>
+    (s.maxRestartDelayMs ?? RESTART_DEFAULTS.maxRestartDelayMs) >=
+      (s.minRestartDelayMs ?? RESTART_DEFAULTS.minRestartDelayMs),
+  {
+    message: `expected the longest restart delay (default ${RESTART_DEFAULTS.maxRestartDelayMs} ` +
+      `ms) to be at least the first (default ${RESTART_DEFAULTS.minRestartDelayMs} ms)`,
+    path: ["maxRestartDelayMs"],
+  },
+];
 
 /** A source as written in a config file or built from flags. */
 export const sourceSpecSchema = z.discriminatedUnion("type", [
@@ -36,14 +50,22 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     vflip: z.boolean().optional(),
     camera: z.number().int().min(0).max(15).optional(),
     extraArgs: z.array(z.string()).optional(),
-  }),
-  z.strictObject({ type: z.literal("webcam"), device: z.string().min(1), ...size }),
+    programs: z.array(z.string().min(1)).min(1).optional(),
+    ...restartPolicySettings,
+  }).refine(...checkDelays),
+  z.strictObject({
+    type: z.literal("webcam"),
+    device: z.string().min(1),
+    ...size,
+    ...restartPolicySettings,
+  }).refine(...checkDelays),
   z.strictObject({
     type: z.literal("command"),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
     contentType: z.string().optional(),
-  }),
+    ...restartPolicySettings,
+  }).refine(...checkDelays),
   z.strictObject({
     type: z.literal("url"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
@@ -113,6 +135,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
 export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
+  const restart = Object.keys(restartPolicySettings) as (keyof typeof restartPolicySettings)[];
   switch (spec.type) {
     case "pattern":
       return testPattern(pick(["width", "height", "fps", "quality"], spec));
@@ -129,16 +152,18 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
             "vflip",
             "camera",
             "extraArgs",
+            "programs",
+            ...restart,
           ],
           spec,
         ),
         log,
       });
     case "webcam":
-      return webcamSource({ ...pick(["device", "width", "height", "fps"], spec), log });
+      return webcamSource({ ...pick(["device", "width", "height", "fps", ...restart], spec), log });
     case "command":
       return commandSource(spec.command, spec.args, {
-        ...(spec.contentType ? { contentType: spec.contentType } : {}),
+        ...pick(["contentType", ...restart], spec),
         log,
       });
     case "url":

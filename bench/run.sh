@@ -20,6 +20,7 @@ run "sources: test pattern cost (Deno)" deno run -A bench/sources_test_pattern.t
 run "sources: test pattern cost (Bun)" bun bench/sources_test_pattern.ts
 run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pattern.ts
 run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import tsx bench/client_throughput.ts
+run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qemu)" bun bench/binary_startup.ts
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts
@@ -27,5 +28,6 @@ run "reliability: 2000 viewers that never read (Deno, Bun, Node)" bun bench/stal
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Bun)" bun bench/churn.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Deno)" deno run -A bench/churn.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Node)" node --import tsx bench/churn.ts
+run "reliability: a 100 Continue flood next to a healthy stream (Deno, Bun, Node)" node --import tsx bench/hostile_upstream.ts deno,bun,node none,storm 8
 # The soak runs an hour with `npm run soak`; here SOAK_SECONDS (default 10 minutes).
 run "reliability: soak, 50 viewers at 30 fps (Bun)" bun bench/soak.ts --duration="${SOAK_SECONDS:-600}"

@@ -25,7 +25,10 @@ describe("mjpeg command line", () => {
   it("rejects bad command lines with what was expected, exit status 2", async () => {
     const cases: [string[], RegExp][] = [
       [[], /Usage: mjpeg <command>/],
-      [["stream"], /expected a command \(serve, probe, snapshot, record\), got "stream"/],
+      [
+        ["stream"],
+        /expected a command \(serve, probe, snapshot, record, cameras, service\), got "stream"/,
+      ],
       [["serve", "--bogus"], /Unknown option '--bogus'; expected one of --pattern/],
       [["serve", "--port", "70000"], /--port: .*65535/],
       [["serve", "--port"], /--port/],
@@ -53,7 +56,22 @@ describe("mjpeg command line", () => {
       ],
       [["probe", "not-a-url"], /URL: expected an http:\/\/ or https:\/\/ URL/],
       [["probe"], /expected one URL, got 0 arguments/],
-      [["probe", "http://127.0.0.1:9/", "--interval", "0"], /--interval > 0/],
+      [
+        ["probe", "http://127.0.0.1:9/", "--interval", "0"],
+        /--interval: expected > 0 and <= 86400 seconds/,
+      ],
+      [
+        ["snapshot", "http://127.0.0.1:9/", "-o", "x", "--timeout", "3601"],
+        /--timeout: expected > 0 and <= 3600 seconds/,
+      ],
+      [
+        ["record", "http://127.0.0.1:9/", "-o", "x", "--seconds", "604801"],
+        /--seconds: expected > 0 and <= 604800 seconds/,
+      ],
+      [
+        ["serve", "--stats-interval", "86401"],
+        /--stats-interval: expected between 0 and 86400 seconds; 0 turns them off/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await mjpeg(...args);

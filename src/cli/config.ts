@@ -6,10 +6,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import { RESTART_DEFAULTS, restartPolicySettings } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
 
@@ -18,6 +20,19 @@ const size = {
   height: z.number().int().min(16).max(8192).optional(),
   fps: z.number().min(0.1).max(120).optional(),
 };
+
+type Delays = { minRestartDelayMs?: number | undefined; maxRestartDelayMs?: number | undefined };
+// The delays as the source will see them: a setting left out takes its default.
+const checkDelays: [(s: Delays) => boolean, { message: string; path: string[] }] = [
+  (s) =>
+    (s.maxRestartDelayMs ?? RESTART_DEFAULTS.maxRestartDelayMs) >=
+      (s.minRestartDelayMs ?? RESTART_DEFAULTS.minRestartDelayMs),
+  {
+    message: `expected the longest restart delay (default ${RESTART_DEFAULTS.maxRestartDelayMs} ` +
+      `ms) to be at least the first (default ${RESTART_DEFAULTS.minRestartDelayMs} ms)`,
+    path: ["maxRestartDelayMs"],
+  },
+];
 
 /** A source as written in a config file or built from flags. */
 export const sourceSpecSchema = z.discriminatedUnion("type", [
@@ -35,17 +50,29 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     vflip: z.boolean().optional(),
     camera: z.number().int().min(0).max(15).optional(),
     extraArgs: z.array(z.string()).optional(),
-  }),
-  z.strictObject({ type: z.literal("webcam"), device: z.string().min(1), ...size }),
+    programs: z.array(z.string().min(1)).min(1).optional(),
+    ...restartPolicySettings,
+  }).refine(...checkDelays),
+  z.strictObject({
+    type: z.literal("webcam"),
+    device: z.string().min(1),
+    ...size,
+    ...restartPolicySettings,
+  }).refine(...checkDelays),
   z.strictObject({
     type: z.literal("command"),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
     contentType: z.string().optional(),
-  }),
+    ...restartPolicySettings,
+  }).refine(...checkDelays),
   z.strictObject({
     type: z.literal("url"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    /** The relay's MjpegClient stallTimeout: no complete frame this long → reconnect. */
+    stallTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 3_600_000 }).optional(),
+    /** The relay's MjpegClient headTimeout: request to response head. */
+    headTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 600_000 }).optional(),
   }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
 ], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
@@ -69,15 +96,15 @@ export const serveConfigSchema = z.strictObject({
   /** Snapshots answered at once (default: maxViewers, if set). */
   maxSnapshots: z.number().int().min(1).optional(),
   /** Seconds a viewer's connection may take no bytes before it is dropped; 0 turns it off. */
-  viewerTimeout: z.number().min(0).max(3600).default(30),
+  viewerTimeout: duration("", { unit: "s", max: 3600, zero: "0 turns it off" }).default(30),
   /** Seconds a client has to send a request head. */
-  headerTimeout: z.number().min(0.1).max(600).default(10),
+  headerTimeout: duration("", { unit: "s", min: 0.1, max: 600 }).default(10),
   /** Connections at once (default: the open-file limit less a reserve). */
   maxConnections: z.number().int().min(1).optional(),
   /** Connections at once from one address (default: no cap). */
   maxConnectionsPerAddress: z.number().int().min(1).optional(),
   /** Seconds between stats lines; 0 turns them off. */
-  statsInterval: z.number().min(0).default(10),
+  statsInterval: duration("", { unit: "s", max: 86_400, zero: "0 turns them off" }).default(10),
   streams: z.record(streamName, sourceSpecSchema).refine(
     (streams) => Object.keys(streams).length > 0,
     "expected at least one stream",
@@ -118,6 +145,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
 export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
+  const restart = Object.keys(restartPolicySettings) as (keyof typeof restartPolicySettings)[];
   switch (spec.type) {
     case "pattern":
       return testPattern(pick(["width", "height", "fps", "quality"], spec));
@@ -134,20 +162,25 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
             "vflip",
             "camera",
             "extraArgs",
+            "programs",
+            ...restart,
           ],
           spec,
         ),
         log,
       });
     case "webcam":
-      return webcamSource({ ...pick(["device", "width", "height", "fps"], spec), log });
+      return webcamSource({ ...pick(["device", "width", "height", "fps", ...restart], spec), log });
     case "command":
       return commandSource(spec.command, spec.args, {
-        ...(spec.contentType ? { contentType: spec.contentType } : {}),
+        ...pick(["contentType", ...restart], spec),
         log,
       });
     case "url":
-      return httpSource(spec.url);
+      return httpSource(spec.url, {
+        ...(spec.stallTimeoutMs ? { stallTimeout: spec.stallTimeoutMs } : {}),
+        ...(spec.headTimeoutMs ? { headTimeout: spec.headTimeoutMs } : {}),
+      });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });
   }

@@ -13,17 +13,10 @@ import { mjpegApp } from "../server/hono.ts";
 import { SourceError } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { sleep } from "../sources/source.ts";
-import { createSource, readConfigFile, type ServeConfig, serveConfigSchema } from "./config.ts";
+import { createSource, type ServeConfig } from "./config.ts";
 import { watchHubs } from "./events.ts";
-import { SERVE_FLAGS, serveFlagsToConfig } from "./serve_flags.ts";
-import {
-  type CliIo,
-  flagName,
-  logTo,
-  parseCommandLine,
-  UsageError,
-  validateFlags,
-} from "./usage.ts";
+import { parseServeArgs } from "./serve_flags.ts";
+import { type CliIo, logTo } from "./usage.ts";
 
 /** The help text of `mjpeg serve`. */
 export const SERVE_HELP = `Usage: mjpeg serve [source] [options]
@@ -33,7 +26,8 @@ a snapshot at /snapshot.jpg, stats at /stats (and /?action=stream|snapshot).
 
 Source (one; the test pattern when none is given):
   --pattern              built-in test pattern (no camera needed)
-  --camera               Raspberry Pi camera via rpicam-vid (or libcamera-vid)
+  --camera [N]           Raspberry Pi camera via rpicam-vid (or libcamera-vid); N picks one
+                         of several (see "mjpeg cameras"; also --camera=N)
   --webcam DEV           USB webcam via ffmpeg, e.g. /dev/video0 (MJPEG passed through)
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
   --url URL              relay another MJPEG server's stream
@@ -45,6 +39,17 @@ Image (camera, webcam, pattern; --fps also for folders):
   --fps N                frames per second (camera/webcam 15, pattern/folder 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
+  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
+  --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
+
+Restarts (camera, webcam, command):
+  --no-restart           end when the program exits instead of restarting it
+  --min-restart-delay-ms N   first restart delay, doubled per failure (default 500)
+  --max-restart-delay-ms N   longest restart delay (default 10000)
+  --healthy-run-ms N     a run this long with frames resets the delay (default 10000)
+  --stall-timeout-ms N   no frame this long: restart the program (camera/webcam 5000,
+                         command 0 = off)
+  --stop-grace-ms N      SIGINT to SIGKILL when stopping (default 2000)
 
 Server:
   --port N               TCP port (default 8080; 0 picks a free one)
@@ -54,11 +59,12 @@ Server:
   --cors ORIGIN          allow web pages from ORIGIN (comma-separated, or *) to read streams
   --max-viewers N        refuse viewers beyond N with 503
   --max-snapshots N      answer at most N snapshots at once, 503 beyond (default: --max-viewers)
-  --viewer-timeout S     drop a viewer whose connection takes no bytes for S seconds (default 30; 0: never)
-  --header-timeout S     seconds a client has to send its request head (default 10)
+  --viewer-timeout S     drop a viewer whose connection takes no bytes for S seconds
+                         (default 30; 0: never; at most 3600)
+  --header-timeout S     seconds a client has to send its request head (default 10; 0.1 to 600)
   --max-connections N    close connections beyond N (default: the open-file limit less a reserve)
   --max-connections-per-address N   close connections beyond N from one address (default: no cap)
-  --stats-interval S     seconds between stats lines (default 10; 0: off)
+  --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
   -h, --help             this help
 `;
 
@@ -75,26 +81,12 @@ export async function serveCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const raw = parseCommandLine("serve", argv, SERVE_FLAGS);
-  if (raw.values.help) {
+  const { config, named } = await parseServeArgs(argv);
+  if (!config) {
     io.stdout(SERVE_HELP);
     return 0;
   }
-  if (raw.positionals.length > 0) {
-    throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
-  }
-  const fromFile = typeof raw.values.config === "string"
-    ? await readConfigFile(raw.values.config).catch((error: Error) => {
-      throw new UsageError("serve", error.message);
-    })
-    : undefined;
-  const config = validateFlags(
-    "serve",
-    serveConfigSchema,
-    serveFlagsToConfig(raw, fromFile),
-    fromFile === undefined ? flagName : (path) => `config ${path.join(".")}`,
-  );
-  return await run(config, typeof raw.values.config === "string", logTo(io), signal);
+  return await run(config, named, logTo(io), signal);
 }
 
 async function run(

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { ConnectionGuard, defaultMaxConnections, mayRead } from "./connection_guard.ts";
 import { type DenoListener, serveDeno } from "./serve_deno.ts";
 import { serveNode } from "./serve_node.ts";
+import { duration } from "../duration.ts";
 import { describeError, RateLimitedLog } from "../server/rate_limited_log.ts";
 import { type StreamControl, streamControl } from "../server/stream_control.ts";
 import { parseOptions } from "../server/validate.ts";
@@ -50,7 +51,7 @@ export interface ServeOptions {
   /** Shuts the server down gracefully when aborted. */
   signal?: AbortSignal;
   /**
-   * Milliseconds to wait for connections to finish on close before cutting them.
+   * Milliseconds to wait for connections to finish on close before cutting them (at most 10 min).
    *
    * @default {5000}
    */
@@ -109,8 +110,8 @@ const optionsSchema = z.strictObject({
   hostname: z.string().min(1).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
     .optional(),
-  shutdownTimeout: z.number().min(0).max(600_000).optional(),
-  headerTimeout: z.number().min(100).max(600_000).optional(),
+  shutdownTimeout: duration("shutdownTimeout", { unit: "ms", max: 600_000 }).optional(),
+  headerTimeout: duration("headerTimeout", { unit: "ms", min: 100, max: 600_000 }).optional(),
   maxConnections: z.number().int().min(1).optional(),
   maxConnectionsPerAddress: z.number().int().min(1).optional(),
   log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")

@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { type Frame, isFrame } from "../frame.ts";
 import {
   DEFAULT_BOUNDARY,
@@ -68,7 +69,8 @@ const optionsSchema = z.strictObject({
   fps: z.number().min(0).max(1000).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
     .optional(),
-  viewerTimeout: z.number().min(0).max(3_600_000).optional(),
+  viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
+    .optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
   }).optional(),

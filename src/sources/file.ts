@@ -15,6 +15,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import type { Frame } from "../frame.ts";
 import { parseOptions } from "../server/validate.ts";
 import { jpegLength } from "../wire/jpeg.ts";
@@ -23,7 +24,7 @@ import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts"
 
 /** Options of {@linkcode fileSource}. */
 export interface FileSourceOptions {
-  /** How often a watched file is checked for changes, in ms. @default {20} */
+  /** How often a watched file is checked for changes, in ms (1 to 60000). @default {20} */
   pollIntervalMs?: number;
   /** Folder mode: frames per second. @default {10} */
   fps?: number;
@@ -36,7 +37,8 @@ export interface FileSourceOptions {
 }
 
 const fileOptionsSchema = z.object({
-  pollIntervalMs: z.number().int().min(1).max(60_000).default(20),
+  pollIntervalMs: duration("pollIntervalMs", { unit: "ms", integer: true, min: 1, max: 60_000 })
+    .default(20),
   fps: z.number().min(0.01).max(120).default(10),
   loop: z.boolean().default(true),
   maxFileSize: z.number().int().min(4).default(16 * 1024 * 1024),

@@ -6,6 +6,7 @@
  */
 import process from "node:process";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import type { Frame } from "../frame.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
@@ -23,36 +24,61 @@ export interface ProgramCandidate {
 export interface RestartPolicy {
   /** Restart the program when it exits. @default {true} */
   restart?: boolean;
-  /** First restart delay in ms (doubles per failure). @default {500} */
+  /** First restart delay in ms (doubles per failure), at most 10 min. @default {500} */
   minRestartDelayMs?: number;
-  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
+  /** Longest restart delay in ms, 1 to 10 min and at least `minRestartDelayMs`. @default {10000} */
   maxRestartDelayMs?: number;
-  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
+  /** A run this long (with frames, at most a day) resets the restart delay. @default {10000} */
   healthyRunMs?: number;
   /**
    * No frame for this long (while the consumer waits for one) means the
-   * program hangs: it is stopped and restarted; 0 turns the watchdog off.
+   * program hangs: it is stopped and restarted; 0 turns the watchdog off;
+   * at most 10 min.
    * Each source sets its own default (the camera 5000, a command 0).
    */
   stallTimeoutMs?: number;
-  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
+  /** Grace between SIGINT and SIGKILL when stopping, in ms, at most 10 min. @default {2000} */
   stopGraceMs?: number;
 }
 
-const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+const ms = (name: string, min: number, max: number) =>
+  duration(name, { unit: "ms", integer: true, min, max });
+
+/** The defaults of a {@linkcode RestartPolicy}, but for `stallTimeoutMs`, which each source sets. */
+export const RESTART_DEFAULTS = {
+  restart: true,
+  minRestartDelayMs: 500,
+  maxRestartDelayMs: 10_000,
+  healthyRunMs: 10_000,
+  stopGraceMs: 2000,
+} as const;
+
+/**
+ * The zod fields of a {@linkcode RestartPolicy} with no defaults, for settings
+ * where an absent one means the source's default (the CLI's config file).
+ */
+export const restartPolicySettings = {
+  restart: z.boolean().optional(),
+  minRestartDelayMs: ms("minRestartDelayMs", 0, 600_000).optional(),
+  maxRestartDelayMs: ms("maxRestartDelayMs", 1, 600_000).optional(),
+  healthyRunMs: ms("healthyRunMs", 0, 86_400_000).optional(),
+  stallTimeoutMs: ms("stallTimeoutMs", 0, 600_000).optional(),
+  stopGraceMs: ms("stopGraceMs", 0, 600_000).optional(),
+};
 
 /**
  * The zod fields of a {@linkcode RestartPolicy}, with the source's own
  * default for `stallTimeoutMs`; check the delays with {@linkcode checkRestartDelays}.
  */
 export function restartPolicyFields(stallTimeoutMs: number) {
+  const s = restartPolicySettings;
   return {
-    restart: z.boolean().default(true),
-    minRestartDelayMs: ms(0, 600_000).default(500),
-    maxRestartDelayMs: ms(1, 600_000).default(10_000),
-    healthyRunMs: ms(0, 86_400_000).default(10_000),
-    stallTimeoutMs: ms(0, 600_000).default(stallTimeoutMs),
-    stopGraceMs: ms(0, 600_000).default(2000),
+    restart: s.restart.unwrap().default(RESTART_DEFAULTS.restart),
+    minRestartDelayMs: s.minRestartDelayMs.unwrap().default(RESTART_DEFAULTS.minRestartDelayMs),
+    maxRestartDelayMs: s.maxRestartDelayMs.unwrap().default(RESTART_DEFAULTS.maxRestartDelayMs),
+    healthyRunMs: s.healthyRunMs.unwrap().default(RESTART_DEFAULTS.healthyRunMs),
+    stallTimeoutMs: s.stallTimeoutMs.unwrap().default(stallTimeoutMs),
+    stopGraceMs: s.stopGraceMs.unwrap().default(RESTART_DEFAULTS.stopGraceMs),
   };
 }
 
@@ -89,6 +115,13 @@ export interface ProcessRunOptions extends Required<RestartPolicy> {
   env: Record<string, string> | undefined;
   /** Where log lines go. */
   log: LogLine;
+  /**
+   * Recognises a failure the user must fix (no camera attached) from a run
+   * that ended without a frame: its stderr's last lines and the program. A
+   * failure it names is logged once, in its words, and the retries that fail
+   * the same way are quiet until something changes.
+   */
+  diagnose?: (stderrTail: readonly string[], program: string) => string | undefined;
 }
 
 /** The program could not be found or failed in a way restarting will not fix. */
@@ -126,10 +159,13 @@ export async function* processFrames(
   let delay = options.minRestartDelayMs;
   let sequence = 0;
   let runs = 0;
+  // The diagnosed failure the retries keep hitting, and how many runs it ended.
+  let known: string | undefined;
+  let knownRuns = 0;
   while (!signal.aborted) {
     const { child, candidate } = await startFirst(candidates, options);
     runs++;
-    log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
+    if (!known) log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
     const startedAt = Date.now();
     let framesThisRun = 0;
     const stop = () => void child.stop(options.stopGraceMs);
@@ -159,6 +195,13 @@ export async function* processFrames(
       arm();
       for await (const frame of child.stdout.pipeThrough(decoder)) {
         clearTimeout(watchdog);
+        if (known) {
+          log(
+            `${options.name}: frames again after ${knownRuns} runs that failed with "${known}": ` +
+              `${commandLine(candidate)} (pid ${child.pid})`,
+          );
+          known = undefined;
+        }
         framesThisRun++;
         yield { ...frame, sequence: sequence++ };
         arm();
@@ -182,14 +225,30 @@ export async function* processFrames(
     const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
       (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
       (stderr.length ? `; last stderr lines: ${lastLines}` : "");
+    const diagnosis = framesThisRun === 0 && !stalled && !decodeError
+      ? options.diagnose?.(stderr, candidate.command)
+      : undefined;
     if (!options.restart) {
       if (exit.code === 0 && !decodeError) return;
-      throw new SourceError(`${options.name}: ${why}`, { cause: decodeError });
+      const message = diagnosis ? `${diagnosis} (${why})` : why;
+      throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
     }
     if (Date.now() - startedAt >= options.healthyRunMs && framesThisRun > 0) {
       delay = options.minRestartDelayMs;
     }
-    log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
+    if (diagnosis === undefined) {
+      known = undefined;
+      log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
+    } else if (diagnosis !== known) {
+      known = diagnosis;
+      knownRuns = 1;
+      log(
+        `${options.name}: ${diagnosis}; retrying in ${delay} ms, then up to every ` +
+          `${options.maxRestartDelayMs} ms (logged again when that changes)`,
+      );
+    } else {
+      knownRuns++;
+    }
     await sleep(delay, signal);
     // From a first delay of 0 the delay still grows (1, 2, 4 … ms): a
     // program that dies at once must never restart in a busy loop.

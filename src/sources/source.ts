@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
 
 /**
@@ -102,7 +103,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The default logger of sources: one line on stderr, prefixed with the time. */
+/** The default logger of sources: one line on stderr, prefixed with the time, control characters escaped. */
 export const logToStderr: LogLine = (line) => {
-  console.error(`${new Date().toISOString()} ${line}`);
+  console.error(`${new Date().toISOString()} ${escapeControls(line)}`);
 };

@@ -414,6 +414,13 @@ describe(`attacks on the server (${runtimeName})`, () => {
   });
 
   it("300 viewers that never read cost little memory, and it is given back", async () => {
+    // V8's young generation grows with the allocation rate of many connections
+    // (tens of MB, kept after the load); capped, what grows is what the
+    // connections hold. Bun's JavaScriptCore has no such knob and needs none.
+    const v8 = {
+      DENO_V8_FLAGS: "--max-semi-space-size=1",
+      NODE_OPTIONS: "--max-semi-space-size=1",
+    };
     const served = await startServe([
       "--file",
       mediumFrames,
@@ -423,7 +430,7 @@ describe(`attacks on the server (${runtimeName})`, () => {
       "0",
       "--stats-interval",
       "0",
-    ]);
+    ], { env: v8 });
     const pid = served.child.pid!;
     const viewers: ReturnType<typeof probe>[] = [];
     try {
@@ -434,14 +441,15 @@ describe(`attacks on the server (${runtimeName})`, () => {
         if (i % 50 === 49) await sleep(50);
       }
       assert.ok(await eventually(async () => (await stats(served)).viewers === 300, 10_000));
-      // Wait until the kernel's buffers are full and the server hands out no more.
+      // Wait (at most 20 s) until the kernel's buffers are full and the server
+      // has handed out nothing more for a whole second.
       let sent = -1;
-      await eventually(async () => {
+      for (let waited = 0; waited < 20_000; waited += 1000) {
+        await sleep(1000);
         const now = (await stats(served)).framesSent!;
-        const still = now === sent;
+        if (now === sent) break;
         sent = now;
-        return still;
-      }, 20_000);
+      }
       const held = rssMb(pid);
       for (const p of viewers) p.socket.destroy();
       assert.ok(await eventually(async () => (await stats(served)).viewers === 0, 10_000));
@@ -456,11 +464,12 @@ describe(`attacks on the server (${runtimeName})`, () => {
             afterwards.toFixed(0)
           } MB after they left`,
       );
-      // Deno.serve kept ~200 KB per stalled viewer (copies of parts in its
-      // per-connection queue); one frame reference each is what is ours.
-      assert.ok(perViewerKb < 150, `${perViewerKb.toFixed(0)} KB per stalled viewer`);
+      // Deno.serve kept 180–200 KB per stalled viewer (copies of parts in its
+      // per-connection queue); one frame reference each is what is ours (51–78
+      // KB per viewer measured on the three runtimes).
+      assert.ok(perViewerKb < 120, `${perViewerKb.toFixed(0)} KB per stalled viewer`);
       assert.ok(
-        afterwards - baseline < 50,
+        afterwards - baseline < 40,
         `RSS ${baseline.toFixed(0)} → ${afterwards.toFixed(0)} MB`,
       );
     } finally {

@@ -7,11 +7,9 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { cliCommand, startServe } from "./cli_run.ts";
+import { sleep } from "./server_frames.ts";
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Polls `check` every 100 ms until it is true or `ms` pass; returns its last value. */
 export async function eventually(check: () => boolean | Promise<boolean>, ms: number) {

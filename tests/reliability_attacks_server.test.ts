@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { finished, sendSignal, startServe } from "./helpers/cli_run.ts";
+import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
 import {
   drip,
   eventually,
@@ -27,6 +27,8 @@ import {
 import { fixtureFrames, paddedJpeg } from "./helpers/server_frames.ts";
 import { runtimeName } from "./helpers/tools.ts";
 import { FrameHub } from "../src/server/frame_hub.ts";
+import { mjpegResponse } from "../src/server/mjpeg_response.ts";
+import { serve } from "../src/runtime/serve.ts";
 import { mjpegApp } from "../src/server/hono.ts";
 import { RateLimitedLog, redactSecrets } from "../src/server/rate_limited_log.ts";
 
@@ -476,6 +478,50 @@ describe(`attacks on the server (${runtimeName})`, () => {
       for (const p of viewers) p.socket.destroy();
       await stop(served);
     }
+  });
+});
+
+describe("the new limits are validated", () => {
+  it("in the API, saying what was expected", async () => {
+    await assert.rejects(
+      serve({ fetch: () => new Response() }, { port: 0, headerTimeout: 5 }),
+      /headerTimeout: expected headerTimeout between 100 and 600000 milliseconds/,
+    );
+    await assert.rejects(
+      serve({ fetch: () => new Response() }, { port: 0, maxConnections: 0 }),
+      /maxConnections/,
+    );
+    assert.throws(
+      () => mjpegApp({ streams: new FrameHub(), viewerTimeout: 4_000_000 }),
+      /viewerTimeout: expected viewerTimeout between 0 and 3600000 milliseconds \(1 h\); 0 turns it off/,
+    );
+    assert.throws(() => mjpegApp({ streams: new FrameHub(), maxSnapshots: 0 }), /maxSnapshots/);
+    assert.throws(
+      () => mjpegResponse(new FrameHub(), { viewerTimeout: -1 }),
+      /viewerTimeout: expected viewerTimeout between 0 and 3600000/,
+    );
+  });
+
+  it("on the command line and in the config file, with exit status 2", async () => {
+    for (
+      const [args, message] of [
+        [["--header-timeout", "0"], /--header-timeout: expected between 0\.1 and 600 seconds/],
+        [["--viewer-timeout", "99999"], /--viewer-timeout: expected between 0 and 3600 seconds/],
+        [["--max-connections-per-address", "0"], /--max-connections-per-address/],
+      ] as const
+    ) {
+      const result = await runCli(["serve", ...args]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, message);
+    }
+    const config = join(bigFrames, "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ viewerTimeout: -1, streams: { a: { type: "pattern" } } }),
+    );
+    const result = await runCli(["serve", "--config", config]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /config viewerTimeout: expected between 0 and 3600 seconds/);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   until,
 } from "./helpers/client_checks.ts";
 import { Rng } from "./helpers/fuzz_corpus.ts";
-import { httpFetch } from "../src/client/http_fetch.ts";
+import { httpFetch } from "../src/runtime/http_fetch.ts";
 import {
   type ConnectionLog,
   type Fault,

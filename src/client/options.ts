@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { httpFetch } from "./http_fetch.ts";
+import { httpFetch } from "../runtime/http_fetch.ts";
 
 /** Something that behaves like the global `fetch` for one `Request`. */
 export type FetchLike = (request: Request) => Promise<Response>;

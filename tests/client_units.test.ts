@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff, sleep } from "../src/client/backoff.ts";
+import { Backoff, sleep } from "../src/internal/backoff.ts";
 import { redactUrl, splitCredentials } from "../src/client/basic_auth.ts";
 import { CLIENT_DEFAULTS, resolveClientOptions } from "../src/client/options.ts";
 import { formatStats, FpsMeter } from "../src/client/stats.ts";

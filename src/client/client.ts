@@ -8,7 +8,7 @@
 import type { Frame } from "../frame.ts";
 import { MjpegParser } from "../wire/parser.ts";
 import { redactUrl, splitCredentials } from "./basic_auth.ts";
-import { Backoff, sleep } from "./backoff.ts";
+import { Backoff, sleep } from "../internal/backoff.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { BufferSink } from "./buffer_sink.ts";
 import { runConnection } from "./connection.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 import { z } from "zod";
-import { type StreamControl, streamControl } from "../server/stream_control.ts";
-import { parseOptions } from "../server/validate.ts";
+import { type StreamControl, streamControl } from "./stream_control.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Anything with a web-standard `fetch` handler, such as a Hono app. */
 export interface FetchApp {

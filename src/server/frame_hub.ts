@@ -18,8 +18,8 @@ import {
   type HubViewerStats,
 } from "./hub_viewer.ts";
 import { formatTimestamp, PublishedFrame } from "./published_frame.ts";
-import { RateMeter } from "./rate_meter.ts";
-import { parseOptions } from "./validate.ts";
+import { RateMeter } from "../internal/rate_meter.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode FrameHub}. */
 export interface FrameHubOptions {

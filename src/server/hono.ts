@@ -15,9 +15,9 @@ import { FrameHub } from "./frame_hub.ts";
 import { mjpegResponse, STREAM_HEADERS } from "./mjpeg_response.ts";
 import { snapshotResponse } from "./snapshot_response.ts";
 import { streamStats } from "./stream_stats.ts";
-import { streamControl } from "./stream_control.ts";
+import { streamControl } from "../runtime/stream_control.ts";
 import { type RequestLimits, requestLimits } from "./request_limits.ts";
-import { parseOptions } from "./validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import { viewerPage } from "./viewer_page.ts";
 
 export { type AuthOptions, constantTimeEqual, createAuth } from "./auth.ts";

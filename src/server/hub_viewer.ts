@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { RateMeter } from "./rate_meter.ts";
+import { RateMeter } from "../internal/rate_meter.ts";
 import type { PublishedFrame } from "./published_frame.ts";
 
 /** Options for a viewer, given to {@linkcode FrameHub.subscribe}. */

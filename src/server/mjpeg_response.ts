@@ -18,8 +18,8 @@ import {
 import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { registerStream } from "./stream_control.ts";
-import { parseOptions } from "./validate.ts";
+import { registerStream } from "../runtime/stream_control.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode mjpegResponse}. */
 export interface MjpegResponseOptions {

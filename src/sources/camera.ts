@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import {
   checkRestartDelays,
   pickRestartPolicy,

@@ -16,7 +16,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Frame } from "../frame.ts";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
 import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import type { Frame } from "../frame.ts";
 import { type Canvas, CELL_WIDTH, drawText, fillRect, GLYPH_HEIGHT } from "./font.ts";
 import { JpegEncoder } from "./jpeg_encoder.ts";

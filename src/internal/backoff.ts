@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ReconnectOptions } from "./options.ts";
+import type { ReconnectOptions } from "../client/options.ts";
 
 /**
  * The wait before each reconnect attempt. The n-th failure in a row waits

@@ -73,14 +73,14 @@ export {
   STREAM_HEADERS,
 } from "./src/server/mjpeg_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./src/server/snapshot_response.ts";
-export { type Authenticator, type AuthOptions, createAuth } from "./src/server/auth.ts";
-export { type StreamStats, streamStats } from "./src/server/stream_stats.ts";
-export { type RequestLimits, requestLimits } from "./src/server/request_limits.ts";
+export { type Authenticator, type AuthOptions, createAuth } from "./src/hono/auth.ts";
+export { type StreamStats, streamStats } from "./src/hono/stream_stats.ts";
+export { type RequestLimits, requestLimits } from "./src/hono/request_limits.ts";
 export {
   viewerPage,
   type ViewerPageOptions,
   type ViewerPageStream,
-} from "./src/server/viewer_page.ts";
+} from "./src/hono/viewer_page.ts";
 export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "./src/runtime/serve.ts";
 
 // Sources

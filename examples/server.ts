@@ -11,7 +11,7 @@
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { FrameHub, serve } from "../mod.ts";
-import { mjpegApp } from "../src/server/hono.ts"; // "@mjpeg/stream/hono" once installed
+import { mjpegApp } from "../src/hono/mjpeg_app.ts"; // "@mjpeg/stream/hono" once installed
 
 const jpegs = [1, 2, 3, 4, 5, 6, 7, 8].map((i) =>
   new Uint8Array(readFileSync(new URL(`../tests/fixtures/frames/00${i}.jpg`, import.meta.url)))

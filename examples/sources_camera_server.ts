@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { cameraSource, findProgram, FrameHub, pipeToHub, serve, testPattern } from "../mod.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 
 const hub = new FrameHub();
 const source = findProgram("rpicam-vid") || findProgram("libcamera-vid")

@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { type Frame, FrameHub, type FrameSource, pipeToHub, serve, sleep } from "../mod.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 
 function pollingSource(url: string, fps: number): FrameSource {
   return {

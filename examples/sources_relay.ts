@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { FrameHub, httpSource, pipeToHub, serve } from "../mod.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 
 const upstream = process.argv[2] ?? "http://127.0.0.1:8080/stream.mjpg";
 const hub = new FrameHub();

@@ -9,7 +9,7 @@
 import process from "node:process";
 import { serve } from "../runtime/serve.ts";
 import { FrameHub } from "../server/frame_hub.ts";
-import { mjpegApp } from "../server/hono.ts";
+import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { sleep } from "../sources/source.ts";

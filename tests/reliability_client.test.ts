@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Frame, type FrameBuffer, MjpegClient } from "../mod.ts";
+import type { Frame } from "../src/wire/mod.ts";
+import { type FrameBuffer, MjpegClient } from "../src/client/mod.ts";
 import {
   delay,
   FIXTURE_FRAMES,

@@ -4,7 +4,20 @@
  *
  * @module
  */
-import type { ReconnectOptions } from "../client/options.ts";
+
+/** The numbers of a backoff, in milliseconds, every default filled in. */
+export interface BackoffPolicy {
+  /** The first wait. */
+  initialDelay: number;
+  /** The longest wait. */
+  maxDelay: number;
+  /** How much the wait grows per failure in a row. */
+  multiplier: number;
+  /** Fraction (0..1) of each wait that is random. */
+  jitter: number;
+  /** Failures in a row before giving up (`Infinity`: never). */
+  limit: number;
+}
 
 /**
  * The wait before each reconnect attempt. The n-th failure in a row waits
@@ -21,7 +34,7 @@ import type { ReconnectOptions } from "../client/options.ts";
  * ```
  */
 export class Backoff {
-  #policy: Required<ReconnectOptions>;
+  #policy: BackoffPolicy;
   #random: () => number;
   #failures = 0;
 
@@ -29,7 +42,7 @@ export class Backoff {
    * @param policy The reconnect options, defaults filled in.
    * @param random A source of numbers in [0, 1); injectable for tests.
    */
-  constructor(policy: Required<ReconnectOptions>, random: () => number = Math.random) {
+  constructor(policy: BackoffPolicy, random: () => number = Math.random) {
     this.#policy = policy;
     this.#random = random;
   }

@@ -109,7 +109,12 @@ export class FrameHub {
   #closed = false;
   readonly #watchers = new Set<(event: ViewerEvent) => void>();
 
-  /** @param options The boundary and whether to add `X-Timestamp`. */
+  /**
+   * Makes a hub with no viewers and no frame yet.
+   *
+   * @param options The boundary and whether to add `X-Timestamp`.
+   * @throws {TypeError} On an unknown option or an invalid boundary.
+   */
   constructor(options: FrameHubOptions = {}) {
     const parsed = parseOptions(optionsSchema, options, "FrameHub options");
     this.boundary = validateBoundary(parsed.boundary ?? DEFAULT_BOUNDARY);

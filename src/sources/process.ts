@@ -94,6 +94,8 @@ export interface ProcessRunOptions extends Required<RestartPolicy> {
 /** The program could not be found or failed in a way restarting will not fix. */
 export class SourceError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What was tried and what happened.
    * @param options Standard error options (`cause`).
    */

@@ -78,16 +78,22 @@ export async function serveCommand(
   if (raw.positionals.length > 0) {
     throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
   }
-  const fromFile = typeof raw.values.config === "string"
-    ? await readConfigFile(raw.values.config).catch((error: Error) => {
+  const file = typeof raw.values.config === "string" ? raw.values.config : undefined;
+  const fromFile = file === undefined ? undefined : await readConfigFile(file).catch(
+    (error: Error) => {
       throw new UsageError("serve", error.message);
-    })
-    : undefined;
+    },
+  );
+  // A setting given as a flag is reported as the flag, one from the file
+  // with the file's name and its path in the file.
+  const givenAsFlag = (key: PropertyKey) => raw.values[flagName([key]).slice(2)] !== undefined;
   const config = validateFlags(
     "serve",
     serveConfigSchema,
     serveFlagsToConfig(raw, fromFile),
-    fromFile === undefined ? flagName : (path) => `config ${path.join(".")}`,
+    file === undefined ? flagName : (path) =>
+      givenAsFlag(path[0]!) ? flagName(path) : `config file ${file}: ${path.join(".")}`,
+    file === undefined ? undefined : `config file ${file}`,
   );
   return await run(config, typeof raw.values.config === "string", logTo(io), signal);
 }

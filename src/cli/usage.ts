@@ -99,6 +99,7 @@ export function parseCommandLine(
  * @param schema The schema of the command's options.
  * @param value The options built from the command line.
  * @param describePath Names the flag or setting at a path; by default `--kebab-case` of its last key.
+ * @param topLevel Names where a problem of the whole object comes from (an unknown key), e.g. a config file.
  * @returns The validated options.
  * @throws {UsageError} When a value is out of range or malformed.
  */
@@ -107,14 +108,31 @@ export function validateFlags<T extends z.ZodType>(
   schema: T,
   value: unknown,
   describePath: (path: readonly PropertyKey[]) => string = flagName,
+  topLevel?: string,
 ): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const where = issue.path.length > 0 ? `${describePath(issue.path)}: ` : "";
+    const where = issue.path.length > 0
+      ? `${describePath(issue.path)}: `
+      : topLevel
+      ? `${topLevel}: `
+      : "";
+    if (issue.code === "unrecognized_keys") {
+      const known = issue.path.length === 0 ? knownKeys(schema) : [];
+      return `${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${
+        issue.keys.map((k) => JSON.stringify(k)).join(", ")
+      }${known.length ? `, expected one of ${known.join(", ")}` : ""}`;
+    }
     return `${where}${issue.message}`;
   });
   throw new UsageError(command, problems.join("; "));
+}
+
+/** The keys of an object schema (also under refinements), for "expected one of" messages. */
+function knownKeys(schema: z.ZodType): string[] {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
 }
 
 /**

@@ -91,8 +91,9 @@ export async function serveCommand(
     "serve",
     serveConfigSchema,
     serveFlagsToConfig(raw, fromFile),
-    file === undefined ? flagName : (path) =>
-      givenAsFlag(path[0]!) ? flagName(path) : `config file ${file}: ${path.join(".")}`,
+    file === undefined
+      ? flagName
+      : (path) => givenAsFlag(path[0]!) ? flagName(path) : `config file ${file}: ${path.join(".")}`,
     file === undefined ? undefined : `config file ${file}`,
   );
   return await run(config, typeof raw.values.config === "string", logTo(io), signal);

@@ -101,6 +101,20 @@ describe("mjpegApp routes", () => {
     assert.equal(hub.stats.viewers, 0);
   });
 
+  it("answers HEAD with the same headers as GET, also for a boundary that needs quoting", async () => {
+    for (const boundary of ["my frame", "a:b", "mjpegstream"]) {
+      const hub = new FrameHub({ boundary });
+      const app = mjpegApp({ streams: hub });
+      const head = await app.request("/stream.mjpg", { method: "HEAD" });
+      const get = await app.request("/stream.mjpg");
+      await get.body!.cancel();
+      const quoted = /^[0-9A-Za-z'+_\-.]+$/.test(boundary) ? boundary : `"${boundary}"`;
+      assert.equal(get.headers.get("content-type"), `multipart/x-mixed-replace;boundary=${quoted}`);
+      assert.deepEqual([...head.headers], [...get.headers], boundary);
+      assert.equal(hub.stats.viewers, 0);
+    }
+  });
+
   it("caps fps from ?fps=N and refuses nonsense", async () => {
     const hub = new FrameHub();
     const app = mjpegApp({ streams: hub, fps: 15 });

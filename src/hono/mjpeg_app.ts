@@ -12,7 +12,7 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import { FrameHub } from "../server/frame_hub.ts";
-import { mjpegResponse, STREAM_HEADERS } from "../server/mjpeg_response.ts";
+import { mjpegResponse, streamHeaders } from "../server/mjpeg_response.ts";
 import { snapshotResponse } from "../server/snapshot_response.ts";
 import { streamStats } from "./stream_stats.ts";
 import { streamControl } from "../runtime/stream_control.ts";
@@ -152,12 +152,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     // Hono answers HEAD by running the GET handler and dropping the body; a
     // dropped body would never unsubscribe, so HEAD gets headers only.
     if (request.method === "HEAD") {
-      return new Response(null, {
-        headers: {
-          ...STREAM_HEADERS,
-          "Content-Type": `multipart/x-mixed-replace;boundary=${hub.boundary}`,
-        },
-      });
+      return new Response(null, { headers: streamHeaders(hub.boundary) });
     }
     if (parsed.maxViewers !== undefined && active >= parsed.maxViewers) {
       const response = text(503, `503 Service Unavailable: at most ${parsed.maxViewers} viewers\n`);

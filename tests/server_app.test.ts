@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { constantTimeEqual, mjpegApp } from "../src/hono/mjpeg_app.ts";
+import { mjpegApp } from "../src/hono/mod.ts";
+import { constantTimeEqual } from "../src/hono/auth.ts";
 import { fixtureFrames, sha256 } from "./helpers/server_frames.ts";
 
 const [a, b] = fixtureFrames as [Uint8Array, Uint8Array];

@@ -12,17 +12,11 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import { FrameHub } from "../server/frame_hub.ts";
-import { mjpegResponse, streamHeaders } from "../server/mjpeg_response.ts";
-import { snapshotResponse } from "../server/snapshot_response.ts";
-import { streamStats } from "./stream_stats.ts";
-import { streamControl } from "../runtime/stream_control.ts";
-import { type RequestLimits, requestLimits } from "./request_limits.ts";
 import { parseOptions } from "../internal/validate.ts";
+import { type RequestLimits, requestLimits } from "./request_limits.ts";
+import { streamApp, type StreamAppContext, text } from "./stream_app.ts";
+import { streamStats } from "./stream_stats.ts";
 import { viewerPage } from "./viewer_page.ts";
-
-export { type AuthOptions, constantTimeEqual, createAuth } from "./auth.ts";
-export { type StreamStats, streamStats } from "./stream_stats.ts";
-export { type RequestLimits, requestLimits } from "./request_limits.ts";
 
 /** CORS settings: which web origins may read streams, snapshots and stats. */
 export interface CorsOptions {
@@ -108,17 +102,15 @@ const optionsSchema = z.strictObject({
  */
 export function mjpegApp(options: MjpegAppOptions): Hono {
   const parsed = parseOptions(optionsSchema, options, "mjpegApp options");
-  const single = parsed.streams instanceof FrameHub;
-  const hubs = new Map<string, FrameHub>(
-    parsed.streams instanceof FrameHub
-      ? [["camera", parsed.streams]]
-      : Object.entries(parsed.streams as Record<string, FrameHub>),
-  );
-  const [first] = hubs.values();
   const title = parsed.title ?? "mjpeg-stream";
   const auth = parsed.auth ? createAuth(parsed.auth) : undefined;
   const started = Date.now();
-  let active = 0;
+  const context: StreamAppContext = {
+    fps: parsed.fps,
+    maxViewers: parsed.maxViewers,
+    snapshotTimeout: parsed.snapshotTimeout,
+    active: 0,
+  };
 
   const app = new Hono();
   // First, before auth: an oversized request is refused whoever sends it.
@@ -146,120 +138,62 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     });
   }
 
-  const stream = (hub: FrameHub, request: Request): Response => {
-    const fps = parseFps(new URL(request.url).searchParams.get("fps"), parsed.fps);
-    if (typeof fps === "string") return text(400, fps);
-    // Hono answers HEAD by running the GET handler and dropping the body; a
-    // dropped body would never unsubscribe, so HEAD gets headers only.
-    if (request.method === "HEAD") {
-      return new Response(null, { headers: streamHeaders(hub.boundary) });
-    }
-    if (parsed.maxViewers !== undefined && active >= parsed.maxViewers) {
-      const response = text(503, `503 Service Unavailable: at most ${parsed.maxViewers} viewers\n`);
-      response.headers.set("Retry-After", "5");
-      return response;
-    }
-    const response = mjpegResponse(hub, fps === undefined ? {} : { fps });
-    active++;
-    streamControl(response.body)?.done.then(() => active--);
-    return response;
-  };
-  const snapshot = (hub: FrameHub) =>
-    snapshotResponse(
-      hub,
-      parsed.snapshotTimeout === undefined ? {} : { timeout: parsed.snapshotTimeout },
-    );
-  const page = (names: string[], prefix: (name: string) => string) =>
-    new Response(
-      viewerPage({
-        title,
-        streams: names.map((name) => ({
-          name: single ? title : name,
-          stream: `${prefix(name)}stream.mjpg`,
-          snapshot: `${prefix(name)}snapshot.jpg`,
-          stats: `${prefix(name)}stats?summary=1`,
-        })),
-      }),
-      {
-        headers: {
-          "Content-Type": "text/html; charset=utf-8",
-          "Cache-Control": "no-cache",
-          // The page needs nothing from elsewhere; say so to the browser.
-          "Content-Security-Policy":
-            "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'",
-        },
-      },
-    );
-  const stats = (hub: FrameHub, request: Request) =>
-    Response.json(streamStats(hub, new URL(request.url).searchParams.has("summary")), {
-      headers: { "Cache-Control": "no-store" },
-    });
-  const action = (hub: FrameHub, request: Request) => {
-    const what = new URL(request.url).searchParams.get("action");
-    if (what === "stream") return stream(hub, request);
-    if (what === "snapshot") return snapshot(hub);
-    return text(400, `400 Bad Request: expected action=stream or action=snapshot, got ${what}\n`);
-  };
-  const find = (name: string): FrameHub | Response =>
-    hubs.get(name) ??
-      text(
-        404,
-        `404 Not Found: unknown stream "${name}", expected one of ${[...hubs.keys()].join(", ")}\n`,
-      );
+  // Links are relative to the page, which is always served at "prefix/".
+  const page = (streams: { name: string; path: string }[]) => () =>
+    pageResponse(viewerPage({
+      title,
+      streams: streams.map(({ name, path }) => ({
+        name,
+        stream: `${path}stream.mjpg`,
+        snapshot: `${path}snapshot.jpg`,
+        stats: `${path}stats?summary=1`,
+      })),
+    }));
 
-  app.get("/", (c) => {
-    if (c.req.query("action") !== undefined) return action(first!, c.req.raw);
-    return page([...hubs.keys()], (name) => single ? "" : `${name}/`);
-  });
-  app.get("/stream.mjpg", (c) => stream(first!, c.req.raw));
-  app.get("/snapshot.jpg", () => snapshot(first!));
-  app.get("/stats", (c) => {
-    if (single) return stats(first!, c.req.raw);
-    const summary = c.req.query("summary") !== undefined;
-    const streams = Object.fromEntries([...hubs].map(([n, h]) => [n, streamStats(h, summary)]));
-    return c.json({ uptime: (Date.now() - started) / 1000, viewers: active, streams }, 200, {
-      "Cache-Control": "no-store",
-    });
-  });
-  if (!single) {
-    app.get("/:name", (c) => {
-      const hub = find(c.req.param("name"));
-      return hub instanceof Response ? hub : c.redirect(`${c.req.param("name")}/`, 301);
-    });
-    app.get("/:name/", (c) => {
-      const hub = find(c.req.param("name"));
-      if (hub instanceof Response) return hub;
-      if (c.req.query("action") !== undefined) return action(hub, c.req.raw);
-      return page([c.req.param("name")], () => "");
-    });
-    app.get("/:name/stream.mjpg", (c) => {
-      const hub = find(c.req.param("name"));
-      return hub instanceof Response ? hub : stream(hub, c.req.raw);
-    });
-    app.get("/:name/snapshot.jpg", (c) => {
-      const hub = find(c.req.param("name"));
-      return hub instanceof Response ? hub : snapshot(hub);
-    });
-    app.get("/:name/stats", (c) => {
-      const hub = find(c.req.param("name"));
-      return hub instanceof Response ? hub : stats(hub, c.req.raw);
-    });
+  if (parsed.streams instanceof FrameHub) {
+    app.route("/", streamApp(parsed.streams, context, { page: page([{ name: title, path: "" }]) }));
+    return app;
   }
+  const hubs = Object.entries(parsed.streams as Record<string, FrameHub>);
+  for (const [name, hub] of hubs) {
+    app.route(`/${name}`, streamApp(hub, context, { page: page([{ name, path: "" }]) }));
+  }
+  // The root: stats of every stream (registered before the first stream's
+  // own /stats, so it wins), an index page, and the first stream's routes.
+  app.get("/stats", (c) => {
+    const summary = c.req.query("summary") !== undefined;
+    const streams = Object.fromEntries(hubs.map(([n, h]) => [n, streamStats(h, summary)]));
+    return c.json(
+      { uptime: (Date.now() - started) / 1000, viewers: context.active, streams },
+      200,
+      { "Cache-Control": "no-store" },
+    );
+  });
+  const names = hubs.map(([name]) => name);
+  app.route(
+    "/",
+    streamApp(hubs[0]![1], context, {
+      page: page(names.map((name) => ({ name, path: `${name}/` }))),
+      notFound: (rest) =>
+        text(
+          404,
+          `404 Not Found: unknown stream ${JSON.stringify(rest.split("/")[1])}, expected one of ${
+            names.join(", ")
+          }\n`,
+        ),
+    }),
+  );
   return app;
 }
 
-function parseFps(value: string | null, cap: number | undefined): number | undefined | string {
-  if (value === null || value === "") return cap;
-  const fps = Number(value);
-  if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) {
-    return `400 Bad Request: expected fps between 0 and 1000, got ${JSON.stringify(value)}\n`;
-  }
-  return cap === undefined ? fps : Math.min(fps, cap);
-}
-
-function text(status: number, body: string): Response {
-  return new Response(body, {
-    status,
-    headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+function pageResponse(html: string): Response {
+  return new Response(html, {
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Cache-Control": "no-cache",
+      // The page needs nothing from elsewhere; say so to the browser.
+      "Content-Security-Policy":
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'",
+    },
   });
 }

@@ -66,7 +66,7 @@ const PUBLIC: Record<string, string[]> = {
     "webcamSource",
   ],
   "./hono": ["mjpegApp"],
-  "./cli": ["main"],
+  "./cli": ["VERSION", "main"],
 };
 
 describe("entry points", () => {
@@ -91,6 +91,14 @@ describe("entry points", () => {
       assert.deepEqual(Object.keys(module).sort(), [...PUBLIC[subpath]!].sort());
     });
   }
+
+  it("mjpeg --version, package.json and deno.json name the same version", async () => {
+    const { VERSION } = await import("../src/cli.ts");
+    const npm = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8"));
+    assert.equal(npm.version, VERSION);
+    assert.equal(deno.version, VERSION);
+  });
 
   it("./wire reaches only src/wire/, src/frame.ts and src/errors.ts", () => {
     const { files } = checkLayers(root, "src/wire/mod.ts");

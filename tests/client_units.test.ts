@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Backoff, sleep } from "../src/internal/backoff.ts";
 import { redactUrl, splitCredentials } from "../src/client/basic_auth.ts";
 import { CLIENT_DEFAULTS, resolveClientOptions } from "../src/client/options.ts";
-import { formatStats, FpsMeter } from "../src/client/stats.ts";
+import { formatStats } from "../src/client/stats.ts";
+import { RateMeter } from "../src/internal/rate_meter.ts";
 import { Deque } from "../src/client/deque.ts";
 import { FrameQueue } from "../src/client/frame_queue.ts";
 import type { Frame } from "../src/frame.ts";
@@ -118,18 +119,18 @@ describe("URL credentials", () => {
 });
 
 describe("stats", () => {
-  it("FpsMeter measures a steady rate without rounding", () => {
-    const meter = new FpsMeter();
+  it("RateMeter measures a steady rate without rounding", () => {
+    const meter = new RateMeter();
     for (let t = 0; t <= 3000; t += 1000 / 30) meter.tick(t + 10_000);
-    const fps = meter.fps(13_000);
+    const fps = meter.rate(13_000);
     assert.ok(Math.abs(fps - 30) < 1.5, `fps ${fps}`);
-    assert.equal(new FpsMeter().fps(5), 0);
+    assert.equal(new RateMeter().rate(5), 0);
   });
 
-  it("FpsMeter falls to zero when frames stop", () => {
-    const meter = new FpsMeter();
+  it("RateMeter falls to zero when frames stop", () => {
+    const meter = new RateMeter();
     for (let t = 0; t < 1000; t += 10) meter.tick(t);
-    assert.equal(meter.fps(10_000), 0);
+    assert.equal(meter.rate(10_000), 0);
   });
 
   it("formatStats prints py-mjpeg's block", () => {

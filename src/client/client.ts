@@ -19,7 +19,8 @@ import {
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
-import { type ClientState, formatStats, FpsMeter, type MjpegClientStats } from "./stats.ts";
+import { RateMeter } from "../internal/rate_meter.ts";
+import { type ClientState, formatStats, type MjpegClientStats } from "./stats.ts";
 
 /**
  * Reads an MJPEG stream (multipart or raw JPEGs over HTTP) into buffers the
@@ -65,7 +66,7 @@ export class MjpegClient implements AsyncDisposable {
   #pool = new BufferPool();
   #sink: BufferSink;
   #backoff: Backoff;
-  #fps = new FpsMeter();
+  #fps = new RateMeter();
   #state: ClientState = "stopped";
   #run: Promise<void> | undefined;
   #stopController: AbortController | undefined;
@@ -223,7 +224,7 @@ export class MjpegClient implements AsyncDisposable {
     return {
       url: this.#displayUrl,
       state: this.#state,
-      fps: this.#fps.fps(Date.now()),
+      fps: this.#fps.rate(Date.now()),
       overruns: c.overruns,
       reconnects: this.#reconnects,
       frames: c.frames,

@@ -48,7 +48,7 @@ export interface FrameHubStats {
   framesPublished: number;
   /** JPEG bytes published. */
   bytesPublished: number;
-  /** Frames published per second over the last second. */
+  /** Frames published per second over the last two seconds, to one decimal. */
   fps: number;
   /** Frames handed to viewers, all viewers together, including those who left. */
   framesSent: number;
@@ -297,7 +297,7 @@ export class FrameHub {
       viewersTotal: this.#viewerIds,
       framesPublished: this.#sequence,
       bytesPublished: this.#bytesPublished,
-      fps: this.#meter.rate(),
+      fps: roundTenth(this.#meter.rate()),
       framesSent: this.#totals.framesSent,
       framesDropped: this.#totals.framesDropped,
       latest: latest
@@ -319,6 +319,11 @@ export class FrameHub {
     for (const waiter of this.#waiters) waiter.reject(error);
     this.#waiters.clear();
   }
+}
+
+/** One decimal is all a human reads, and keeps `/stats` short. */
+function roundTenth(rate: number): number {
+  return Math.round(rate * 10) / 10;
 }
 
 function describe(value: unknown): string {

@@ -16,7 +16,7 @@ import { connect, type Socket } from "node:net";
 import { ChunkedDecoder } from "./chunked.ts";
 // One char per byte: TextDecoder("latin1") is windows-1252 on Deno and Bun,
 // and Headers rejects the chars it makes of 0x80-0x9F.
-import { byteString } from "../wire/multipart.ts";
+import { byteString } from "../wire/bytes.ts";
 
 const MAX_HEAD = 64 * 1024;
 const MAX_REDIRECTS = 5;

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { Frame } from "../frame.ts";
 import { parseOptions } from "../internal/validate.ts";
+import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
 import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts";
@@ -166,10 +167,4 @@ async function* folderFrames(
       );
     }
   } while (o.loop && !signal.aborted);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

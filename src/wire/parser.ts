@@ -15,6 +15,7 @@
  * @module
  */
 import { excerpt, MjpegProtocolError } from "../errors.ts";
+import { concatBytes } from "./bytes.ts";
 import { parseContentType } from "./content_type.ts";
 import { JpegWalker, MORE, RESTART } from "./jpeg.ts";
 import { LineReader } from "./line_reader.ts";
@@ -625,13 +626,6 @@ function positive(value: number | undefined, fallback: number, name: string): nu
     throw new RangeError(`expected ${name} to be a positive integer, got ${value}`);
   }
   return value;
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function trimLineEnd(bytes: Uint8Array): Uint8Array {

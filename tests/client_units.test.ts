@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff, sleep } from "../src/internal/backoff.ts";
+import { Backoff } from "../src/internal/backoff.ts";
+import { sleep } from "../src/internal/sleep.ts";
 import { redactUrl, splitCredentials } from "../src/client/basic_auth.ts";
 import { CLIENT_DEFAULTS, resolveClientOptions } from "../src/client/options.ts";
 import { formatStats } from "../src/client/stats.ts";

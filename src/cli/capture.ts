@@ -9,7 +9,7 @@ import { open } from "node:fs/promises";
 import process from "node:process";
 import { z } from "zod";
 import { MjpegClient } from "../client/client.ts";
-import { sleep } from "../sources/source.ts";
+import { sleep } from "../internal/sleep.ts";
 import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
 import {
   type CliIo,

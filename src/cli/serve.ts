@@ -12,7 +12,7 @@ import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
-import { sleep } from "../sources/source.ts";
+import { sleep } from "../internal/sleep.ts";
 import { createSource, readConfigFile, type ServeConfig, serveConfigSchema } from "./config.ts";
 import { watchHubs } from "./events.ts";
 import { SERVE_FLAGS, serveFlagsToConfig } from "./serve_flags.ts";

@@ -8,7 +8,8 @@
 import type { Frame } from "../frame.ts";
 import { MjpegParser } from "../wire/parser.ts";
 import { redactUrl, splitCredentials } from "./basic_auth.ts";
-import { Backoff, sleep } from "../internal/backoff.ts";
+import { Backoff } from "../internal/backoff.ts";
+import { sleep } from "../internal/sleep.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { BufferSink } from "./buffer_sink.ts";
 import { runConnection } from "./connection.ts";

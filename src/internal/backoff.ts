@@ -1,6 +1,5 @@
 /**
- * Reconnect timing: exponential backoff with jitter, and a sleep that an
- * AbortSignal cuts short so stop() never waits out a 30 s backoff.
+ * Reconnect timing: exponential backoff with jitter.
  *
  * @module
  */
@@ -69,24 +68,4 @@ export class Backoff {
   reset(): void {
     this.#failures = 0;
   }
-}
-
-/**
- * Waits `ms` milliseconds, or less if `signal` aborts first. Never rejects.
- *
- * @param ms How long to wait.
- * @param signal Cuts the wait short.
- * @returns A promise that resolves when the time is up or the signal aborted.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -20,7 +20,8 @@ import { parseOptions } from "../internal/validate.ts";
 import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
-import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts";
+import { sleep } from "../internal/sleep.ts";
+import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
 /** Options of {@linkcode fileSource}. */
 export interface FileSourceOptions {

@@ -9,7 +9,8 @@ import { z } from "zod";
 import type { Frame } from "../frame.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
-import { type LogLine, logToStderr, sleep } from "./source.ts";
+import { sleep } from "../internal/sleep.ts";
+import { type LogLine, logToStderr } from "./source.ts";
 
 /** One way to run the program; the first that exists on PATH is used. */
 export interface ProgramCandidate {

@@ -53,8 +53,8 @@ function sh(
 }
 
 // The user's app: the same source on every runtime, no node: imports.
-const APP = `import { FrameHub, mjpegApp, MjpegClient, serve } from "mjpeg-stream";
-import { type Frame, MjpegDecoderStream } from "mjpeg-stream/wire";
+const APP = `import { FrameHub, mjpegApp, MjpegClient, serve } from "@mjpeg/stream";
+import { type Frame, MjpegDecoderStream } from "@mjpeg/stream/wire";
 
 const jpeg = Uint8Array.from(atob("${btoa(String.fromCharCode(...JPEG))}"), (c) => c.charCodeAt(0));
 const hub = new FrameHub();
@@ -85,7 +85,7 @@ console.log(JSON.stringify({
 `;
 
 // A mistake the shipped declarations must catch: boundary is a string.
-const WRONG = `import { FrameHub } from "mjpeg-stream/server";
+const WRONG = `import { FrameHub } from "@mjpeg/stream/server";
 const boundary: number = new FrameHub().boundary;
 console.log(boundary);
 `;
@@ -166,8 +166,8 @@ describe(`the packed package in a fresh ${runtimeName} project`, () => {
           JSON.stringify({
             nodeModulesDir: "manual",
             imports: {
-              "mjpeg-stream": "npm:mjpeg-stream@0.1.0",
-              "mjpeg-stream/": "npm:/mjpeg-stream@0.1.0/",
+              "@mjpeg/stream": "npm:@mjpeg/stream@0.1.0",
+              "@mjpeg/stream/": "npm:/@mjpeg/stream@0.1.0/",
             },
           }),
         );
@@ -186,7 +186,7 @@ describe(`the packed package in a fresh ${runtimeName} project`, () => {
         assert.match(wrong.out, /Type 'string' is not assignable to type 'number'/);
         const version = await sh(
           process.execPath,
-          ["run", "-A", "node_modules/mjpeg-stream/bin/mjpeg.js", "--version"],
+          ["run", "-A", "node_modules/@mjpeg/stream/bin/mjpeg.js", "--version"],
           app,
         );
         assert.match(version.out, /^mjpeg 0\.1\.0$/m);

@@ -1,10 +1,28 @@
 /**
- * Option validation for the server side: one zod parse, and on failure one
- * error that names the option, what was expected and what came.
+ * Option validation for every layer above the wire: one zod parse, and on
+ * failure one error that names each bad option, what was expected and what
+ * came. The CLI words the same problems as flags and config keys.
  *
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
+
+/** The longest timer the runtimes keep: setTimeout fires at once beyond 2^31 - 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A duration in milliseconds, the unit of every duration in the API (the CLI
+ * and config files take seconds). Bounded above too, since a longer timer
+ * fires at once.
+ *
+ * @param min The shortest accepted.
+ * @param max The longest accepted.
+ * @returns The zod schema.
+ */
+export function milliseconds(min = 0, max = MAX_TIMER_MS): z.ZodNumber {
+  const expected = `expected a number of milliseconds from ${min} to ${max}`;
+  return z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+}
 
 /**
  * Parses `value` with `schema`, or throws a `TypeError` listing every problem.
@@ -23,10 +41,54 @@ export function parseOptions<T extends z.ZodType>(
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.join(".");
-    const got = issue.path.length > 0 ? `, got ${show(pick(value, issue.path))}` : "";
-    return `${path ? path + ": " : ""}${issue.message}${got}`;
+    const got = issue.path.length > 0 && issue.code !== "unrecognized_keys"
+      ? `, got ${show(pick(value, issue.path))}`
+      : "";
+    return `${path ? path + ": " : ""}${issueMessage(issue, schema)}${got}`;
   });
   throw new TypeError(`invalid ${what}: ${problems.join("; ")}`);
+}
+
+/**
+ * One problem in words: zod's message, except for unknown keys, which are
+ * named with the keys the schema expects there (a typo is the usual cause).
+ *
+ * @param issue The zod issue.
+ * @param schema The schema that was parsed, to find the expected keys.
+ * @returns What was expected (and, for unknown keys, what came).
+ */
+export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType): string {
+  if (issue.code !== "unrecognized_keys") return issue.message;
+  const known = keysAt(schema, issue.path);
+  return `unknown option${issue.keys.length > 1 ? "s" : ""} ${
+    issue.keys.map((k) => JSON.stringify(k)).join(", ")
+  }${known.length > 0 ? `, expected one of ${known.join(", ")}` : ""}`;
+}
+
+interface SchemaDef {
+  type: string;
+  in?: z.ZodType;
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  valueType?: z.ZodType;
+}
+
+/** The keys an object schema at `path` accepts, looking through optional, default and pipes. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (let i = 0; i <= path.length; i++) {
+    let def = current?._zod.def as SchemaDef | undefined;
+    while (def && (def.in ?? def.innerType)) {
+      current = def.type === "pipe" ? def.in : def.innerType;
+      def = current?._zod.def as SchemaDef | undefined;
+    }
+    if (!def) return [];
+    if (i === path.length) return def.type === "object" && def.shape ? Object.keys(def.shape) : [];
+    if (def.type === "object") current = def.shape?.[String(path[i])];
+    else if (def.type === "record") current = def.valueType;
+    else return [];
+  }
+  return [];
 }
 
 function pick(value: unknown, path: readonly PropertyKey[]): unknown {

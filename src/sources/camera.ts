@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { parseOptions } from "../internal/validate.ts";
 import {
-  checkRestartDelays,
   pickRestartPolicy,
   processFrames,
   type ProgramCandidate,
@@ -59,7 +58,7 @@ const cameraOptionsSchema = z.object({
   // A hung camera driver is a known failure: watch for it by default.
   ...restartPolicyFields(5000),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict().refine(...checkRestartDelays);
+}).strict();
 
 /**
  * The arguments the camera program gets: exactly
@@ -102,7 +101,7 @@ export function cameraArgs(options: CameraOptions = {}): string[] {
 /**
  * Frames from the Raspberry Pi camera. Runs `rpicam-vid` (falling back to
  * `libcamera-vid`), reads its raw JPEG output, and restarts it with backoff
- * when it dies or hangs (no frame for `stallTimeoutMs`), logging why with the
+ * when it dies or hangs (no frame for `stallTimeout`), logging why with the
  * last lines of its stderr.
  *
  * @param options Size, rate, quality, orientation, and restart policy.

@@ -16,7 +16,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Frame } from "../frame.ts";
-import { parseOptions } from "../internal/validate.ts";
+import { milliseconds, parseOptions } from "../internal/validate.ts";
 import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
@@ -25,8 +25,8 @@ import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
 /** Options of {@linkcode fileSource}. */
 export interface FileSourceOptions {
-  /** How often a watched file is checked for changes, in ms. @default {20} */
-  pollIntervalMs?: number;
+  /** How often a watched file is checked for changes, in milliseconds. @default {20} */
+  pollInterval?: number;
   /** Folder mode: frames per second. @default {10} */
   fps?: number;
   /** Folder mode: start again after the last file. @default {true} */
@@ -38,7 +38,7 @@ export interface FileSourceOptions {
 }
 
 const fileOptionsSchema = z.object({
-  pollIntervalMs: z.number().int().min(1).max(60_000).default(20),
+  pollInterval: milliseconds(1, 60_000).default(20),
   fps: z.number().min(0.01).max(120).default(10),
   loop: z.boolean().default(true),
   maxFileSize: z.number().int().min(4).default(16 * 1024 * 1024),
@@ -95,7 +95,7 @@ async function* watchedFileFrames(
   let sequence = 0;
   let missing = false;
   const log = o.log ?? logToStderr;
-  for (; !signal.aborted; await sleep(o.pollIntervalMs, signal)) {
+  for (; !signal.aborted; await sleep(o.pollInterval, signal)) {
     const before = await stat(path).catch(() => undefined);
     if (!before || !before.isFile()) {
       // Said once, not at every poll: the writer may simply not have started yet.

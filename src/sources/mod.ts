@@ -28,3 +28,4 @@ export { fileSource, type FileSourceOptions } from "./file.ts";
 export { httpSource, type HttpSourceOptions } from "./http.ts";
 export { testPattern, type TestPatternOptions } from "./test_pattern.ts";
 export { type RestartPolicy, SourceError } from "./process.ts";
+export type { BackoffOptions } from "../internal/backoff.ts";

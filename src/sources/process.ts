@@ -7,6 +7,13 @@
 import process from "node:process";
 import { z } from "zod";
 import type { Frame } from "../frame.ts";
+import {
+  Backoff,
+  type BackoffOptions,
+  type BackoffPolicy,
+  backoffSchema,
+} from "../internal/backoff.ts";
+import { issueMessage, milliseconds } from "../internal/validate.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
 import { sleep } from "../internal/sleep.ts";
@@ -20,66 +27,118 @@ export interface ProgramCandidate {
   args: string[];
 }
 
-/** When a source's program is restarted, and how it is stopped: the camera and command sources share it. */
+/**
+ * When a source's program is restarted, and how it is stopped: the camera,
+ * webcam and command sources share it. Durations are in milliseconds.
+ */
 export interface RestartPolicy {
-  /** Restart the program when it exits. @default {true} */
-  restart?: boolean;
-  /** First restart delay in ms (doubles per failure). @default {500} */
-  minRestartDelayMs?: number;
-  /** Longest restart delay in ms, at least 1 and at least `minRestartDelayMs`. @default {10000} */
-  maxRestartDelayMs?: number;
-  /** A run this long (with frames) resets the restart delay to `minRestartDelayMs`. @default {10000} */
-  healthyRunMs?: number;
+  /**
+   * Restart the program when it exits, waiting between restarts as this
+   * backoff says (`true`: the defaults); `false` ends the source when the
+   * program exits.
+   *
+   * @default {{ initialDelay: 500, maxDelay: 10000, multiplier: 2, jitter: 0 }}
+   */
+  restart?: boolean | BackoffOptions;
+  /**
+   * A run this long, with frames, starts the backoff over at `initialDelay`.
+   *
+   * @default {10000}
+   */
+  healthyRun?: number;
   /**
    * No frame for this long (while the consumer waits for one) means the
    * program hangs: it is stopped and restarted; 0 turns the watchdog off.
-   * Each source sets its own default (the camera 5000, a command 0).
+   * Each source sets its own default (the camera and webcam 5000, a command 0).
    */
-  stallTimeoutMs?: number;
-  /** Grace between SIGINT and SIGKILL when stopping, in ms. @default {2000} */
-  stopGraceMs?: number;
+  stallTimeout?: number;
+  /**
+   * Grace between SIGINT and SIGKILL when stopping.
+   *
+   * @default {2000}
+   */
+  stopGrace?: number;
 }
 
-const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+/** The restart policy with every default filled in. */
+export interface ResolvedRestartPolicy {
+  /** The backoff between restarts, or false for no restarts. */
+  restart: BackoffPolicy | false;
+  /** Milliseconds of a run with frames that start the backoff over. */
+  healthyRun: number;
+  /** Milliseconds without a frame before the program counts as hung (0: never). */
+  stallTimeout: number;
+  /** Milliseconds between SIGINT and SIGKILL. */
+  stopGrace: number;
+}
+
+/** The sources' restart backoff: no jitter, so a restart's timing can be read in the log. */
+const RESTART_DEFAULTS: BackoffPolicy = {
+  initialDelay: 500,
+  maxDelay: 10_000,
+  multiplier: 2,
+  jitter: 0,
+  limit: Infinity,
+};
+const restartBackoff = backoffSchema(RESTART_DEFAULTS);
 
 /**
  * The zod fields of a {@linkcode RestartPolicy}, with the source's own
- * default for `stallTimeoutMs`; check the delays with {@linkcode checkRestartDelays}.
+ * default for `stallTimeout`.
+ *
+ * @param stallTimeout The source's default stall timeout in milliseconds.
+ * @returns Fields to spread into the source's options schema.
  */
-export function restartPolicyFields(stallTimeoutMs: number) {
+export function restartPolicyFields(stallTimeout: number) {
   return {
-    restart: z.boolean().default(true),
-    minRestartDelayMs: ms(0, 600_000).default(500),
-    maxRestartDelayMs: ms(1, 600_000).default(10_000),
-    healthyRunMs: ms(0, 86_400_000).default(10_000),
-    stallTimeoutMs: ms(0, 600_000).default(stallTimeoutMs),
-    stopGraceMs: ms(0, 600_000).default(2000),
+    // Not a z.union: its one message would hide which backoff field is wrong.
+    restart: z.unknown().transform((value, ctx): BackoffPolicy | false => {
+      if (value === false) return false;
+      if (value === true || value === undefined) return RESTART_DEFAULTS;
+      if (value === null || typeof value !== "object") {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "expected true, false or a backoff { initialDelay, maxDelay, multiplier, jitter, limit }",
+          input: value,
+        });
+        return z.NEVER;
+      }
+      const parsed = restartBackoff.safeParse(value);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({
+          code: "custom",
+          message: issueMessage(issue, restartBackoff),
+          path: issue.path,
+          input: value,
+        });
+      }
+      return z.NEVER;
+    }).prefault(true),
+    healthyRun: milliseconds(0).default(10_000),
+    stallTimeout: milliseconds(0).default(stallTimeout),
+    stopGrace: milliseconds(0, 600_000).default(2000),
   };
 }
 
-/** The refinement both sources apply: the longest delay is not shorter than the first. */
-export const checkRestartDelays: [
-  (o: { minRestartDelayMs: number; maxRestartDelayMs: number }) => boolean,
-  { message: string; path: string[] },
-] = [
-  (o) => o.maxRestartDelayMs >= o.minRestartDelayMs,
-  { message: "expected maxRestartDelayMs >= minRestartDelayMs", path: ["maxRestartDelayMs"] },
-];
-
-/** The policy's fields out of a source's parsed options, for {@linkcode processFrames}. */
-export function pickRestartPolicy(o: Required<RestartPolicy>): Required<RestartPolicy> {
+/**
+ * The policy's fields out of a source's parsed options, for {@linkcode processFrames}.
+ *
+ * @param o The parsed options.
+ * @returns Just the policy.
+ */
+export function pickRestartPolicy(o: ResolvedRestartPolicy): ResolvedRestartPolicy {
   return {
     restart: o.restart,
-    minRestartDelayMs: o.minRestartDelayMs,
-    maxRestartDelayMs: o.maxRestartDelayMs,
-    healthyRunMs: o.healthyRunMs,
-    stallTimeoutMs: o.stallTimeoutMs,
-    stopGraceMs: o.stopGraceMs,
+    healthyRun: o.healthyRun,
+    stallTimeout: o.stallTimeout,
+    stopGrace: o.stopGrace,
   };
 }
 
 /** How {@linkcode processFrames} runs and restarts a program. */
-export interface ProcessRunOptions extends Required<RestartPolicy> {
+export interface ProcessRunOptions extends ResolvedRestartPolicy {
   /** Used in log lines, e.g. `camera`. */
   name: string;
   /** `image/jpeg` for raw JPEGs; undefined to detect raw or multipart from the bytes. */
@@ -110,7 +169,7 @@ export class SourceError extends Error {
  * Runs the first candidate that exists, decodes its stdout into frames, and
  * restarts it with exponential backoff whenever it exits, until `signal`
  * aborts. A program that stays alive but stops writing frames (a camera
- * whose driver hangs) is stopped after `stallTimeoutMs` and restarted the
+ * whose driver hangs) is stopped after `stallTimeout` and restarted the
  * same way. Frame sequence numbers continue across restarts.
  *
  * @param candidates Programs to try in order (e.g. rpicam-vid, then libcamera-vid).
@@ -126,7 +185,7 @@ export async function* processFrames(
   signal: AbortSignal,
 ): AsyncGenerator<Frame> {
   const log = options.log ?? logToStderr;
-  let delay = options.minRestartDelayMs;
+  const backoff = options.restart === false ? undefined : new Backoff(options.restart);
   let sequence = 0;
   let runs = 0;
   while (!signal.aborted) {
@@ -135,7 +194,7 @@ export async function* processFrames(
     log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
     const startedAt = Date.now();
     let framesThisRun = 0;
-    const stop = () => void child.stop(options.stopGraceMs);
+    const stop = () => void child.stop(options.stopGrace);
     signal.addEventListener("abort", stop, { once: true });
     if (signal.aborted) stop(); // aborted while the program was starting
     // The watchdog runs only while we wait on the program, not while the
@@ -143,15 +202,15 @@ export async function* processFrames(
     let stalled = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
-      if (options.stallTimeoutMs <= 0) return;
+      if (options.stallTimeout <= 0) return;
       watchdog = setTimeout(() => {
         stalled = true;
         log(
-          `${options.name}: no frame for ${options.stallTimeoutMs} ms from pid ${child.pid}; ` +
+          `${options.name}: no frame for ${options.stallTimeout} ms from pid ${child.pid}; ` +
             "stopping it to restart",
         );
         stop();
-      }, options.stallTimeoutMs);
+      }, options.stallTimeout);
     };
     let decodeError: unknown;
     try {
@@ -172,31 +231,33 @@ export async function* processFrames(
       clearTimeout(watchdog);
       signal.removeEventListener("abort", stop);
       // Also reached when the consumer leaves its loop early: never leave the program running.
-      await child.stop(options.stopGraceMs);
+      await child.stop(options.stopGrace);
     }
     if (signal.aborted) return;
     const exit = await child.exited;
     const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
     const stderr = child.stderrTail().slice(-5);
     const what = stalled
-      ? `stalled (no frame for ${options.stallTimeoutMs} ms), stopped (${how})`
+      ? `stalled (no frame for ${options.stallTimeout} ms), stopped (${how})`
       : `exited (${how})`;
     const lastLines = stderr.map((l) => JSON.stringify(l)).join(" | ");
     const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
       (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
       (stderr.length ? `; last stderr lines: ${lastLines}` : "");
-    if (!options.restart) {
+    if (!backoff) {
       if (exit.code === 0 && !decodeError) return;
       throw new SourceError(`${options.name}: ${why}`, { cause: decodeError });
     }
-    if (Date.now() - startedAt >= options.healthyRunMs && framesThisRun > 0) {
-      delay = options.minRestartDelayMs;
+    if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
+    const delay = backoff.next();
+    if (delay === undefined) {
+      throw new SourceError(
+        `${options.name}: gave up after ${backoff.failures} restarts in a row: ${why}`,
+        { cause: decodeError },
+      );
     }
     log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
     await sleep(delay, signal);
-    // From a first delay of 0 the delay still grows (1, 2, 4 … ms): a
-    // program that dies at once must never restart in a busy loop.
-    delay = Math.min(Math.max(delay * 2, 1), options.maxRestartDelayMs);
   }
 }
 

@@ -165,10 +165,8 @@ describe(`the packed package in a fresh ${runtimeName} project`, () => {
           join(app, "deno.json"),
           JSON.stringify({
             nodeModulesDir: "manual",
-            imports: {
-              "@mjpeg/stream": "npm:@mjpeg/stream@0.1.0",
-              "@mjpeg/stream/": "npm:/@mjpeg/stream@0.1.0/",
-            },
+            // What `deno add npm:@mjpeg/stream` writes; subpaths resolve through it.
+            imports: { "@mjpeg/stream": "npm:@mjpeg/stream@^0.1.0" },
           }),
         );
         await sh("npm", [...install, "--no-save", "--no-package-lock", tarball], app);

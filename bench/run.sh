@@ -26,5 +26,6 @@ run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Bun)" bun bench/churn.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Deno)" deno run -A bench/churn.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Node)" node --import tsx bench/churn.ts
+run "reliability: a 100 Continue flood next to a healthy stream (Deno, Bun, Node)" node --import tsx bench/hostile_upstream.ts deno,bun,node none,storm 8
 # The soak runs an hour with `npm run soak`; here SOAK_SECONDS (default 10 minutes).
 run "reliability: soak, 50 viewers at 30 fps (Bun)" bun bench/soak.ts --duration="${SOAK_SECONDS:-600}"

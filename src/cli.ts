@@ -16,6 +16,7 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
+import { escapeControls } from "./errors.ts";
 import { probeCommand, recordCommand, snapshotCommand } from "./cli/capture.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { type CliIo, UsageError } from "./cli/usage.ts";
@@ -94,7 +95,7 @@ export async function main(args: readonly string[], io: CliIo = processIo): Prom
       );
       return 2;
     }
-    io.stderr(`mjpeg ${name}: ${(error as Error).message ?? error}\n`);
+    io.stderr(`mjpeg ${name}: ${escapeControls(String((error as Error).message ?? error))}\n`);
     return 1;
   }
 }

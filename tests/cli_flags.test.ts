@@ -53,7 +53,22 @@ describe("mjpeg command line", () => {
       ],
       [["probe", "not-a-url"], /URL: expected an http:\/\/ or https:\/\/ URL/],
       [["probe"], /expected one URL, got 0 arguments/],
-      [["probe", "http://127.0.0.1:9/", "--interval", "0"], /--interval > 0/],
+      [
+        ["probe", "http://127.0.0.1:9/", "--interval", "0"],
+        /--interval: expected > 0 and <= 86400 seconds/,
+      ],
+      [
+        ["snapshot", "http://127.0.0.1:9/", "-o", "x", "--timeout", "3601"],
+        /--timeout: expected > 0 and <= 3600 seconds/,
+      ],
+      [
+        ["record", "http://127.0.0.1:9/", "-o", "x", "--seconds", "604801"],
+        /--seconds: expected > 0 and <= 604800 seconds/,
+      ],
+      [
+        ["serve", "--stats-interval", "86401"],
+        /--stats-interval: expected between 0 and 86400 seconds; 0 turns them off/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await mjpeg(...args);

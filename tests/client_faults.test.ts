@@ -108,7 +108,7 @@ describe("MjpegClient against misbehaving servers", () => {
       assert.deepEqual(got.map((r) => r.sequence), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       assert.match(
         client.stats.lastError ?? "",
-        /expected data at least every 300 ms, got none for \d+ ms/,
+        /expected a complete frame at least every 300 ms, got none for \d+ ms/,
       );
       assert.equal(client.stats.reconnects, 1);
       await assertStopsPromptly(client);
@@ -119,7 +119,7 @@ describe("MjpegClient against misbehaving servers", () => {
     }
   });
 
-  it("gives up on a server that accepts but never answers, after stallTimeout", async () => {
+  it("gives up on a server that accepts but never answers, after headTimeout (stallTimeout by default)", async () => {
     const upstream = await startUpstream(async (conn) => {
       if (conn.index === 0) return await conn.closed(); // no response head at all
       await eightThenIdle(conn);
@@ -130,7 +130,7 @@ describe("MjpegClient against misbehaving servers", () => {
       client.start();
       assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
       assert.equal(client.stats.reconnects, 1);
-      assert.match(client.stats.lastError ?? "", /expected data at least every 200 ms/);
+      assert.match(client.stats.lastError ?? "", /expected a response head within 200 ms/);
     } finally {
       await assertStopsPromptly(client);
       await upstream.close();

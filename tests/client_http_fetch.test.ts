@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { httpFetch } from "../src/runtime/http_fetch.ts";
+import { httpFetch, MAX_HEAD, MAX_INTERIM_RESPONSES } from "../src/runtime/http_fetch.ts";
 import { ChunkedDecoder } from "../src/runtime/chunked.ts";
 import { MjpegClient } from "../mod.ts";
 import { concat, FIXTURE_FRAMES, startUpstream } from "./helpers/upstream.ts";
@@ -163,6 +163,53 @@ describe("httpFetch, the client's socket transport", () => {
       assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
     } finally {
       await client.stop();
+      await upstream.close();
+    }
+  });
+
+  it("skips a few 1xx responses but refuses a flood of them, and a head byte by byte is read whole", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      const path = conn.request.line.split(" ")[1];
+      const continues = Number(path?.slice(1));
+      await conn.write("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(continues));
+      if (continues > MAX_INTERIM_RESPONSES) return await conn.closed();
+      // The real head a byte at a time: the reader must find its end however it is cut.
+      for (const byte of text("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+        await conn.write(new Uint8Array([byte]));
+      }
+    });
+    try {
+      const ok = await httpFetch(new Request(upstream.url + MAX_INTERIM_RESPONSES));
+      assert.equal(await ok.text(), "ok");
+      await assert.rejects(
+        httpFetch(new Request(upstream.url + (MAX_INTERIM_RESPONSES + 1))),
+        /protocol error: expected at most 8 informational \(1xx\) responses before the response, got more/,
+      );
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("refuses a response head larger than 64 KiB, interim heads counted", async () => {
+    const upstream = await startUpstream(async (conn) => {
+      // Each head under the limit, the two together over it; or one head over it.
+      const header = (size: number) => `X-Big: ${"a".repeat(size)}\r\n`;
+      if (conn.request.line.includes("/interim")) {
+        await conn.write(`HTTP/1.1 100 Continue\r\n${header(MAX_HEAD * 0.6)}\r\n`);
+        await conn.write(`HTTP/1.1 200 OK\r\n${header(MAX_HEAD * 0.6)}\r\n`);
+      } else {
+        await conn.write(`HTTP/1.1 200 OK\r\n${header(MAX_HEAD * 1.1)}\r\n`);
+      }
+      await conn.closed();
+    });
+    try {
+      for (const path of ["interim", "final"]) {
+        await assert.rejects(
+          httpFetch(new Request(upstream.url + path)),
+          /protocol error: expected a response head within 65536 bytes, got more/,
+        );
+      }
+    } finally {
       await upstream.close();
     }
   });

@@ -234,7 +234,7 @@ describe("MjpegClient frames() and injected fetch", () => {
   it("invalid options and URLs fail at construction", () => {
     assert.throws(
       () => new MjpegClient("http://x/", { stallTimeout: 0 }),
-      /expected stallTimeout > 0, got 0/,
+      /expected stallTimeout > 0 and <= 3600000 milliseconds \(1 h\), got 0/,
     );
     assert.throws(() => new MjpegClient("rtsp://x/"), /expected an http: or https: URL/);
     assert.throws(

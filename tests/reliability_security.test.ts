@@ -2,12 +2,14 @@
  * Security review, the parts about secrets: credentials given to the `mjpeg`
  * command (Basic auth, a token, a relay URL with a password) never reach its
  * log, not even when clients send wrong ones, and nothing is served without
- * them. Real processes on this runtime, real sockets on 127.0.0.1.
+ * them, and a redirect carries them to no other origin. Real processes on
+ * this runtime, real sockets on 127.0.0.1.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
 import { readFrames } from "./helpers/sources_http.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
 
 const PASSWORD = "pw-Zq81-never-logged";
 const TOKEN = "tok-Hx47-never-logged";
@@ -86,6 +88,47 @@ describe("secrets stay out of the logs", () => {
     } finally {
       relay.child.kill("SIGKILL");
       upstream.child.kill("SIGKILL");
+    }
+  });
+
+  it("a relay's credentials follow a redirect on their own origin only, and reach no log", async () => {
+    // Another origin (another port) that a redirect points at; it must see no credentials.
+    const elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
+    const redirector = await startUpstream(async (conn) => {
+      const path = conn.request.line.split(" ")[1];
+      const location = path === "/first" ? "/second" : `http://127.0.0.1:${elsewhere.port}/stream`;
+      await conn.head(302, { Location: location, "Content-Length": "0" });
+    });
+    const relay = await startServe([
+      "--url",
+      `http://viewer:${RELAY_PASSWORD}@127.0.0.1:${redirector.port}/first`,
+      "--stats-interval",
+      "1",
+    ]);
+    try {
+      const frames = await readFrames(
+        `${relay.url}/stream.mjpg`,
+        AbortSignal.timeout(15_000),
+        (f) => f.length >= 3,
+      );
+      assert.equal(frames.length, 3);
+      const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
+      const asked = redirector.accepted.map((c) => c.request);
+      assert.deepEqual(asked.slice(0, 2).map((r) => r.line.split(" ")[1]), ["/first", "/second"]);
+      for (const request of asked) assert.equal(request.headers.get("authorization"), basic);
+      for (const conn of elsewhere.accepted) {
+        assert.equal(conn.request.headers.get("authorization"), undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line or two
+      sendSignal(relay.child, "SIGTERM");
+      const log = await finished(relay.child, 10_000);
+      for (const secret of [RELAY_PASSWORD, btoa(`viewer:${RELAY_PASSWORD}`)]) {
+        assert.ok(!(log.stdout + log.stderr).includes(secret), `a secret reached the log`);
+      }
+    } finally {
+      relay.child.kill("SIGKILL");
+      await redirector.close();
+      await elsewhere.close();
     }
   });
 });

@@ -8,6 +8,7 @@
 import { open } from "node:fs/promises";
 import process from "node:process";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { MjpegClient } from "../client/client.ts";
 import { sleep } from "../internal/sleep.ts";
 import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
@@ -34,15 +35,15 @@ export const CAPTURE_HELP: Record<"probe" | "snapshot" | "record", string> = {
 Connects to an MJPEG stream and prints the client's stats (fps, frames,
 reconnects, errors) every few seconds, until Ctrl-C or --seconds.
 
-  --interval S   seconds between stats (default 2)
-  --seconds S    stop after S seconds
+  --interval S   seconds between stats (default 2; at most 86400)
+  --seconds S    stop after S seconds (at most 604800, a week)
 `,
   snapshot: `Usage: mjpeg snapshot URL -o FILE [--timeout S] [--auth USER:PASS | --token T]
 
 Saves one frame of an MJPEG stream (or a JPEG URL) to FILE.
 
   -o, --output FILE   where to write the JPEG
-  --timeout S         give up after S seconds without a frame (default 10)
+  --timeout S         give up after S seconds without a frame (default 10; at most 3600)
 `,
   record: `Usage: mjpeg record URL -o FILE [--frames N | --seconds S] [--format raw|multipart]
 
@@ -50,7 +51,7 @@ Writes the frames of an MJPEG stream to FILE until N frames, S seconds or Ctrl-C
 
   -o, --output FILE   where to write
   --frames N          stop after N frames
-  --seconds S         stop after S seconds
+  --seconds S         stop after S seconds (at most 604800, a week)
   --format F          raw: concatenated JPEGs, as ffmpeg -f mjpeg writes (default);
                       multipart: the HTTP body as served, as ffmpeg -f mpjpeg writes
 `,
@@ -89,7 +90,9 @@ function stopOnSignals(controller: AbortController): () => void {
   };
 }
 
-const positive = (what: string) => z.number().positive(`expected ${what} > 0`);
+// A day between stats lines, a week of recording, an hour for a snapshot:
+// far beyond use, well inside what a timer can wait.
+const seconds = (max: number) => duration("", { unit: "s", exclusive: true, max });
 
 /**
  * `mjpeg probe URL`: prints the client's stats every `--interval` seconds.
@@ -109,8 +112,8 @@ export async function probeCommand(argv: readonly string[], io: CliIo): Promise<
   const o = validateFlags(
     "probe",
     z.strictObject({
-      interval: positive("--interval").default(2),
-      seconds: positive("--seconds").optional(),
+      interval: seconds(86_400).default(2),
+      seconds: seconds(604_800).optional(),
     }),
     {
       interval: numberFlag("probe", "interval", raw.values.interval),
@@ -166,7 +169,7 @@ export async function snapshotCommand(argv: readonly string[], io: CliIo): Promi
     "snapshot",
     z.strictObject({
       output: z.string({ error: "expected a file name (-o out.jpg)" }).min(1),
-      timeout: positive("--timeout").default(10),
+      timeout: seconds(3600).default(10),
     }),
     { output: raw.values.output, timeout: numberFlag("snapshot", "timeout", raw.values.timeout) },
   );
@@ -215,7 +218,7 @@ export async function recordCommand(argv: readonly string[], io: CliIo): Promise
       output: z.string({ error: "expected a file name (-o out.mjpeg)" }).min(1),
       frames: z.number().int("expected a whole number").positive("expected --frames > 0")
         .optional(),
-      seconds: positive("--seconds").optional(),
+      seconds: seconds(604_800).optional(),
       format: z.enum(["raw", "multipart"], { error: "expected raw or multipart" }).default("raw"),
     }),
     {

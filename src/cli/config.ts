@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
@@ -46,6 +47,10 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("url"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    /** The relay's MjpegClient stallTimeout: no complete frame this long → reconnect. */
+    stallTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 3_600_000 }).optional(),
+    /** The relay's MjpegClient headTimeout: request to response head. */
+    headTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 600_000 }).optional(),
   }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
 ], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
@@ -67,7 +72,7 @@ export const serveConfigSchema = z.strictObject({
   cors: z.string().min(1).optional(),
   maxViewers: z.number().int().min(1).optional(),
   /** Seconds between stats lines; 0 turns them off. */
-  statsInterval: z.number().min(0).default(10),
+  statsInterval: duration("", { unit: "s", max: 86_400, zero: "0 turns them off" }).default(10),
   streams: z.record(streamName, sourceSpecSchema).refine(
     (streams) => Object.keys(streams).length > 0,
     "expected at least one stream",
@@ -137,7 +142,10 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
         log,
       });
     case "url":
-      return httpSource(spec.url);
+      return httpSource(spec.url, {
+        ...(spec.stallTimeoutMs ? { stallTimeout: spec.stallTimeoutMs } : {}),
+        ...(spec.headTimeoutMs ? { headTimeout: spec.headTimeoutMs } : {}),
+      });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });
   }

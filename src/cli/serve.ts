@@ -53,7 +53,7 @@ Server:
   --token T              require a bearer token (or ?token=T), at least 8 characters
   --cors ORIGIN          allow web pages from ORIGIN (comma-separated, or *) to read streams
   --max-viewers N        refuse viewers beyond N with 503
-  --stats-interval S     seconds between stats lines (default 10; 0: off)
+  --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
   -h, --help             this help
 `;
 

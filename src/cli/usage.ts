@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { escapeControls } from "../errors.ts";
 import type { z } from "zod";
 
 /** Where a command's output goes: the process's streams, or a test's strings. */
@@ -17,13 +18,15 @@ export interface CliIo {
 }
 
 /**
- * A log function writing one timestamped line to `io.stderr`.
+ * A log function writing one timestamped line to `io.stderr`. Control
+ * characters are escaped: a line may quote an upstream (a status line, a
+ * program's stderr), and must not drive the terminal or forge more lines.
  *
  * @param io The command's output.
  * @returns The log function.
  */
 export function logTo(io: CliIo): (line: string) => void {
-  return (line) => io.stderr(`${new Date().toISOString()} ${line}\n`);
+  return (line) => io.stderr(`${new Date().toISOString()} ${escapeControls(line)}\n`);
 }
 
 /** A command line that does not say what the command needs; exit status 2. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
 import { MjpegParser } from "../wire/parser.ts";
 import { redactUrl, splitCredentials } from "./basic_auth.ts";
@@ -116,7 +117,7 @@ export class MjpegClient implements AsyncDisposable {
     this.#backoff = new Backoff(this.#options.reconnect);
     this.#parser = new MjpegParser(this.#sink, {
       maxFrameSize: this.#options.maxFrameSize,
-      onError: (error) => this.#lastError = error.message,
+      onError: (error) => this.#lastError = escapeControls(error.message),
     });
     this.#options.signal?.addEventListener("abort", () => void this.stop(), { once: true });
   }
@@ -262,6 +263,7 @@ export class MjpegClient implements AsyncDisposable {
         target: this.#request,
         headers: this.#headers,
         fetch: this.#options.fetch,
+        headTimeout: this.#options.headTimeout,
         stallTimeout: this.#options.stallTimeout,
         parser: this.#parser,
         stop,

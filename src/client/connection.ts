@@ -1,13 +1,23 @@
 /**
  * One connection of the client, from the request to the end of the body:
- * status and Content-Type checks, the stall watchdog, and feeding the parser.
- * It returns why the connection ended, so the client can decide to reconnect.
+ * redirects, status and Content-Type checks, the two deadlines, and feeding
+ * the parser. It returns why the connection ended, so the client can decide
+ * to reconnect.
+ *
+ * The deadlines: the response head must arrive within `headTimeout` of the
+ * request, and from then on a complete frame within every `stallTimeout`.
+ * Frames, not bytes: an upstream that sends one byte a second is as useless
+ * as a silent one, and used to hold a relay frozen for good. The frame clock
+ * costs nothing per chunk: a timer looks at the parser's frame count a few
+ * times per `stallTimeout`.
  *
  * @module
  */
+import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { parseContentType } from "../wire/content_type.ts";
 import type { MjpegParser } from "../wire/parser.ts";
 import type { FetchLike } from "./options.ts";
+import { fetchWithRedirects } from "./redirects.ts";
 
 /** What a connection needs from the client. */
 export interface ConnectionContext {
@@ -15,9 +25,11 @@ export interface ConnectionContext {
   target: Request | URL;
   /** Request headers, Authorization included. */
   headers: Headers;
-  /** How to make the request. */
+  /** How to make one request; redirects are followed by {@linkcode fetchWithRedirects}. */
   fetch: FetchLike;
-  /** Milliseconds without a byte before giving up on the connection. */
+  /** Milliseconds from the request to the response head. */
+  headTimeout: number;
+  /** Milliseconds without a complete frame before giving up on the connection. */
   stallTimeout: number;
   /** The client's parser; reset for this connection's Content-Type. */
   parser: MjpegParser;
@@ -29,42 +41,51 @@ export interface ConnectionContext {
   onBytes(count: number): void;
 }
 
+// The frame clock looks this many times per stallTimeout, so a stall is
+// noticed between 1 and 1.25 stallTimeouts after the last frame.
+const STALL_CHECKS = 4;
+
 /**
  * Runs one connection until it ends.
  *
  * @param ctx The client's side of the connection.
- * @returns Why it ended, saying what was expected and what came; undefined
- *   when the client was stopped.
+ * @returns Why it ended, saying what was expected and what came (control
+ *   characters escaped: it may quote the upstream); undefined when the
+ *   client was stopped.
  */
 export async function runConnection(ctx: ConnectionContext): Promise<string | undefined> {
-  const { stop, stallTimeout, parser } = ctx;
+  const ended = await connect(ctx);
+  return ended === undefined ? undefined : escapeControls(ended);
+}
+
+async function connect(ctx: ConnectionContext): Promise<string | undefined> {
+  const { stop, stallTimeout, headTimeout, parser } = ctx;
   const controller = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   // Cancelling the reader ends a pending read() even if a custom fetch
-  // ignores the signal, so stop() and the stall watchdog always get through.
+  // ignores the signal, so stop() and the deadlines always get through.
   const abort = (reason: unknown) => {
     controller.abort(reason);
     reader?.cancel(reason).catch(() => {});
   };
   const onStop = () => abort(stop.reason);
   stop.addEventListener("abort", onStop, { once: true });
-  let lastByte = Date.now();
-  let stalled = false;
-  const checkStall = () => {
-    const idle = Date.now() - lastByte;
-    if (idle < stallTimeout) {
-      timer = setTimeout(checkStall, stallTimeout - idle);
-      return;
-    }
-    stalled = true;
-    abort(new Error("stalled"));
-  };
-  let timer = setTimeout(checkStall, stallTimeout);
+  let timedOut: string | undefined;
+  const started = Date.now();
+  let timer = setTimeout(() => {
+    timedOut = `expected a response head within ${headTimeout} ms, got none after ${
+      Date.now() - started
+    } ms`;
+    abort(new Error("head timeout"));
+  }, headTimeout);
   let bytes = 0;
   try {
     const request = new Request(ctx.target, { headers: ctx.headers, signal: controller.signal });
-    const response = await untilAborted(ctx.fetch(request), controller.signal);
-    lastByte = Date.now();
+    const response = await untilAborted(
+      fetchWithRedirects(ctx.fetch, request),
+      controller.signal,
+    );
+    clearTimeout(timer);
     const problem = checkResponse(response);
     if (problem) {
       response.body?.cancel().catch(() => {});
@@ -72,11 +93,34 @@ export async function runConnection(ctx: ConnectionContext): Promise<string | un
     }
     ctx.onStreaming();
     parser.reset(response.headers.get("content-type"));
+    // The frame clock: whole frames (oversized ones too: the upstream is
+    // alive, and reconnecting would not shrink them).
+    const framesSoFar = () => parser.stats.frames + parser.stats.oversizedFrames;
+    let frames = framesSoFar();
+    let lastFrame = Date.now();
+    let bytesAtLastFrame = 0;
+    const period = Math.max(1, stallTimeout / STALL_CHECKS);
+    const checkStall = () => {
+      const now = Date.now();
+      const count = framesSoFar();
+      if (count !== frames) {
+        frames = count;
+        lastFrame = now;
+        bytesAtLastFrame = bytes;
+      } else if (now - lastFrame >= stallTimeout) {
+        timedOut = `expected a complete frame at least every ${stallTimeout} ms, got none for ${
+          now - lastFrame
+        } ms (${bytes - bytesAtLastFrame} bytes)`;
+        abort(new Error("stalled"));
+        return;
+      }
+      timer = setTimeout(checkStall, Math.min(period, stallTimeout - (now - lastFrame)));
+    };
+    timer = setTimeout(checkStall, period);
     reader = response.body!.getReader();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      lastByte = Date.now();
       bytes += value.length;
       ctx.onBytes(value.length);
       parser.push(value);
@@ -86,11 +130,7 @@ export async function runConnection(ctx: ConnectionContext): Promise<string | un
     return `expected an endless stream, got the end of the response after ${bytes} bytes`;
   } catch (error) {
     if (stop.aborted) return undefined;
-    if (stalled) {
-      return `expected data at least every ${stallTimeout} ms, got none for ${
-        Date.now() - lastByte
-      } ms`;
-    }
+    if (timedOut) return timedOut;
     return describeError(error);
   } finally {
     clearTimeout(timer);
@@ -104,12 +144,13 @@ export async function runConnection(ctx: ConnectionContext): Promise<string | un
 /** Says what is wrong with a response for a stream, or undefined if nothing is. */
 function checkResponse(response: Response): string | undefined {
   if (!response.ok) {
-    return `expected a 2xx status, got ${response.status} ${response.statusText}`.trim();
+    return `expected a 2xx status, got ${response.status} ${response.statusText.slice(0, 80)}`
+      .trim();
   }
   const contentType = response.headers.get("content-type");
   if (!acceptableContentType(contentType)) {
     return `expected Content-Type multipart/x-mixed-replace or image/jpeg, got ${
-      JSON.stringify(contentType)
+      contentType === null ? "none" : quoteUntrusted(contentType)
     }`;
   }
   if (!response.body) return "expected a response body, got none";

@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { httpFetch } from "../runtime/http_fetch.ts";
 
 /** Something that behaves like the global `fetch` for one `Request`. */
@@ -14,13 +15,13 @@ export type FetchLike = (request: Request) => Promise<Response>;
 /** How the client waits between connection attempts. */
 export interface ReconnectOptions {
   /**
-   * Milliseconds to wait before the first reconnect after a failure.
+   * Milliseconds to wait before the first reconnect after a failure (at most 1 h).
    *
    * @default {500}
    */
   initialDelay?: number;
   /**
-   * The longest wait between attempts, in milliseconds.
+   * The longest wait between attempts, in milliseconds (at most 1 h).
    *
    * @default {30000}
    */
@@ -57,12 +58,22 @@ export interface MjpegClientOptions {
   /** The reconnect policy. */
   reconnect?: ReconnectOptions;
   /**
-   * Milliseconds without a single byte (while connecting or streaming) after
-   * which the connection counts as dead and is replaced.
+   * Milliseconds without a complete frame after which the connection counts
+   * as dead and is replaced (at most 1 h). Whole frames, not bytes: an
+   * upstream that trickles a byte a second is as dead as a silent one. The
+   * clock starts when the response head has arrived.
    *
    * @default {10000}
    */
   stallTimeout?: number;
+  /**
+   * Milliseconds from the request to the response head (connecting, TLS,
+   * the status line and headers, any 1xx responses) before the attempt is
+   * given up (at most 10 min).
+   *
+   * @default the stallTimeout
+   */
+  headTimeout?: number;
   /**
    * The largest frame, in bytes, the parser accepts; larger ones are dropped
    * and counted. Frames larger than the lent buffer are dropped regardless.
@@ -94,8 +105,10 @@ export interface ResolvedClientOptions {
   signal: AbortSignal | undefined;
   /** The reconnect policy. */
   reconnect: Required<ReconnectOptions>;
-  /** Milliseconds without a byte before reconnecting. */
+  /** Milliseconds without a complete frame before reconnecting. */
   stallTimeout: number;
+  /** Milliseconds from the request to the response head. */
+  headTimeout: number;
   /** The parser's frame size limit in bytes. */
   maxFrameSize: number;
   /** How many frames `frames()` holds. */
@@ -104,14 +117,13 @@ export interface ResolvedClientOptions {
   fetch: FetchLike;
 }
 
-const milliseconds = (what: string) =>
-  z.number({ error: `expected ${what} as a number of milliseconds` })
-    .finite({ error: `expected ${what} to be finite` })
-    .nonnegative({ error: `expected ${what} to be >= 0` });
+// The longest any of the client's waits may be: an hour (a time-lapse camera
+// may send a frame a minute; a reconnect wait of hours is a stopped client).
+const HOUR = 3_600_000;
 
 const reconnectSchema = z.strictObject({
-  initialDelay: milliseconds("reconnect.initialDelay").optional(),
-  maxDelay: milliseconds("reconnect.maxDelay").optional(),
+  initialDelay: duration("reconnect.initialDelay", { unit: "ms", max: HOUR }).optional(),
+  maxDelay: duration("reconnect.maxDelay", { unit: "ms", max: HOUR }).optional(),
   multiplier: z.number({ error: "expected reconnect.multiplier as a number >= 1" })
     .min(1, { error: "expected reconnect.multiplier >= 1" }).finite().optional(),
   jitter: z.number({ error: "expected reconnect.jitter as a number between 0 and 1" })
@@ -139,8 +151,8 @@ const optionsSchema = z.strictObject({
     error: "expected signal as an AbortSignal",
   }).optional(),
   reconnect: reconnectSchema.optional(),
-  stallTimeout: milliseconds("stallTimeout").positive({ error: "expected stallTimeout > 0" })
-    .optional(),
+  stallTimeout: duration("stallTimeout", { unit: "ms", exclusive: true, max: HOUR }).optional(),
+  headTimeout: duration("headTimeout", { unit: "ms", exclusive: true, max: 600_000 }).optional(),
   maxFrameSize: z.number({ error: "expected maxFrameSize as a number of bytes" })
     .int({ error: "expected maxFrameSize as a whole number of bytes" })
     .positive({ error: "expected maxFrameSize > 0" }).optional(),
@@ -212,6 +224,7 @@ export function resolveClientOptions(options: unknown = {}): ResolvedClientOptio
     signal: o.signal,
     reconnect,
     stallTimeout: o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout,
+    headTimeout: o.headTimeout ?? Math.min(o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout, 600_000),
     maxFrameSize: o.maxFrameSize ?? CLIENT_DEFAULTS.maxFrameSize,
     frameQueueSize: o.frameQueueSize ?? CLIENT_DEFAULTS.frameQueueSize,
     fetch: fetchImpl,

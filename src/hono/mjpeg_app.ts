@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { parseOptions } from "../internal/validate.ts";
@@ -24,7 +25,7 @@ export interface CorsOptions {
   origin: string | string[];
   /** Allow cookies and Authorization from those origins (not with `*`). */
   credentials?: boolean;
-  /** Seconds browsers may cache a preflight answer. */
+  /** Seconds browsers may cache a preflight answer, at most 86400 (a day). */
   maxAge?: number;
 }
 
@@ -41,7 +42,7 @@ export interface MjpegAppOptions {
   /** The fps cap per viewer (`?fps=N` may ask for less). No cap by default. */
   fps?: number;
   /**
-   * Milliseconds a snapshot waits for a first frame before answering 503.
+   * Milliseconds a snapshot waits for a first frame before answering 503 (at most 10 min).
    *
    * @default {5000}
    */
@@ -71,11 +72,11 @@ const optionsSchema = z.strictObject({
   cors: z.strictObject({
     origin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     credentials: z.boolean().optional(),
-    maxAge: z.number().int().min(0).optional(),
+    maxAge: duration("cors.maxAge", { unit: "s", integer: true, max: 86_400 }).optional(),
   }).optional(),
   maxViewers: z.number().int().min(1).optional(),
   fps: z.number().positive().max(1000).optional(),
-  snapshotTimeout: z.number().min(0).max(600_000).optional(),
+  snapshotTimeout: duration("snapshotTimeout", { unit: "ms", max: 600_000 }).optional(),
   title: z.string().optional(),
   limits: z.object({}).passthrough().optional(), // checked by requestLimits()
 });

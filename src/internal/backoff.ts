@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { milliseconds } from "./validate.ts";
+import { duration } from "../duration.ts";
 
 /**
  * How long to wait between attempts, in milliseconds: the client's
@@ -45,13 +45,14 @@ export type BackoffPolicy = Required<BackoffOptions>;
  * checking that `maxDelay` is not below `initialDelay`.
  *
  * @param defaults The caller's defaults (the client reconnects sooner and with jitter).
+ * @param maxDelay The longest delay a caller may ask for, in milliseconds.
  * @returns The schema; its output is a complete {@linkcode BackoffPolicy}.
  */
-export function backoffSchema(defaults: BackoffPolicy): z.ZodType<BackoffPolicy> {
+export function backoffSchema(defaults: BackoffPolicy, maxDelay: number): z.ZodType<BackoffPolicy> {
   return z.strictObject({
-    initialDelay: milliseconds(0).optional(),
+    initialDelay: duration("initialDelay", { unit: "ms", max: maxDelay }).optional(),
     // At least 1: a cap of 0 would retry in a busy loop.
-    maxDelay: milliseconds(1).optional(),
+    maxDelay: duration("maxDelay", { unit: "ms", min: 1, max: maxDelay }).optional(),
     multiplier: z.number({ error: "expected a number >= 1" }).finite()
       .min(1, { error: "expected a number >= 1" }).optional(),
     jitter: z.number({ error: "expected a number between 0 and 1" })

@@ -5,24 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
-
-/** The longest timer the runtimes keep: setTimeout fires at once beyond 2^31 - 1 ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * A duration in milliseconds, the unit of every duration in the API (the CLI
- * and config files take seconds). Bounded above too, since a longer timer
- * fires at once.
- *
- * @param min The shortest accepted.
- * @param max The longest accepted.
- * @returns The zod schema.
- */
-export function milliseconds(min = 0, max = MAX_TIMER_MS): z.ZodNumber {
-  const expected = `expected a number of milliseconds from ${min} to ${max}`;
-  return z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
+import type { z } from "zod";
 
 /**
  * Parses `value` with `schema`, or throws a `TypeError` listing every problem.

@@ -8,27 +8,41 @@
  *
  * It speaks just enough HTTP/1.1 for a stream: one request per connection
  * (`Connection: close`), Content-Length, chunked and read-until-close
- * bodies, interim 1xx responses skipped, and up to five redirects.
+ * bodies, and a few interim 1xx responses skipped. Redirects are followed by
+ * {@linkcode fetchWithRedirects}, the follower every client path shares.
+ *
+ * An upstream may be hostile, so the response head is bounded: at most
+ * {@linkcode MAX_INTERIM_RESPONSES} 1xx responses and {@linkcode MAX_HEAD}
+ * bytes of heads in all, read without re-scanning or re-copying what came
+ * before (a flood of `100 Continue` heads once kept a relay's event loop
+ * busy enough to halve another stream's frame rate).
  *
  * @module
  */
 import { connect, type Socket } from "node:net";
+import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { ChunkedDecoder } from "./chunked.ts";
+import { checkHttpUrl, fetchWithRedirects } from "../client/redirects.ts";
 // One char per byte: TextDecoder("latin1") is windows-1252 on Deno and Bun,
 // and Headers rejects the chars it makes of 0x80-0x9F.
 import { byteString } from "../wire/bytes.ts";
 
-const MAX_HEAD = 64 * 1024;
-const MAX_REDIRECTS = 5;
+/** The most bytes of response heads (interim ones included) read before giving up. */
+export const MAX_HEAD = 64 * 1024;
+/** The most informational (1xx) responses skipped before the real one. */
+export const MAX_INTERIM_RESPONSES = 8;
 const CRLFCRLF = [13, 10, 13, 10];
 
 /**
  * Fetches `request` like the global fetch; plain-http GETs go over a raw
- * socket, everything else to `globalThis.fetch`.
+ * socket, https and everything else to `globalThis.fetch`. Either way only
+ * http(s) URLs are fetched, and redirects are followed by
+ * {@linkcode fetchWithRedirects} (not by the runtime).
  *
  * @param request The request; its signal aborts the connection and the body.
  * @returns The response, with a streaming body.
- * @throws {TypeError} When the connection fails or the reply is not HTTP (as fetch does).
+ * @throws {TypeError} When the connection fails, the reply is not HTTP, or a
+ *   redirect is refused (as fetch does).
  *
  * @example
  * ```ts ignore
@@ -36,41 +50,25 @@ const CRLFCRLF = [13, 10, 13, 10];
  * ```
  */
 export function httpFetch(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.protocol !== "http:" || request.method !== "GET" || request.body !== null) {
-    return globalThis.fetch(request);
-  }
-  return follow(request, url, 0);
+  return request.redirect === "manual"
+    ? fetchOneHop(request)
+    : fetchWithRedirects(fetchOneHop, request);
 }
 
-async function follow(request: Request, url: URL, redirects: number): Promise<Response> {
-  const response = await fetchOnce(request, url);
-  const location = response.headers.get("location");
-  if (
-    request.redirect === "manual" || location === null ||
-    ![301, 302, 303, 307, 308].includes(response.status)
-  ) {
-    return response;
+function tooLarge(): TypeError {
+  return new TypeError(
+    `protocol error: expected a response head within ${MAX_HEAD} bytes, got more`,
+  );
+}
+
+/** One request, no redirect followed. */
+async function fetchOneHop(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  checkHttpUrl(url);
+  if (url.protocol !== "http:" || request.method !== "GET" || request.body !== null) {
+    return await globalThis.fetch(new Request(request, { redirect: "manual" }));
   }
-  response.body?.cancel().catch(() => {});
-  if (request.redirect === "error") throw new TypeError(`redirected to ${location}`);
-  if (redirects >= MAX_REDIRECTS) {
-    throw new TypeError(
-      `expected at most ${MAX_REDIRECTS} redirects, got more (last to ${location})`,
-    );
-  }
-  const next = new URL(location, url);
-  const headers = new Headers(request.headers);
-  // Like fetch: credentials do not follow a redirect to another origin.
-  if (next.origin !== url.origin) headers.delete("authorization");
-  const nextRequest = new Request(next, {
-    headers,
-    signal: request.signal,
-    redirect: request.redirect,
-  });
-  return next.protocol === "http:"
-    ? follow(nextRequest, next, redirects + 1)
-    : globalThis.fetch(nextRequest);
+  return await fetchOnce(request, url);
 }
 
 function fetchOnce(request: Request, url: URL): Promise<Response> {
@@ -82,7 +80,7 @@ function fetchOnce(request: Request, url: URL): Promise<Response> {
       port: Number(url.port || 80),
     });
     socket.setNoDelay(true);
-    let head: Uint8Array = new Uint8Array(0);
+    const head = new HeadReader();
     let settled = false;
     const fail = (error: unknown) => {
       if (settled) return;
@@ -103,35 +101,75 @@ function fetchOnce(request: Request, url: URL): Promise<Response> {
     );
     socket.on("connect", () => socket.write(requestHead(request, url)));
     const onData = (chunk: Uint8Array) => {
-      head = head.length ? concat(head, chunk) : chunk;
-      for (;;) {
-        const end = indexOf(head, CRLFCRLF);
-        if (end < 0) {
-          if (head.length > MAX_HEAD) {
-            fail(new TypeError(`expected a response head within ${MAX_HEAD} bytes`));
-          }
-          return;
-        }
-        const parsed = parseHead(byteString(head.subarray(0, end)));
-        const rest = head.subarray(end + 4);
-        if (parsed instanceof Error) return fail(parsed);
-        if (parsed.status >= 100 && parsed.status < 200) {
-          head = rest; // an interim response (100 Continue, 103 Early Hints): the real one follows
-          continue;
-        }
-        socket.off("data", onData);
-        settled = true;
-        try {
-          resolve(makeResponse(socket, parsed, rest, signal, onAbort));
-        } catch (error) {
-          socket.destroy();
-          reject(error);
-        }
-        return;
+      const result = head.push(chunk);
+      if (result === undefined) return;
+      if (result instanceof Error) return fail(result);
+      socket.off("data", onData);
+      settled = true;
+      try {
+        resolve(makeResponse(socket, result.head, result.rest, signal, onAbort));
+      } catch (error) {
+        socket.destroy();
+        reject(error);
       }
     };
     socket.on("data", onData);
   });
+}
+
+/**
+ * Collects a response head from socket chunks. Bytes are appended to one
+ * buffer that grows by doubling, and the search for the blank line resumes
+ * where it stopped, so a head sent a byte at a time costs linear time, not
+ * quadratic. Interim 1xx heads are skipped, within the bounds above.
+ */
+class HeadReader {
+  #buffer = new Uint8Array(0);
+  #used = 0;
+  #scanned = 0;
+  #consumed = 0; // bytes of the heads found so far
+  #interim = 0;
+
+  /** The final head and the body bytes after it, an error, or undefined for "need more". */
+  push(chunk: Uint8Array): { head: Head; rest: Uint8Array } | TypeError | undefined {
+    this.#append(chunk);
+    for (;;) {
+      const end = indexOf(this.#buffer, CRLFCRLF, Math.max(0, this.#scanned - 3), this.#used);
+      if (end < 0) {
+        this.#scanned = this.#used;
+        if (this.#consumed + this.#used > MAX_HEAD) return tooLarge();
+        return undefined;
+      }
+      const after = end + 4;
+      this.#consumed += after;
+      if (this.#consumed > MAX_HEAD) return tooLarge();
+      const parsed = parseHead(byteString(this.#buffer.subarray(0, end)));
+      if (parsed instanceof Error) return parsed;
+      if (parsed.status >= 200) {
+        return { head: parsed, rest: this.#buffer.slice(after, this.#used) };
+      }
+      // An interim response (100 Continue, 103 Early Hints): the real one follows.
+      if (++this.#interim > MAX_INTERIM_RESPONSES) {
+        return new TypeError(
+          `protocol error: expected at most ${MAX_INTERIM_RESPONSES} informational (1xx) responses before the response, got more`,
+        );
+      }
+      this.#buffer.copyWithin(0, after, this.#used);
+      this.#used -= after;
+      this.#scanned = 0;
+    }
+  }
+
+  #append(chunk: Uint8Array): void {
+    const needed = this.#used + chunk.length;
+    if (needed > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2, 1024));
+      grown.set(this.#buffer.subarray(0, this.#used));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(chunk, this.#used);
+    this.#used = needed;
+  }
 }
 
 function requestHead(request: Request, url: URL): string {
@@ -159,7 +197,7 @@ function parseHead(text: string): Head | TypeError {
   const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? "");
   if (!match) {
     return new TypeError(
-      `expected an HTTP/1.x status line, got ${JSON.stringify(lines[0]?.slice(0, 40))}`,
+      `expected an HTTP/1.x status line, got ${quoteUntrusted(lines[0] ?? "", 40)}`,
     );
   }
   const headers: [string, string][] = [];
@@ -167,7 +205,7 @@ function parseHead(text: string): Head | TypeError {
     const colon = line.indexOf(":");
     if (colon <= 0) {
       return new TypeError(
-        `expected a header "Name: value", got ${JSON.stringify(line.slice(0, 40))}`,
+        `expected a header "Name: value", got ${quoteUntrusted(line, 40)}`,
       );
     }
     headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
@@ -188,7 +226,16 @@ function makeResponse(
     throw new TypeError(`expected an HTTP status 200-599, got ${head.status}`);
   }
   const headers = new Headers();
-  for (const [name, value] of head.headers) headers.append(name, value);
+  for (const [name, value] of head.headers) {
+    try {
+      headers.append(name, value);
+    } catch {
+      // The runtime's own message would quote the bytes raw (Deno) or not name them (Bun).
+      throw new TypeError(
+        `expected a valid header, got ${quoteUntrusted(name, 40)}: ${quoteUntrusted(value, 40)}`,
+      );
+    }
+  }
   const noBody = head.status === 204 || head.status === 304;
   const chunked = /(?:^|,)\s*chunked\s*$/i.test(headers.get("transfer-encoding") ?? "");
   const lengthHeader = headers.get("content-length");
@@ -247,21 +294,19 @@ function makeResponse(
     },
   }, { highWaterMark: 4 });
   if (noBody) socket.destroy();
-  return new Response(body, { status: head.status, statusText: head.statusText, headers });
+  // A reason phrase with control characters: Bun keeps them raw (a NUL once
+  // reached a terminal through `mjpeg probe`), Deno and Node throw. Escaped,
+  // it is valid everywhere and still says what came.
+  const statusText = escapeControls(head.statusText);
+  return new Response(body, { status: head.status, statusText, headers });
 }
 
-function indexOf(haystack: Uint8Array, needle: number[]): number {
-  const last = haystack.length - needle.length;
-  outer: for (let i = 0; i <= last; i++) {
+/** Where `needle` starts in `haystack[from, to)`, or -1. */
+function indexOf(haystack: Uint8Array, needle: number[], from: number, to: number): number {
+  const last = to - needle.length;
+  outer: for (let i = from; i <= last; i++) {
     for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
     return i;
   }
   return -1;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { type StreamControl, streamControl } from "./stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 
@@ -42,7 +43,7 @@ export interface ServeOptions {
   /** Shuts the server down gracefully when aborted. */
   signal?: AbortSignal;
   /**
-   * Milliseconds to wait for connections to finish on close before cutting them.
+   * Milliseconds to wait for connections to finish on close before cutting them (at most 10 min).
    *
    * @default {5000}
    */
@@ -72,7 +73,7 @@ const optionsSchema = z.strictObject({
   hostname: z.string().min(1).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
     .optional(),
-  shutdownTimeout: z.number().min(0).optional(),
+  shutdownTimeout: duration("shutdownTimeout", { unit: "ms", max: 600_000 }).optional(),
 });
 
 // The few runtime APIs used here, declared locally.

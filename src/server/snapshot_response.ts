@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { STREAM_HEADERS } from "./mjpeg_response.ts";
 import { formatTimestamp } from "./published_frame.ts";
@@ -13,7 +14,7 @@ import { parseOptions } from "../internal/validate.ts";
 /** Options for {@linkcode snapshotResponse}. */
 export interface SnapshotResponseOptions {
   /**
-   * Milliseconds to wait for a first frame when the hub has none yet.
+   * Milliseconds to wait for a first frame when the hub has none yet (at most 10 min).
    *
    * @default {5000}
    */
@@ -23,7 +24,7 @@ export interface SnapshotResponseOptions {
 }
 
 const optionsSchema = z.strictObject({
-  timeout: z.number().min(0).max(600_000).optional(),
+  timeout: duration("timeout", { unit: "ms", max: 600_000 }).optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
   }).optional(),

@@ -15,8 +15,9 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import type { Frame } from "../frame.ts";
-import { milliseconds, parseOptions } from "../internal/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
@@ -25,7 +26,7 @@ import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
 /** Options of {@linkcode fileSource}. */
 export interface FileSourceOptions {
-  /** How often a watched file is checked for changes, in milliseconds. @default {20} */
+  /** How often a watched file is checked for changes, in milliseconds (1 to 60000). @default {20} */
   pollInterval?: number;
   /** Folder mode: frames per second. @default {10} */
   fps?: number;
@@ -38,7 +39,7 @@ export interface FileSourceOptions {
 }
 
 const fileOptionsSchema = z.object({
-  pollInterval: milliseconds(1, 60_000).default(20),
+  pollInterval: duration("pollInterval", { unit: "ms", min: 1, max: 60_000 }).default(20),
   fps: z.number().min(0.01).max(120).default(10),
   loop: z.boolean().default(true),
   maxFileSize: z.number().int().min(4).default(16 * 1024 * 1024),

@@ -6,6 +6,7 @@
  */
 import process from "node:process";
 import { z } from "zod";
+import { duration } from "../duration.ts";
 import type { Frame } from "../frame.ts";
 import {
   Backoff,
@@ -13,7 +14,7 @@ import {
   type BackoffPolicy,
   backoffSchema,
 } from "../internal/backoff.ts";
-import { issueMessage, milliseconds } from "../internal/validate.ts";
+import { issueMessage } from "../internal/validate.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
 import { sleep } from "../internal/sleep.ts";
@@ -41,19 +42,21 @@ export interface RestartPolicy {
    */
   restart?: boolean | BackoffOptions;
   /**
-   * A run this long, with frames, starts the backoff over at `initialDelay`.
+   * A run this long, with frames, starts the backoff over at `initialDelay`;
+   * at most a day.
    *
    * @default {10000}
    */
   healthyRun?: number;
   /**
    * No frame for this long (while the consumer waits for one) means the
-   * program hangs: it is stopped and restarted; 0 turns the watchdog off.
-   * Each source sets its own default (the camera and webcam 5000, a command 0).
+   * program hangs: it is stopped and restarted; 0 turns the watchdog off;
+   * at most 10 min. Each source sets its own default (the camera and webcam
+   * 5000, a command 0).
    */
   stallTimeout?: number;
   /**
-   * Grace between SIGINT and SIGKILL when stopping.
+   * Grace between SIGINT and SIGKILL when stopping, at most 10 min.
    *
    * @default {2000}
    */
@@ -80,7 +83,8 @@ const RESTART_DEFAULTS: BackoffPolicy = {
   jitter: 0,
   limit: Infinity,
 };
-const restartBackoff = backoffSchema(RESTART_DEFAULTS);
+// Restart delays up to 10 minutes: a camera is worth retrying at least that often.
+const restartBackoff = backoffSchema(RESTART_DEFAULTS, 600_000);
 
 /**
  * The zod fields of a {@linkcode RestartPolicy}, with the source's own
@@ -116,9 +120,10 @@ export function restartPolicyFields(stallTimeout: number) {
       }
       return z.NEVER;
     }).prefault(true),
-    healthyRun: milliseconds(0).default(10_000),
-    stallTimeout: milliseconds(0).default(stallTimeout),
-    stopGrace: milliseconds(0, 600_000).default(2000),
+    healthyRun: duration("healthyRun", { unit: "ms", max: 86_400_000 }).default(10_000),
+    stallTimeout: duration("stallTimeout", { unit: "ms", max: 600_000, zero: "0 turns it off" })
+      .default(stallTimeout),
+    stopGrace: duration("stopGrace", { unit: "ms", max: 600_000 }).default(2000),
   };
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
 
 /**
@@ -81,7 +82,7 @@ export async function pipeToHub(
   return published;
 }
 
-/** The default logger of sources: one line on stderr, prefixed with the time. */
+/** The default logger of sources: one line on stderr, prefixed with the time, control characters escaped. */
 export const logToStderr: LogLine = (line) => {
-  console.error(`${new Date().toISOString()} ${line}`);
+  console.error(`${new Date().toISOString()} ${escapeControls(line)}`);
 };

@@ -3,7 +3,7 @@
  * they behave the same on Deno, Bun and Node and can misbehave in ways an
  * HTTP framework would not allow: die mid-frame, stall, send garbage, answer
  * 401/404/500, announce a huge Content-Length, change boundary between
- * connections, or serve raw JPEGs.
+ * connections, serve raw JPEGs — or attack: redirect anywhere, flood, drip.
  *
  * Each accepted connection gets a handler call with its index (0, 1, 2, …),
  * so a test scripts what happens on the first, second, … connection.
@@ -71,6 +71,28 @@ export class UpstreamConnection {
     let head = `--${boundary}\r\nContent-Type: image/jpeg\r\n`;
     if (contentLength !== false) head += `Content-Length: ${contentLength}\r\n`;
     return this.write(concat(new TextEncoder().encode(head + "\r\n"), jpeg, CRLF));
+  }
+
+  /**
+   * Writes `data` again and again, as fast as the peer reads it, until it
+   * goes away or `limit` bytes were written (a flood).
+   *
+   * @returns The bytes written.
+   */
+  async flood(data: string | Uint8Array, limit = Infinity): Promise<number> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    let written = 0;
+    while (written < limit && await this.write(bytes)) written += bytes.length;
+    return written;
+  }
+
+  /** Writes `data` one byte every `intervalMs`, until done or the peer goes away (a drip). */
+  async drip(data: string | Uint8Array, intervalMs: number): Promise<void> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    for (let i = 0; i < bytes.length && this.open; i++) {
+      if (!await this.write(bytes.subarray(i, i + 1))) return;
+      await delay(intervalMs);
+    }
   }
 
   /** Resolves when the peer closes or the server shuts down (a stall: write nothing). */
@@ -202,6 +224,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 const CRLF = new Uint8Array([13, 10]);
 const REASONS: Record<number, string> = {
   200: "OK",
+  302: "Found",
   401: "Unauthorized",
   404: "Not Found",
   500: "Internal Server Error",

@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { httpFetch } from "../runtime/http_fetch.ts";
 
 /** Something that behaves like the global `fetch` for one `Request`. */

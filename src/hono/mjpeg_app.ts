@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { parseOptions } from "../internal/validate.ts";

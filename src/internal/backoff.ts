@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "./duration.ts";
 
 /**
  * How long to wait between attempts, in milliseconds: the client's

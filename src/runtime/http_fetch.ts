@@ -22,7 +22,7 @@
 import { connect, type Socket } from "node:net";
 import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import { checkHttpUrl, fetchWithRedirects } from "../client/redirects.ts";
+import { checkHttpUrl, fetchWithRedirects } from "./redirects.ts";
 // One char per byte: TextDecoder("latin1") is windows-1252 on Deno and Bun,
 // and Headers rejects the chars it makes of 0x80-0x9F.
 import { byteString } from "../wire/bytes.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { type StreamControl, streamControl } from "./stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { STREAM_HEADERS } from "./mjpeg_response.ts";
 import { formatTimestamp } from "./published_frame.ts";

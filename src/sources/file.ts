@@ -15,7 +15,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import type { Frame } from "../frame.ts";
 import { parseOptions } from "../internal/validate.ts";
 import { equalBytes } from "../wire/bytes.ts";

@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import type { Frame } from "../frame.ts";
 import {
   Backoff,

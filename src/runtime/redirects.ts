@@ -14,7 +14,7 @@
  * @module
  */
 import { quoteUntrusted } from "../errors.ts";
-import type { FetchLike } from "./options.ts";
+import type { FetchLike } from "../client/options.ts";
 
 /** Redirects followed before giving up (fetch allows 20; a camera needs one or two). */
 export const MAX_REDIRECTS = 5;

@@ -9,8 +9,9 @@ import { z } from "zod";
 import { duration } from "../internal/duration.ts";
 import { httpFetch } from "../runtime/http_fetch.ts";
 
-/** Something that behaves like the global `fetch` for one `Request`. */
-export type FetchLike = (request: Request) => Promise<Response>;
+import type { FetchLike } from "../runtime/redirects.ts";
+
+export type { FetchLike };
 
 /** How the client waits between connection attempts. */
 export interface ReconnectOptions {

@@ -69,23 +69,27 @@ describe("MjpegClient options", () => {
     );
     assert.throws(
       () => resolveClientOptions({ reconnect: { jitter: 2 } }),
-      /expected reconnect.jitter between 0 and 1, got 2/,
+      /reconnect\.jitter: expected a number between 0 and 1, got 2/,
     );
     assert.throws(
       () => resolveClientOptions({ reconnect: { limit: 1.5 } }),
-      /reconnect.limit as a whole number >= 0 or Infinity, got 1.5/,
+      /reconnect\.limit: expected a whole number >= 0 or Infinity, got 1.5/,
     );
     assert.throws(
       () => resolveClientOptions({ reconnect: { initialDelay: 500, maxDelay: 100 } }),
-      /maxDelay >= reconnect.initialDelay \(500\), got 100/,
+      /reconnect\.maxDelay: expected maxDelay >= initialDelay \(500\), got 100/,
     );
     assert.throws(() => resolveClientOptions({ fetch: 42 }), /expected fetch as a function/);
     assert.throws(() => resolveClientOptions({ signal: {} }), /expected signal as an AbortSignal/);
     assert.throws(
       () => resolveClientOptions({ stalTimeout: 5 }),
-      /unknown option\(s\) "stalTimeout"/,
+      /unknown option "stalTimeout", expected one of headers, signal, reconnect, stallTimeout,/,
     );
     assert.throws(() => resolveClientOptions({ maxFrameSize: 0 }), TypeError);
+    assert.throws(
+      () => resolveClientOptions(5),
+      /invalid MjpegClient options: expected options as an object/,
+    );
   });
 
   it("accepts an Infinity reconnect limit", () => {

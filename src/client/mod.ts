@@ -23,5 +23,6 @@
 export { MjpegClient } from "./client.ts";
 export type { Frame } from "../wire/mod.ts";
 export type { FrameBuffer } from "./frame_buffer.ts";
-export type { FetchLike, MjpegClientOptions, ReconnectOptions } from "./options.ts";
+export type { FetchLike, MjpegClientOptions } from "./options.ts";
+export type { BackoffOptions } from "../internal/backoff.ts";
 export type { ClientState, MjpegClientStats } from "./stats.ts";

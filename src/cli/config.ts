@@ -47,10 +47,10 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("url"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
-    /** The relay's MjpegClient stallTimeout: no complete frame this long → reconnect. */
-    stallTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 3_600_000 }).optional(),
-    /** The relay's MjpegClient headTimeout: request to response head. */
-    headTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 600_000 }).optional(),
+    /** Seconds: the relay's MjpegClient stallTimeout (no complete frame this long → reconnect). */
+    stallTimeout: duration("", { unit: "s", exclusive: true, max: 3600 }).optional(),
+    /** Seconds: the relay's MjpegClient headTimeout (request to response head). */
+    headTimeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
   }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
 ], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
@@ -143,8 +143,9 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
       });
     case "url":
       return httpSource(spec.url, {
-        ...(spec.stallTimeoutMs ? { stallTimeout: spec.stallTimeoutMs } : {}),
-        ...(spec.headTimeoutMs ? { headTimeout: spec.headTimeoutMs } : {}),
+        // Config files speak seconds, the API milliseconds.
+        ...(spec.stallTimeout ? { stallTimeout: spec.stallTimeout * 1000 } : {}),
+        ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
       });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });

@@ -12,6 +12,7 @@ import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
+import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
 import { createSource, readConfigFile, type ServeConfig, serveConfigSchema } from "./config.ts";
 import { watchHubs } from "./events.ts";
@@ -182,6 +183,15 @@ async function run(
  * at all the first time (no camera program) is fatal, so a mistake shows at
  * once rather than as an endless retry.
  */
+/** How the command restarts a failed source: the shared backoff, 1 s doubling to 30 s. */
+const FEED_BACKOFF: BackoffPolicy = {
+  initialDelay: 1000,
+  maxDelay: 30_000,
+  multiplier: 2,
+  jitter: 0,
+  limit: Infinity,
+};
+
 async function feed(
   name: string,
   source: FrameSource,
@@ -189,10 +199,11 @@ async function feed(
   log: LogLine,
   signal: AbortSignal,
 ): Promise<void> {
-  let delay = 1000;
+  const backoff = new Backoff(FEED_BACKOFF);
   let everPublished = false;
   while (!signal.aborted) {
     let published = 0;
+    let why: string;
     try {
       for await (const frame of source.frames(signal)) {
         if (signal.aborted) break;
@@ -201,15 +212,16 @@ async function feed(
         everPublished = true;
       }
       if (signal.aborted) return;
-      log(`[${name}] source ended after ${published} frames; source restarted in ${delay} ms`);
+      why = `source ended after ${published} frames`;
     } catch (error) {
       if (signal.aborted) return;
       if (!everPublished && error instanceof SourceError) throw error;
-      log(`[${name}] source failed: ${(error as Error).message}; source restarted in ${delay} ms`);
+      why = `source failed: ${(error as Error).message}`;
     }
-    if (published > 0) delay = 1000;
+    if (published > 0) backoff.reset();
+    const delay = backoff.next()!;
+    log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
-    delay = Math.min(delay * 2, 30_000);
   }
 }
 

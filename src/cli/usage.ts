@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { escapeControls } from "../errors.ts";
 import type { z } from "zod";
+import { issueMessage } from "../internal/validate.ts";
 
 /** Where a command's output goes: the process's streams, or a test's strings. */
 export interface CliIo {
@@ -121,21 +122,9 @@ export function validateFlags<T extends z.ZodType>(
       : topLevel
       ? `${topLevel}: `
       : "";
-    if (issue.code === "unrecognized_keys") {
-      const known = issue.path.length === 0 ? knownKeys(schema) : [];
-      return `${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${
-        issue.keys.map((k) => JSON.stringify(k)).join(", ")
-      }${known.length ? `, expected one of ${known.join(", ")}` : ""}`;
-    }
-    return `${where}${issue.message}`;
+    return `${where}${issueMessage(issue, schema, "key")}`;
   });
   throw new UsageError(command, problems.join("; "));
-}
-
-/** The keys of an object schema (also under refinements), for "expected one of" messages. */
-function knownKeys(schema: z.ZodType): string[] {
-  const shape = (schema as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : [];
 }
 
 /**

@@ -38,12 +38,17 @@ export function parseOptions<T extends z.ZodType>(
  *
  * @param issue The zod issue.
  * @param schema The schema that was parsed, to find the expected keys.
+ * @param noun What a key is called where it came from: an `option`, a config file's `key`.
  * @returns What was expected (and, for unknown keys, what came).
  */
-export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType): string {
+export function issueMessage(
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType,
+  noun = "option",
+): string {
   if (issue.code !== "unrecognized_keys") return issue.message;
   const known = keysAt(schema, issue.path);
-  return `unknown option${issue.keys.length > 1 ? "s" : ""} ${
+  return `unknown ${noun}${issue.keys.length > 1 ? "s" : ""} ${
     issue.keys.map((k) => JSON.stringify(k)).join(", ")
   }${known.length > 0 ? `, expected one of ${known.join(", ")}` : ""}`;
 }

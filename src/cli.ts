@@ -17,8 +17,10 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { realpathSync } from "node:fs";
 import { escapeControls } from "./errors.ts";
+import { camerasCommand } from "./cli/cameras.ts";
 import { probeCommand, recordCommand, snapshotCommand } from "./cli/capture.ts";
 import { serveCommand } from "./cli/serve.ts";
+import { serviceCommand } from "./cli/service.ts";
 import { type CliIo, UsageError } from "./cli/usage.ts";
 
 export type { CliIo } from "./cli/usage.ts";
@@ -36,6 +38,8 @@ Commands:
   probe      print a stream's stats every few seconds
   snapshot   save one frame of a stream as a JPEG
   record     save a stream's frames to a file
+  cameras    list the Raspberry Pi cameras (rpicam-hello --list-cameras)
+  service    run "mjpeg serve" at boot as a systemd service (print, install, uninstall)
 
 Run "mjpeg <command> --help" for a command's options, "mjpeg --version" for the version.
 `;
@@ -45,6 +49,8 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   probe: probeCommand,
   snapshot: snapshotCommand,
   record: recordCommand,
+  cameras: camerasCommand,
+  service: (argv, io) => serviceCommand(argv, io),
 };
 
 const processIo: CliIo = {

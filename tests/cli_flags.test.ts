@@ -25,7 +25,10 @@ describe("mjpeg command line", () => {
   it("rejects bad command lines with what was expected, exit status 2", async () => {
     const cases: [string[], RegExp][] = [
       [[], /Usage: mjpeg <command>/],
-      [["stream"], /expected a command \(serve, probe, snapshot, record\), got "stream"/],
+      [
+        ["stream"],
+        /expected a command \(serve, probe, snapshot, record, cameras, service\), got "stream"/,
+      ],
       [["serve", "--bogus"], /Unknown option '--bogus'; expected one of --pattern/],
       [["serve", "--port", "70000"], /--port: .*65535/],
       [["serve", "--port"], /--port/],

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { cameraArgs, cameraSource } from "../src/sources/camera.ts";
+import { cameraArgs, cameraSource, diagnoseCamera } from "../src/sources/camera.ts";
 import {
   installFakeCamera,
   isAlive,
@@ -56,6 +56,29 @@ describe("cameraSource", () => {
       "-t 0 -n --codec mjpeg --width 1280 --height 720 --framerate 30 -q 90 --flush -v 0 -o - " +
         "--camera 1 --rotation 180 --hflip --vflip --awb indoor",
     );
+  });
+
+  it("names rpicam-apps' failures to open a camera, and only those", () => {
+    assert.match(
+      diagnoseCamera(["ERROR: *** no cameras available ***"], "rpicam-vid")!,
+      /^rpicam-vid: no camera found/,
+    );
+    assert.match(
+      diagnoseCamera(["ERROR: *** selected camera is not available ***"], "rpicam-vid")!,
+      /no camera with that number/,
+    );
+    assert.match(
+      diagnoseCamera(
+        ["ERROR: *** failed to acquire camera /base/soc/i2c0mux/i2c@1/imx708@1a ***"],
+        "libcamera-vid",
+      )!,
+      /^libcamera-vid: the camera is in use by another program/,
+    );
+    assert.equal(
+      diagnoseCamera(["ERROR: *** Device timeout detected ***"], "rpicam-vid"),
+      undefined,
+    );
+    assert.equal(diagnoseCamera([], "rpicam-vid"), undefined);
   });
 
   it("rejects out-of-range options with a message naming the option", () => {

@@ -6,11 +6,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { duration } from "../internal/duration.ts";
+import { duration, type DurationRange } from "../internal/duration.ts";
+import { booleanOr } from "../internal/validate.ts";
 import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import type { RestartPolicy } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
 
@@ -19,6 +21,57 @@ const size = {
   height: z.number().int().min(16).max(8192).optional(),
   fps: z.number().min(0.1).max(120).optional(),
 };
+
+// Durations in a config file (and flags) are seconds, under the API's names.
+const seconds = (max: number, range: Partial<DurationRange> = {}) =>
+  duration("", { unit: "s", max, ...range });
+
+/**
+ * How a program source is restarted, as a config file (or the flags) say it:
+ * the API's `RestartPolicy` with its durations in seconds. An absent setting
+ * takes the source's default.
+ */
+const restartSettings = {
+  restart: booleanOr(
+    z.strictObject({
+      initialDelay: seconds(600).optional(),
+      maxDelay: seconds(600, { min: 0.001 }).optional(),
+      multiplier: z.number().min(1, "expected a number >= 1").optional(),
+      jitter: z.number().min(0).max(1, "expected a number between 0 and 1").optional(),
+      limit: z.number().int().min(0, "expected a whole number >= 0").optional(),
+    }).refine((r) => (r.maxDelay ?? 10) >= (r.initialDelay ?? 0.5), {
+      message: "expected maxDelay (default 10 s) to be at least initialDelay (default 0.5 s)",
+      path: ["maxDelay"],
+    }),
+    "expected true, false or { initialDelay, maxDelay, multiplier, jitter, limit } in seconds",
+  ).optional(),
+  healthyRun: seconds(86_400).optional(),
+  stallTimeout: seconds(600, { zero: "0 turns it off" }).optional(),
+  stopGrace: seconds(600).optional(),
+};
+
+type RestartSettings = {
+  [K in keyof typeof restartSettings]?: z.output<(typeof restartSettings)[K]>;
+};
+
+/** The API's restart options (milliseconds) from a spec's settings (seconds). */
+function restartOptions(spec: RestartSettings): RestartPolicy {
+  const ms = (s: number | undefined) => s === undefined ? undefined : Math.round(s * 1000);
+  const out: RestartPolicy = {};
+  const r = spec.restart;
+  if (typeof r === "boolean") out.restart = r;
+  else if (r !== undefined) {
+    out.restart = Object.fromEntries(
+      Object.entries({ ...r, initialDelay: ms(r.initialDelay), maxDelay: ms(r.maxDelay) })
+        .filter(([, v]) => v !== undefined),
+    );
+  }
+  for (const key of ["healthyRun", "stallTimeout", "stopGrace"] as const) {
+    const value = ms(spec[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
 
 /** A source as written in a config file or built from flags. */
 export const sourceSpecSchema = z.discriminatedUnion("type", [
@@ -36,13 +89,21 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     vflip: z.boolean().optional(),
     camera: z.number().int().min(0).max(15).optional(),
     extraArgs: z.array(z.string()).optional(),
+    programs: z.array(z.string().min(1)).min(1).optional(),
+    ...restartSettings,
   }),
-  z.strictObject({ type: z.literal("webcam"), device: z.string().min(1), ...size }),
+  z.strictObject({
+    type: z.literal("webcam"),
+    device: z.string().min(1),
+    ...size,
+    ...restartSettings,
+  }),
   z.strictObject({
     type: z.literal("command"),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
     contentType: z.string().optional(),
+    ...restartSettings,
   }),
   z.strictObject({
     type: z.literal("url"),
@@ -129,16 +190,23 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
             "vflip",
             "camera",
             "extraArgs",
+            "programs",
           ],
           spec,
         ),
+        ...restartOptions(spec),
         log,
       });
     case "webcam":
-      return webcamSource({ ...pick(["device", "width", "height", "fps"], spec), log });
+      return webcamSource({
+        ...pick(["device", "width", "height", "fps"], spec),
+        ...restartOptions(spec),
+        log,
+      });
     case "command":
       return commandSource(spec.command, spec.args, {
-        ...(spec.contentType ? { contentType: spec.contentType } : {}),
+        ...pick(["contentType"], spec),
+        ...restartOptions(spec),
         log,
       });
     case "url":

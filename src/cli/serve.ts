@@ -14,17 +14,10 @@ import { SourceError } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
-import { createSource, readConfigFile, type ServeConfig, serveConfigSchema } from "./config.ts";
+import { createSource, type ServeConfig } from "./config.ts";
 import { watchHubs } from "./events.ts";
-import { SERVE_FLAGS, serveFlagsToConfig } from "./serve_flags.ts";
-import {
-  type CliIo,
-  flagName,
-  logTo,
-  parseCommandLine,
-  UsageError,
-  validateFlags,
-} from "./usage.ts";
+import { parseServeArgs } from "./serve_flags.ts";
+import { type CliIo, logTo } from "./usage.ts";
 
 /** The help text of `mjpeg serve`. */
 export const SERVE_HELP = `Usage: mjpeg serve [source] [options]
@@ -34,7 +27,8 @@ a snapshot at /snapshot.jpg, stats at /stats (and /?action=stream|snapshot).
 
 Source (one; the test pattern when none is given):
   --pattern              built-in test pattern (no camera needed)
-  --camera               Raspberry Pi camera via rpicam-vid (or libcamera-vid)
+  --camera [N]           Raspberry Pi camera via rpicam-vid (or libcamera-vid); N picks one
+                         of several (see "mjpeg cameras"; also --camera=N)
   --webcam DEV           USB webcam via ffmpeg, e.g. /dev/video0 (MJPEG passed through)
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
   --url URL              relay another MJPEG server's stream
@@ -46,6 +40,17 @@ Image (camera, webcam, pattern; --fps also for folders):
   --fps N                frames per second (camera/webcam 15, pattern/folder 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
+  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
+  --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
+
+Restarts (camera, webcam, command; in seconds, like every duration here):
+  --no-restart           end when the program exits instead of restarting it
+  --restart-delay S      first restart delay, doubled per failure (default 0.5)
+  --restart-max-delay S  longest restart delay (default 10)
+  --healthy-run S        a run this long with frames resets the delay (default 10)
+  --stall-timeout S      no frame this long: restart the program (camera/webcam 5,
+                         command 0 = off)
+  --stop-grace S         SIGINT to SIGKILL when stopping (default 2)
 
 Server:
   --port N               TCP port (default 8080; 0 picks a free one)
@@ -71,33 +76,12 @@ export async function serveCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const raw = parseCommandLine("serve", argv, SERVE_FLAGS);
-  if (raw.values.help) {
+  const { config, named } = await parseServeArgs(argv);
+  if (!config) {
     io.stdout(SERVE_HELP);
     return 0;
   }
-  if (raw.positionals.length > 0) {
-    throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
-  }
-  const file = typeof raw.values.config === "string" ? raw.values.config : undefined;
-  const fromFile = file === undefined ? undefined : await readConfigFile(file).catch(
-    (error: Error) => {
-      throw new UsageError("serve", error.message);
-    },
-  );
-  // A setting given as a flag is reported as the flag, one from the file
-  // with the file's name and its path in the file.
-  const givenAsFlag = (key: PropertyKey) => raw.values[flagName([key]).slice(2)] !== undefined;
-  const config = validateFlags(
-    "serve",
-    serveConfigSchema,
-    serveFlagsToConfig(raw, fromFile),
-    file === undefined
-      ? flagName
-      : (path) => givenAsFlag(path[0]!) ? flagName(path) : `config file ${file}: ${path.join(".")}`,
-    file === undefined ? undefined : `config file ${file}`,
-  );
-  return await run(config, typeof raw.values.config === "string", logTo(io), signal);
+  return await run(config, named, logTo(io), signal);
 }
 
 async function run(

@@ -4,18 +4,24 @@
  *
  * @module
  */
+import { type ServeConfig, serveConfigSchema } from "./config.ts";
+import { readConfigFile } from "./config.ts";
 import {
+  flagName,
   type FlagSpec,
   numberFlag,
+  parseCommandLine,
   type RawCommandLine,
   splitCommandLine,
   UsageError,
+  validateFlags,
 } from "./usage.ts";
 
 /** Every flag `mjpeg serve` accepts. */
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
   pattern: { type: "boolean" },
-  camera: { type: "boolean" },
+  // A string so that `--camera=1` parses; see normalizeServeArgs for `--camera` alone.
+  camera: { type: "string" },
   webcam: { type: "string" },
   command: { type: "string" },
   url: { type: "string" },
@@ -28,6 +34,14 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   rotation: { type: "string" },
   hflip: { type: "boolean" },
   vflip: { type: "boolean" },
+  "camera-args": { type: "string" },
+  "camera-program": { type: "string" },
+  "no-restart": { type: "boolean" },
+  "restart-delay": { type: "string" },
+  "restart-max-delay": { type: "string" },
+  "healthy-run": { type: "string" },
+  "stall-timeout": { type: "string" },
+  "stop-grace": { type: "string" },
   port: { type: "string", short: "p" },
   host: { type: "string" },
   auth: { type: "string" },
@@ -38,16 +52,149 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
 };
 
 const SOURCES = ["pattern", "camera", "webcam", "command", "url", "file"] as const;
-// Which image flags each source takes; the others would be silently ignored, so they are refused.
-const IMAGE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
+const RESTART_FLAGS = [
+  "no-restart",
+  "restart-delay",
+  "restart-max-delay",
+  "healthy-run",
+  "stall-timeout",
+  "stop-grace",
+];
+// Which source settings each source takes; the others would be silently ignored, so they are refused.
+const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   pattern: ["width", "height", "fps", "quality"],
-  camera: ["width", "height", "fps", "quality", "rotation", "hflip", "vflip"],
-  webcam: ["width", "height", "fps"],
-  command: [],
+  camera: [
+    "width",
+    "height",
+    "fps",
+    "quality",
+    "rotation",
+    "hflip",
+    "vflip",
+    "camera-args",
+    "camera-program",
+    ...RESTART_FLAGS,
+  ],
+  webcam: ["width", "height", "fps", ...RESTART_FLAGS],
+  command: RESTART_FLAGS,
   url: [],
   file: ["fps"],
 };
-const ALL_IMAGE_FLAGS = ["width", "height", "fps", "quality", "rotation", "hflip", "vflip"];
+const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
+// Flags whose value is a number, by the setting they become.
+const NUMBER_SETTINGS: Record<string, string> = {
+  width: "width",
+  height: "height",
+  fps: "fps",
+  quality: "quality",
+  rotation: "rotation",
+  // Seconds, like the config file's keys of the same names.
+  "healthy-run": "healthyRun",
+  "stall-timeout": "stallTimeout",
+  "stop-grace": "stopGrace",
+};
+// The restart backoff's flags, by its setting (seconds).
+const RESTART_SETTINGS: Record<string, string> = {
+  "restart-delay": "initialDelay",
+  "restart-max-delay": "maxDelay",
+};
+
+/**
+ * Rewrites the two flags `parseArgs` cannot express into `--flag=VALUE` form:
+ * `--camera`, whose value may be left out (`--camera` alone selects the camera
+ * source as it always did, `--camera N` also picks camera N), and
+ * `--camera-args`, whose value starts with a dash by nature (`--camera-args
+ * "--awb indoor"`), which `parseArgs` takes for a forgotten value.
+ *
+ * @param argv The arguments after `serve`.
+ * @returns The same arguments with those flags in `--flag=VALUE` form.
+ */
+export function normalizeServeArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    } else if (arg === "--camera") {
+      if (next !== undefined && !next.startsWith("-")) {
+        out.push(`--camera=${next}`);
+        i++;
+      } else {
+        out.push("--camera=");
+      }
+    } else if (arg === "--camera-args" && next !== undefined) {
+      out.push(`--camera-args=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** `serve`'s command line, understood. */
+export interface ServeArgs {
+  /** The parsed flags. */
+  raw: RawCommandLine;
+  /** The validated configuration; undefined when `--help` was asked for. */
+  config: ServeConfig | undefined;
+  /** True when the streams came from a config file, and so are served under their names. */
+  named: boolean;
+}
+
+/**
+ * Parses and validates `serve`'s arguments, reading the config file when one
+ * is given: what `mjpeg serve` runs and what `mjpeg service` writes a unit for.
+ *
+ * @param argv The arguments after `serve`.
+ * @returns The flags and the configuration.
+ * @throws {UsageError} On any bad flag, value or config file (exit status 2).
+ */
+export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs> {
+  const raw = parseCommandLine("serve", normalizeServeArgs(argv), SERVE_FLAGS);
+  if (raw.values.help) return { raw, config: undefined, named: false };
+  if (raw.positionals.length > 0) {
+    throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
+  }
+  const path = raw.values.config;
+  const fromFile = typeof path === "string"
+    ? await readConfigFile(path).catch((error: Error) => {
+      throw new UsageError("serve", error.message);
+    })
+    : undefined;
+  // A setting given as a flag is reported as the flag, one from the file
+  // with the file's name and its path in the file.
+  const file = typeof path === "string" ? path : undefined;
+  const givenAsFlag = (key: PropertyKey) => raw.values[flagName([key]).slice(2)] !== undefined;
+  const config = validateFlags(
+    "serve",
+    serveConfigSchema,
+    serveFlagsToConfig(raw, fromFile),
+    file === undefined
+      ? settingFlag
+      : (at) => givenAsFlag(at[0]!) ? settingFlag(at) : `config file ${file}: ${at.join(".")}`,
+    file === undefined ? undefined : `config file ${file}`,
+  );
+  return { raw, config, named: typeof path === "string" };
+}
+
+// The flag that gave the setting at `path`, for messages: `--camera-args` for extraArgs.
+function settingFlag(path: readonly PropertyKey[]): string {
+  const setting = path.findLast((key) => typeof key === "string");
+  const flag = Object.entries(NUMBER_SETTINGS).find(([, s]) => s === setting)?.[0] ??
+    {
+      extraArgs: "camera-args",
+      programs: "camera-program",
+      restart: "no-restart",
+      initialDelay: "restart-delay",
+      maxDelay: "restart-max-delay",
+    }[
+      String(setting)
+    ];
+  return flag ? `--${flag}` : flagName([setting ?? ""]);
+}
 
 /**
  * Turns `serve`'s flags (and a config file's contents, if any) into one
@@ -64,6 +211,13 @@ export function serveFlagsToConfig(
 ): Record<string, unknown> {
   const v = raw.values;
   const num = (flag: string) => numberFlag("serve", flag, v[flag]);
+  const words = (flag: string) => {
+    try {
+      return splitCommandLine(String(v[flag]));
+    } catch (error) {
+      throw new UsageError("serve", `--${flag}: ${(error as Error).message}`);
+    }
+  };
   const given = SOURCES.filter((s) => v[s] !== undefined);
   if (fromFile !== undefined && given.length > 0) {
     throw new UsageError(
@@ -92,49 +246,62 @@ export function serveFlagsToConfig(
     if (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile)) {
       throw new UsageError("serve", 'config file: expected a JSON object with "streams"');
     }
-    const image = ALL_IMAGE_FLAGS.filter((f) => v[f] !== undefined);
-    if (image.length > 0) {
+    const settings = ALL_SOURCE_FLAGS.filter((f) => v[f] !== undefined);
+    if (settings.length > 0) {
       throw new UsageError(
         "serve",
-        `--${image[0]}: expected image settings in the config file's streams`,
+        `--${settings[0]}: expected source settings in the config file's streams`,
       );
     }
     return { ...fromFile, ...top };
   }
   const type = given[0] ?? "pattern";
-  const unused = ALL_IMAGE_FLAGS.filter((f) =>
-    v[f] !== undefined && !IMAGE_FLAGS[type].includes(f)
+  const unused = ALL_SOURCE_FLAGS.filter((f) =>
+    v[f] !== undefined && !SOURCE_FLAGS[type].includes(f)
   );
   if (unused.length > 0) {
     throw new UsageError(
       "serve",
       `--${unused[0]}: expected only with ${
-        SOURCES.filter((s) => IMAGE_FLAGS[s].includes(unused[0]!)).map((s) => `--${s}`).join(", ")
+        SOURCES.filter((s) => SOURCE_FLAGS[s].includes(unused[0]!)).map((s) => `--${s}`).join(", ")
       }, not with --${type}`,
     );
   }
   const spec: Record<string, unknown> = { type };
-  for (const flag of ["width", "height", "fps", "quality", "rotation"]) {
+  for (const [flag, setting] of Object.entries(NUMBER_SETTINGS)) {
     const n = num(flag);
-    if (n !== undefined) spec[flag] = n;
+    if (n !== undefined) spec[setting] = n;
   }
   if (v.hflip) spec.hflip = true;
   if (v.vflip) spec.vflip = true;
+  const backoff: Record<string, number> = {};
+  for (const [flag, setting] of Object.entries(RESTART_SETTINGS)) {
+    const n = num(flag);
+    if (n !== undefined) backoff[setting] = n;
+  }
+  if (v["no-restart"] && Object.keys(backoff).length > 0) {
+    throw new UsageError(
+      "serve",
+      `--no-restart: expected no restart delays with it, got --${
+        Object.keys(RESTART_SETTINGS).find((f) => v[f] !== undefined)
+      }`,
+    );
+  }
+  if (v["no-restart"]) spec.restart = false;
+  else if (Object.keys(backoff).length > 0) spec.restart = backoff;
+  if (type === "camera" && v.camera !== "") spec.camera = num("camera");
+  if (v["camera-args"] !== undefined) spec.extraArgs = words("camera-args");
+  if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
   if (type === "file") spec.path = v.file;
   if (type === "command") {
-    let words: string[];
-    try {
-      words = splitCommandLine(String(v.command));
-    } catch (error) {
-      throw new UsageError("serve", `--command: ${(error as Error).message}`);
-    }
-    if (words.length === 0) {
+    const command = words("command");
+    if (command.length === 0) {
       throw new UsageError("serve", "--command: expected a program, got nothing");
     }
-    spec.command = words[0];
-    spec.args = words.slice(1);
+    spec.command = command[0];
+    spec.args = command.slice(1);
   }
   return { ...top, streams: { [type]: spec } };
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
 
 /**
  * Parses `value` with `schema`, or throws a `TypeError` listing every problem.
@@ -51,6 +51,39 @@ export function issueMessage(
   return `unknown ${noun}${issue.keys.length > 1 ? "s" : ""} ${
     issue.keys.map((k) => JSON.stringify(k)).join(", ")
   }${known.length > 0 ? `, expected one of ${known.join(", ")}` : ""}`;
+}
+
+/**
+ * `true`, `false`, or an object `schema` accepts (a restart policy: on, off,
+ * or how). Not a z.union, whose one message would hide which field of the
+ * object is wrong: here each problem keeps its path and its words.
+ *
+ * @param schema The object's schema.
+ * @param expected What to say when the value is neither a boolean nor an object.
+ * @returns The schema.
+ */
+export function booleanOr<T extends z.ZodType>(
+  schema: T,
+  expected: string,
+): z.ZodType<boolean | z.output<T>> {
+  return z.unknown().transform((value, ctx): boolean | z.output<T> => {
+    if (typeof value === "boolean") return value;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      ctx.addIssue({ code: "custom", message: expected, input: value });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({
+        code: "custom",
+        message: issueMessage(issue, schema),
+        path: issue.path,
+        input: value,
+      });
+    }
+    return z.NEVER;
+  });
 }
 
 interface SchemaDef {

@@ -1,7 +1,8 @@
 /**
  * The Raspberry Pi camera through `rpicam-vid` (or `libcamera-vid` on older
- * Raspberry Pi OS), which encodes MJPEG in hardware and writes raw JPEGs to
- * stdout.
+ * Raspberry Pi OS), which writes raw JPEGs to stdout. rpicam-apps encodes
+ * MJPEG in software (libjpeg, four threads) on every Pi model, so the CPU
+ * sets how large and fast a stream can be (docs/deploy.md).
  *
  * @module
  */
@@ -32,7 +33,10 @@ export interface CameraOptions extends RestartPolicy {
   hflip?: boolean;
   /** Mirror top-bottom. @default {false} */
   vflip?: boolean;
-  /** Which camera, for boards with more than one. @default {0} */
+  /**
+   * Which camera, as `rpicam-hello --list-cameras` numbers them (`mjpeg
+   * cameras`), passed as `--camera N` when given; rpicam-vid's default is 0.
+   */
   camera?: number;
   /** More arguments for the program, e.g. `["--awb", "indoor"]`. @default {[]} */
   extraArgs?: string[];
@@ -52,7 +56,7 @@ const cameraOptionsSchema = z.object({
   rotation: z.union([z.literal(0), z.literal(180)]).default(0),
   hflip: z.boolean().default(false),
   vflip: z.boolean().default(false),
-  camera: int(0, 15).default(0),
+  camera: int(0, 15).optional(),
   extraArgs: z.array(z.string()).default([]),
   programs: z.array(z.string().min(1)).min(1).default(["rpicam-vid", "libcamera-vid"]),
   // A hung camera driver is a known failure: watch for it by default.
@@ -63,7 +67,7 @@ const cameraOptionsSchema = z.object({
 /**
  * The arguments the camera program gets: exactly
  * `-t 0 -n --codec mjpeg --width W --height H --framerate F -q Q --flush -v 0 -o -`,
- * then `--camera`, `--rotation`, `--hflip`, `--vflip` when set, then `extraArgs`.
+ * then `--camera` when given, `--rotation`, `--hflip`, `--vflip` when set, then `extraArgs`.
  *
  * @param options Camera options (validated).
  * @returns The argv after the program name.
@@ -90,7 +94,7 @@ export function cameraArgs(options: CameraOptions = {}): string[] {
     "-v", "0", // quiet: stderr only carries errors
     "-o", "-",
   ];
-  if (o.camera !== 0) args.push("--camera", String(o.camera));
+  if (o.camera !== undefined) args.push("--camera", String(o.camera));
   if (o.rotation !== 0) args.push("--rotation", String(o.rotation));
   if (o.hflip) args.push("--hflip");
   if (o.vflip) args.push("--vflip");
@@ -98,11 +102,46 @@ export function cameraArgs(options: CameraOptions = {}): string[] {
   return args;
 }
 
+// What rpicam-apps prints (as "ERROR: *** … ***") when it cannot open the
+// camera, and what to tell the user for each; see OpenCamera in rpicam_app.cpp.
+const CAMERA_FAILURES: [RegExp, string][] = [
+  [
+    /no cameras available/i,
+    'no camera found ("no cameras available"): check the ribbon cable and that ' +
+    '"mjpeg cameras" lists the camera',
+  ],
+  [
+    /selected camera is not available/i,
+    'no camera with that number ("selected camera is not available"): "mjpeg cameras" ' +
+    "lists the numbers",
+  ],
+  [
+    /failed to acquire camera/i,
+    'the camera is in use by another program ("failed to acquire camera")',
+  ],
+];
+
+/**
+ * Names the camera failures a user must fix, from the camera program's last
+ * stderr lines.
+ *
+ * @param stderrTail The program's last stderr lines.
+ * @param program The program that ran, e.g. `rpicam-vid`.
+ * @returns A message for the log, or undefined for other failures.
+ */
+export function diagnoseCamera(stderrTail: readonly string[], program: string): string | undefined {
+  for (const [pattern, message] of CAMERA_FAILURES) {
+    if (stderrTail.some((line) => pattern.test(line))) return `${program}: ${message}`;
+  }
+  return undefined;
+}
+
 /**
  * Frames from the Raspberry Pi camera. Runs `rpicam-vid` (falling back to
  * `libcamera-vid`), reads its raw JPEG output, and restarts it with backoff
  * when it dies or hangs (no frame for `stallTimeout`), logging why with the
- * last lines of its stderr.
+ * last lines of its stderr. When there is no camera (or it is busy), that is
+ * logged once in plain words and the retries stay quiet until it changes.
  *
  * @param options Size, rate, quality, orientation, and restart policy.
  * @returns A source; its iteration throws a `SourceError` naming the programs
@@ -121,7 +160,8 @@ export function cameraSource(options: CameraOptions = {}): FrameSource {
   const args = cameraArgs(options);
   const candidates: ProgramCandidate[] = o.programs.map((command) => ({ command, args }));
   return {
-    description: `camera ${o.programs.join("|")} ${o.width}x${o.height}@${o.fps}fps`,
+    description: `camera${o.camera === undefined ? "" : ` ${o.camera}`} ${o.programs.join("|")} ` +
+      `${o.width}x${o.height}@${o.fps}fps`,
     frames: (signal) =>
       processFrames(candidates, {
         name: "camera",
@@ -130,6 +170,7 @@ export function cameraSource(options: CameraOptions = {}): FrameSource {
         maxFrameSize: undefined,
         env: undefined,
         log: o.log ?? logToStderr,
+        diagnose: diagnoseCamera,
       }, signal),
   };
 }

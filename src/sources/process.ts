@@ -14,7 +14,7 @@ import {
   type BackoffPolicy,
   backoffSchema,
 } from "../internal/backoff.ts";
-import { issueMessage } from "../internal/validate.ts";
+import { booleanOr } from "../internal/validate.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
 import { sleep } from "../internal/sleep.ts";
@@ -95,31 +95,9 @@ const restartBackoff = backoffSchema(RESTART_DEFAULTS, 600_000);
  */
 export function restartPolicyFields(stallTimeout: number) {
   return {
-    // Not a z.union: its one message would hide which backoff field is wrong.
-    restart: z.unknown().transform((value, ctx): BackoffPolicy | false => {
-      if (value === false) return false;
-      if (value === true || value === undefined) return RESTART_DEFAULTS;
-      if (value === null || typeof value !== "object") {
-        ctx.addIssue({
-          code: "custom",
-          message:
-            "expected true, false or a backoff { initialDelay, maxDelay, multiplier, jitter, limit }",
-          input: value,
-        });
-        return z.NEVER;
-      }
-      const parsed = restartBackoff.safeParse(value);
-      if (parsed.success) return parsed.data;
-      for (const issue of parsed.error.issues) {
-        ctx.addIssue({
-          code: "custom",
-          message: issueMessage(issue, restartBackoff),
-          path: issue.path,
-          input: value,
-        });
-      }
-      return z.NEVER;
-    }).prefault(true),
+    restart: booleanOr(restartBackoff, "expected true, false or a backoff")
+      .prefault(true)
+      .transform((r) => r === true ? RESTART_DEFAULTS : r),
     healthyRun: duration("healthyRun", { unit: "ms", max: 86_400_000 }).default(10_000),
     stallTimeout: duration("stallTimeout", { unit: "ms", max: 600_000, zero: "0 turns it off" })
       .default(stallTimeout),
@@ -154,6 +132,13 @@ export interface ProcessRunOptions extends ResolvedRestartPolicy {
   env: Record<string, string> | undefined;
   /** Where log lines go. */
   log: LogLine;
+  /**
+   * Recognises a failure the user must fix (no camera attached) from a run
+   * that ended without a frame: its stderr's last lines and the program. A
+   * failure it names is logged once, in its words, and the retries that fail
+   * the same way are quiet until something changes.
+   */
+  diagnose?: (stderrTail: readonly string[], program: string) => string | undefined;
 }
 
 /** The program could not be found or failed in a way restarting will not fix. */
@@ -191,12 +176,16 @@ export async function* processFrames(
 ): AsyncGenerator<Frame> {
   const log = options.log ?? logToStderr;
   const backoff = options.restart === false ? undefined : new Backoff(options.restart);
+  const maxDelay = options.restart === false ? 0 : options.restart.maxDelay;
   let sequence = 0;
   let runs = 0;
+  // The diagnosed failure the retries keep hitting, and how many runs it ended.
+  let known: string | undefined;
+  let knownRuns = 0;
   while (!signal.aborted) {
     const { child, candidate } = await startFirst(candidates, options);
     runs++;
-    log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
+    if (!known) log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
     const startedAt = Date.now();
     let framesThisRun = 0;
     const stop = () => void child.stop(options.stopGrace);
@@ -226,6 +215,13 @@ export async function* processFrames(
       arm();
       for await (const frame of child.stdout.pipeThrough(decoder)) {
         clearTimeout(watchdog);
+        if (known) {
+          log(
+            `${options.name}: frames again after ${knownRuns} runs that failed with "${known}": ` +
+              `${commandLine(candidate)} (pid ${child.pid})`,
+          );
+          known = undefined;
+        }
         framesThisRun++;
         yield { ...frame, sequence: sequence++ };
         arm();
@@ -249,9 +245,13 @@ export async function* processFrames(
     const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
       (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
       (stderr.length ? `; last stderr lines: ${lastLines}` : "");
+    const diagnosis = framesThisRun === 0 && !stalled && !decodeError
+      ? options.diagnose?.(stderr, candidate.command)
+      : undefined;
     if (!backoff) {
       if (exit.code === 0 && !decodeError) return;
-      throw new SourceError(`${options.name}: ${why}`, { cause: decodeError });
+      const message = diagnosis ? `${diagnosis} (${why})` : why;
+      throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
     }
     if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
     const delay = backoff.next();
@@ -261,7 +261,19 @@ export async function* processFrames(
         { cause: decodeError },
       );
     }
-    log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
+    if (diagnosis === undefined) {
+      known = undefined;
+      log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
+    } else if (diagnosis !== known) {
+      known = diagnosis;
+      knownRuns = 1;
+      log(
+        `${options.name}: ${diagnosis}; retrying in ${delay} ms, then up to every ` +
+          `${maxDelay} ms (logged again when that changes)`,
+      );
+    } else {
+      knownRuns++;
+    }
     await sleep(delay, signal);
   }
 }

@@ -4,17 +4,42 @@
 # JPEGs to stdout with ffmpeg at the requested size and rate, like
 # `rpicam-vid --codec mjpeg -o -`. With FAKE_CAMERA_CRASH_AFTER=N it writes N
 # frames, says so on stderr and exits with status 3, like a camera that fails.
+#
+# With FAKE_CAMERA_FRAMES=DIR it writes DIR's *.jpg files instead, in name
+# order and in a loop at the requested rate, so a test knows every byte the
+# camera sent; with --camera N it reads DIR/cameraN when that exists, so two
+# cameras send different frames.
+#
+# While the file FAKE_CAMERA_ABSENT names exists, it does what rpicam-vid does
+# on a Pi with no camera attached: prints rpicam-apps' message on stderr and
+# exits with status 255 (its main() returns -1).
 dir="${FAKE_CAMERA_DIR:?FAKE_CAMERA_DIR must be set}"
 { basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$dir/run.$$"
-width=640; height=480; rate=30
+if [ -n "${FAKE_CAMERA_ABSENT:-}" ] && [ -e "$FAKE_CAMERA_ABSENT" ]; then
+  echo "ERROR: *** no cameras available ***" >&2
+  exit 255
+fi
+width=640; height=480; rate=30; camera=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --width) width="$2"; shift ;;
     --height) height="$2"; shift ;;
     --framerate) rate="$2"; shift ;;
+    --camera) camera="$2"; shift ;;
   esac
   shift
 done
+if [ -n "${FAKE_CAMERA_FRAMES:-}" ]; then
+  frames="$FAKE_CAMERA_FRAMES"
+  [ -d "$frames/camera$camera" ] && frames="$frames/camera$camera"
+  pause=$(awk "BEGIN { print 1 / $rate }")
+  while :; do
+    for f in "$frames"/*.jpg; do
+      cat "$f" || exit 1
+      sleep "$pause"
+    done
+  done
+fi
 limit=""
 if [ -n "${FAKE_CAMERA_CRASH_AFTER:-}" ]; then limit="-frames:v $FAKE_CAMERA_CRASH_AFTER"; fi
 # shellcheck disable=SC2086

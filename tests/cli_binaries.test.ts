@@ -1,0 +1,152 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
+import { finished, repoRoot, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
+import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
+import { installFakeCamera, isJpeg, tempDir } from "./helpers/sources_util.ts";
+import { verifyUnit } from "./helpers/systemd.ts";
+import { inCI, requireTools } from "./helpers/tools.ts";
+
+// Debian's libc6-arm64-cross puts the arm64 loader and libc here; qemu-user's -L points at it.
+const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+const ELF_MACHINE = { "linux-arm64": 0xb7, "linux-x64": 0x3e } as const;
+
+/** Runs `npm run build:binaries` for one target into `dir`; returns the file. */
+function buildBinary(target: "linux-arm64" | "linux-x64", dir: string): string {
+  const build = spawnSync(
+    join(repoRoot, "node_modules/.bin/bun"),
+    ["scripts/build_binaries.ts", "--out", dir, "--target", target],
+    { cwd: repoRoot, encoding: "utf8", timeout: 300_000 },
+  );
+  assert.equal(build.status, 0, build.stderr);
+  const binary = join(dir, `mjpeg-${target}`);
+  // The ELF header's e_machine (bytes 18-19) says which CPU the file is for.
+  const header = new Uint8Array(20);
+  const fd = openSync(binary, "r");
+  readSync(fd, header, 0, 20, 0);
+  closeSync(fd);
+  assert.deepEqual([...header.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], "an ELF file");
+  assert.equal(header[18]! | (header[19]! << 8), ELF_MACHINE[target], `built for ${target}`);
+  return binary;
+}
+
+describe("standalone binaries (npm run build:binaries)", () => {
+  it("builds the x64 binary, and ffmpeg and curl read the stream it serves", async (t) => {
+    if (!requireTools(t, "ffmpeg", "curl", "systemd-analyze")) return;
+    const dir = tempDir("binary");
+    try {
+      const binary = buildBinary("linux-x64", dir.path);
+      const help = await runCli(["--help"], { command: [binary] });
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Usage: mjpeg <command>/);
+      // Its service runs the binary itself, with no runtime and no working directory.
+      const unit = await runCli(["service", "print", "--camera"], { command: [binary] });
+      assert.equal(unit.code, 0, unit.stderr);
+      assert.deepEqual(verifyUnit(unit.stdout), [binary, "serve", "--camera"]);
+      assert.doesNotMatch(unit.stdout, /WorkingDirectory=/);
+
+      const { child, url } = await startServe(
+        ["--pattern", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
+        { command: [binary] },
+      );
+      try {
+        const ffmpeg = spawnSync("ffmpeg", [
+          "-nostdin",
+          "-loglevel",
+          "error",
+          "-i",
+          `${url}/stream.mjpg`,
+          "-frames:v",
+          "3",
+          "-c:v",
+          "copy",
+          "-f",
+          "mjpeg",
+          "-",
+        ], { timeout: 20_000 }); // deno-fmt-ignore
+        assert.equal(ffmpeg.status, 0, String(ffmpeg.stderr));
+        const frames = [];
+        const decoded = new Blob([ffmpeg.stdout]).stream()
+          .pipeThrough(new MjpegDecoderStream({ contentType: "image/jpeg" }));
+        for await (const frame of decoded) frames.push(frame);
+        assert.equal(frames.length, 3);
+        assert.ok(frames.every((f) => isJpeg(f.data)));
+
+        const shot = join(dir.path, "shot.jpg");
+        const curl = spawnSync("curl", ["-sf", "-m", "10", "-o", shot, `${url}/snapshot.jpg`]);
+        assert.equal(curl.status, 0);
+        assert.ok(isJpeg(readFileSync(shot)));
+      } finally {
+        sendSignal(child, "SIGINT");
+        const result = await finished(child, 10_000);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /listening on .*\(bun\)/);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("builds the arm64 binary, which under qemu-aarch64 serves a stand-in rpicam-vid's frames byte-exact", async (t) => {
+    if (!requireTools(t, "qemu-aarch64")) return;
+    if (!existsSync(join(ARM64_SYSROOT, "lib/ld-linux-aarch64.so.1"))) {
+      const message = `needs ${ARM64_SYSROOT} (apt-get install libc6-arm64-cross)`;
+      if (inCI) throw new Error(`CI must run every test: ${message}`);
+      t.skip(message);
+      return;
+    }
+    const dir = tempDir("binary-arm64");
+    try {
+      const binary = buildBinary("linux-arm64", dir.path);
+      installFakeCamera(dir.path, "rpicam-vid");
+      const env = {
+        PATH: `${dir.path}:${process.env.PATH}`,
+        FAKE_CAMERA_DIR: dir.path,
+        FAKE_CAMERA_FRAMES: join(repoRoot, "tests/fixtures/frames"),
+      };
+      const qemu = ["qemu-aarch64", "-L", ARM64_SYSROOT, binary];
+      const help = await runCli(["--help"], { command: qemu, timeoutMs: 60_000 });
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /Usage: mjpeg <command>/);
+
+      const { child, url } = await startServe(
+        ["--camera", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
+        { command: qemu, env },
+      );
+      try {
+        const frames = await readFrames(
+          `${url}/stream.mjpg`,
+          AbortSignal.timeout(60_000),
+          (f) => f.length >= 10,
+        );
+        assert.equal(frames.length, 10, "ten frames within a minute");
+        // Every frame is one of the stand-in's files, byte for byte, in the order it wrote them
+        // (a slow viewer may skip some, never reorder or alter one).
+        const order = fixtures.map(sha256);
+        const indexes = frames.map((f) => order.indexOf(sha256(f.data)));
+        assert.ok(indexes.every((i) => i >= 0), `frames not from the fixtures: ${indexes}`);
+        for (let i = 1; i < indexes.length; i++) {
+          assert.notEqual(indexes[i], indexes[i - 1], `frame ${i} repeats the one before`);
+        }
+        const runs = readdirSync(dir.path).filter((n) => n.startsWith("run."));
+        assert.equal(runs.length, 1);
+        assert.equal(
+          readFileSync(join(dir.path, runs[0]!), "utf8").trim().split("\n").join(" "),
+          "rpicam-vid -t 0 -n --codec mjpeg --width 320 --height 240 --framerate 10 -q 80 --flush -v 0 -o -",
+        );
+      } finally {
+        sendSignal(child, "SIGINT");
+        const result = await finished(child, 30_000);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /listening on .*\(bun\)/);
+        assert.match(result.stderr, /stopped/);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});

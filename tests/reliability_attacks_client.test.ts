@@ -289,11 +289,14 @@ describe("hostile upstreams against the mjpeg command", () => {
     const { dir, remove } = tempDir();
     try {
       const config = writeConfig(dir, { p: { type: "pattern" } }, { statsInterval: 2_147_484 });
+      // Four runtimes starting at once on a busy 2-core CI host took over 4 s;
+      // a run that floods instead of exiting is still cut by the deadline (no status 2).
+      const timeoutMs = 15_000;
       const runs = await Promise.all([
-        runCli(["serve", "--port", "0", "--stats-interval", "2147484"], { timeoutMs: 4000 }),
-        runCli(["serve", "--port", "0", "--config", config], { timeoutMs: 4000 }),
-        runCli(["probe", "http://127.0.0.1:9/", "--interval", "3000000"], { timeoutMs: 4000 }),
-        runCli(["serve", "--port", "0", "--config", writeRelay(dir)], { timeoutMs: 4000 }),
+        runCli(["serve", "--port", "0", "--stats-interval", "2147484"], { timeoutMs }),
+        runCli(["serve", "--port", "0", "--config", config], { timeoutMs }),
+        runCli(["probe", "http://127.0.0.1:9/", "--interval", "3000000"], { timeoutMs }),
+        runCli(["serve", "--port", "0", "--config", writeRelay(dir)], { timeoutMs }),
       ]);
       for (const r of runs) {
         assert.equal(r.code, 2, r.stdout.slice(0, 300) + r.stderr.slice(0, 300));

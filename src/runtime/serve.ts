@@ -8,9 +8,9 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
-import { type StreamControl, streamControl } from "../server/stream_control.ts";
-import { parseOptions } from "../server/validate.ts";
+import { duration } from "../internal/duration.ts";
+import { type StreamControl, streamControl } from "./stream_control.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Anything with a web-standard `fetch` handler, such as a Hono app. */
 export interface FetchApp {

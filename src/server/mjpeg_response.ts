@@ -18,8 +18,8 @@ import {
 import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { registerStream } from "./stream_control.ts";
-import { parseOptions } from "./validate.ts";
+import { registerStream } from "../runtime/stream_control.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode mjpegResponse}. */
 export interface MjpegResponseOptions {
@@ -106,10 +106,23 @@ export function mjpegResponse(
       `mjpegResponse: expected a FrameHub or an async iterable of frames, got ${typeof source}`,
     );
   }
-  const headers = new Headers(parsed.headers);
+  return new Response(body, { status: 200, headers: streamHeaders(boundary, parsed.headers) });
+}
+
+/**
+ * The headers of a stream response: its Content-Type and the no-cache,
+ * no-buffering headers. The one place they are made, so a HEAD answers
+ * exactly what a GET would.
+ *
+ * @param boundary The multipart boundary, without the leading `--`.
+ * @param extra More headers (e.g. CORS); the stream's own headers win.
+ * @returns The headers.
+ */
+export function streamHeaders(boundary: string, extra?: HeadersInit): Headers {
+  const headers = new Headers(extra);
   headers.set("Content-Type", multipartContentType(boundary));
   for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
-  return new Response(body, { status: 200, headers });
+  return headers;
 }
 
 function hubStream(hub: FrameHub, fps: number, signal: AbortSignal | undefined) {

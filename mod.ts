@@ -1,14 +1,34 @@
 /**
- * MJPEG over HTTP for Deno, Bun and Node, on web-standard streams.
+ * MJPEG over HTTP for Deno, Bun and Node, on web-standard streams: what the
+ * quick start uses, re-exported from the subpaths where each thing lives.
  *
- * - **Wire format**: {@linkcode MjpegDecoderStream} turns bytes (multipart or
- *   raw concatenated JPEGs) into {@linkcode Frame}s; {@linkcode MjpegEncoderStream}
- *   turns frames into a `multipart/x-mixed-replace` body.
- * - **Client**: {@linkcode MjpegClient} reads any MJPEG URL into a fixed pool of
- *   {@linkcode FrameBuffer}s the application lends it (py-mjpeg's API), with
- *   reconnects, stall detection and stats; `client.frames()` for the newest frames.
+ * | subpath | holds |
+ * | --- | --- |
+ * | `@mjpeg/stream/wire` | decoder, encoder, parser, `Frame` — no dependencies, runs in a browser |
+ * | `@mjpeg/stream/client` | `MjpegClient` (py-mjpeg's API), its options and stats |
+ * | `@mjpeg/stream/server` | `FrameHub`, `mjpegResponse`, `snapshotResponse`, `serve` |
+ * | `@mjpeg/stream/sources` | camera, webcam, command, file, relay, test pattern |
+ * | `@mjpeg/stream/hono` | `mjpegApp`: viewer page, stream, snapshot, stats, auth |
+ * | `@mjpeg/stream/cli` | the `mjpeg` command |
  *
- * @example Decode an MJPEG stream from any URL
+ * @example Serve a camera (or the test pattern) to many viewers
+ * ```ts ignore
+ * import { cameraSource, FrameHub, mjpegApp, pipeToHub, serve } from "@mjpeg/stream";
+ *
+ * const hub = new FrameHub();
+ * pipeToHub(cameraSource({ width: 1280, height: 720 }), hub, new AbortController().signal);
+ * await serve(mjpegApp({ streams: hub }), { port: 8080 });
+ * ```
+ *
+ * @example Read any MJPEG stream
+ * ```ts ignore
+ * import { MjpegClient } from "@mjpeg/stream";
+ *
+ * await using client = new MjpegClient("http://127.0.0.1:8080/stream.mjpg");
+ * for await (const frame of client.frames()) console.log(frame.sequence, frame.data.length);
+ * ```
+ *
+ * @example Decode bytes into frames
  * ```ts ignore
  * import { MjpegDecoderStream } from "@mjpeg/stream";
  *
@@ -16,108 +36,27 @@
  * const frames = response.body!.pipeThrough(
  *   new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
  * );
- * for await (const frame of frames) {
- *   console.log(frame.sequence, frame.data.length);
- * }
+ * for await (const frame of frames) console.log(frame.sequence, frame.data.length);
  * ```
  *
  * @module
  */
-
-// Wire format
-export type { Frame } from "./src/frame.ts";
-export { isFrame } from "./src/frame.ts";
-export { excerpt, MjpegProtocolError } from "./src/errors.ts";
-export { parseContentType, type StreamType, validateBoundary } from "./src/wire/content_type.ts";
 export {
-  DEFAULT_BOUNDARY,
-  encodeMjpegPart,
-  encodeOpening,
-  MjpegEncoderStream,
-  type MjpegEncoderStreamOptions,
-  multipartContentType,
-} from "./src/wire/encoder_stream.ts";
-export type { FrameAbortReason, FrameSink } from "./src/wire/parser.ts";
-export {
-  type MjpegDecoderStats,
+  type Frame,
   MjpegDecoderStream,
-  type MjpegDecoderStreamOptions,
-} from "./src/wire/decoder_stream.ts";
+  MjpegEncoderStream,
+  MjpegProtocolError,
+} from "./src/wire/mod.ts";
+export { MjpegClient, type MjpegClientOptions } from "./src/client/mod.ts";
+export { FrameHub, mjpegResponse, serve, snapshotResponse } from "./src/server/mod.ts";
 export {
-  DEFAULT_MAX_FRAME_SIZE,
-  DEFAULT_MAX_HEADER_SIZE,
-  MjpegParser,
-  type MjpegParserOptions,
-  type MjpegParserStats,
-} from "./src/wire/parser.ts";
-export { jpegLength } from "./src/wire/jpeg.ts";
-
-// Client
-export { MjpegClient } from "./src/client/client.ts";
-export { FrameBuffer } from "./src/client/frame_buffer.ts";
-export type { FetchLike, MjpegClientOptions, ReconnectOptions } from "./src/client/options.ts";
-export { type ClientState, formatStats, type MjpegClientStats } from "./src/client/stats.ts";
-
-// Server
-export {
-  FrameHub,
-  type FrameHubOptions,
-  type FrameHubStats,
-  type ViewerEvent,
-} from "./src/server/frame_hub.ts";
-export {
-  HubViewer,
-  type HubViewerOptions,
-  type HubViewerStats,
-  type ViewerLeaveReason,
-} from "./src/server/hub_viewer.ts";
-export { formatTimestamp, PublishedFrame } from "./src/server/published_frame.ts";
-export {
-  mjpegResponse,
-  type MjpegResponseOptions,
-  STREAM_HEADERS,
-} from "./src/server/mjpeg_response.ts";
-export { snapshotResponse, type SnapshotResponseOptions } from "./src/server/snapshot_response.ts";
-export { type Authenticator, type AuthOptions, createAuth } from "./src/server/auth.ts";
-export { type StreamStats, streamStats } from "./src/server/stream_stats.ts";
-export { type RequestLimits, requestLimits } from "./src/server/request_limits.ts";
-export {
-  viewerPage,
-  type ViewerPageOptions,
-  type ViewerPageStream,
-} from "./src/server/viewer_page.ts";
-export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "./src/runtime/serve.ts";
-
-// Sources
-export {
-  type FramePublisher,
-  type FrameSource,
-  type LogLine,
-  logToStderr,
-  pipeToHub,
-  sleep,
-} from "./src/sources/source.ts";
-export { cameraArgs, type CameraOptions, cameraSource } from "./src/sources/camera.ts";
-export {
-  type CommandOptions,
+  cameraSource,
   commandSource,
-  webcamArgs,
-  type WebcamOptions,
-  webcamSource,
-} from "./src/sources/command.ts";
-export { fileSource, type FileSourceOptions } from "./src/sources/file.ts";
-export { httpSource, type HttpSourceOptions } from "./src/sources/http.ts";
-export {
+  fileSource,
+  type FrameSource,
+  httpSource,
+  pipeToHub,
   testPattern,
-  type TestPatternOptions,
-  TestPatternRenderer,
-} from "./src/sources/test_pattern.ts";
-export { type ProgramCandidate, type RestartPolicy, SourceError } from "./src/sources/process.ts";
-export {
-  findProgram,
-  type ProcessExit,
-  type RunningProcess,
-  SpawnError,
-  type SpawnOptions,
-  spawnProcess,
-} from "./src/runtime/spawn.ts";
+  webcamSource,
+} from "./src/sources/mod.ts";
+export { mjpegApp } from "./src/hono/mod.ts";

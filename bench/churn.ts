@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
 import {
   fixtureFrames,

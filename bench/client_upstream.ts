@@ -9,7 +9,7 @@
  */
 import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
-import { encodeMjpegPart, encodeOpening } from "../mod.ts";
+import { encodeMjpegPart, encodeOpening } from "../src/wire/mod.ts";
 
 const frameBytes = Number(process.argv[2] ?? 0);
 const boundary = "bench";

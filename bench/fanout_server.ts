@@ -8,7 +8,7 @@
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { paddedJpeg } from "../tests/helpers/server_frames.ts";
 

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import type { Buffer } from "node:buffer";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { fixtureFrames, paddedJpeg, publishFixtures } from "../tests/helpers/server_frames.ts";
 import { gcMethod } from "../tests/helpers/reliability_leaks.ts";

@@ -7,7 +7,12 @@
  *   deno run -A bench/wire_bench.ts     bun bench/wire_bench.ts
  */
 import { readFileSync } from "node:fs";
-import { encodeMjpegPart, type FrameSink, MjpegDecoderStream, MjpegParser } from "../mod.ts";
+import {
+  encodeMjpegPart,
+  type FrameSink,
+  MjpegDecoderStream,
+  MjpegParser,
+} from "../src/wire/mod.ts";
 
 const runtime = "Deno" in globalThis
   ? `Deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`

@@ -10,7 +10,7 @@
  * Ctrl-C (or the optional run time in seconds) stops it.
  */
 import process from "node:process";
-import { MjpegClient } from "../mod.ts";
+import { MjpegClient } from "../src/client/mod.ts";
 
 const url = process.argv[2] ?? "http://127.0.0.1:8080/stream.mjpg";
 const seconds = Number(process.argv[3] ?? 0);

@@ -4,14 +4,15 @@
  * your camera's frames into `hub.publish()` instead (any source works: a
  * decoder, a client of another camera, a program's stdout).
  *
- *   deno run -A examples/server.ts     then open http://127.0.0.1:8080/?token=let-me-in-please
+ *   deno run -A examples/server.ts [--port N]   then open the URL it prints
  *   bun examples/server.ts
  *   npx tsx examples/server.ts
  */
 import process from "node:process";
 import { readFileSync } from "node:fs";
-import { FrameHub, serve } from "../mod.ts";
-import { mjpegApp } from "../src/server/hono.ts"; // "@mjpeg/stream/hono" once installed
+import { FrameHub, serve } from "../src/server/mod.ts"; // "@mjpeg/stream/server" once installed
+import { mjpegApp } from "../src/hono/mod.ts"; // "@mjpeg/stream/hono"
+import { examplePort } from "./port.ts";
 
 const jpegs = [1, 2, 3, 4, 5, 6, 7, 8].map((i) =>
   new Uint8Array(readFileSync(new URL(`../tests/fixtures/frames/00${i}.jpg`, import.meta.url)))
@@ -33,7 +34,11 @@ const app = mjpegApp({
   maxViewers: 100,
 });
 const stop = new AbortController();
-const server = await serve(app, { port: 8080, hostname: "127.0.0.1", signal: stop.signal });
+const server = await serve(app, {
+  port: examplePort(),
+  hostname: "127.0.0.1",
+  signal: stop.signal,
+});
 console.log(`open ${server.url}/?token=let-me-in-please`);
 console.log(
   `ffmpeg -i "${server.url}/front/stream.mjpg?token=let-me-in-please" -frames:v 1 front.jpg`,

@@ -26,6 +26,9 @@ tsc -p tsconfig.json
 step "deno lint"
 deno lint
 
+step "deno doc --lint (every entry point)"
+bash scripts/doc_lint.sh
+
 step "deno fmt --check"
 deno fmt --check
 

@@ -25,6 +25,9 @@ import { type CliIo, UsageError } from "./cli/usage.ts";
 
 export type { CliIo } from "./cli/usage.ts";
 
+/** The package's version, as in package.json and deno.json (a test keeps the three equal). */
+export const VERSION = "0.1.0";
+
 const HELP = `Usage: mjpeg <command> [options]
 
 MJPEG over HTTP: serve a camera, a program, files, another stream or a test
@@ -38,7 +41,7 @@ Commands:
   cameras    list the Raspberry Pi cameras (rpicam-hello --list-cameras)
   service    run "mjpeg serve" at boot as a systemd service (print, install, uninstall)
 
-Run "mjpeg <command> --help" for a command's options.
+Run "mjpeg <command> --help" for a command's options, "mjpeg --version" for the version.
 `;
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {
@@ -71,6 +74,10 @@ const processIo: CliIo = {
  */
 export async function main(args: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = args;
+  if (name === "--version" || name === "-V") {
+    io.stdout(`mjpeg ${VERSION}\n`);
+    return 0;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(HELP);
     return name === undefined ? 2 : 0;

@@ -11,6 +11,8 @@
  */
 export class MjpegProtocolError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What was expected and what came instead.
    * @param options Standard error options (`cause`).
    */

@@ -64,12 +64,11 @@ describe("mjpeg serve: camera settings", () => {
       camera: 1,
       extraArgs: ["--awb", "indoor", "--ev", "0.5"],
       programs: ["/opt/rpicam/rpicam-vid"],
-      restart: false,
-      minRestartDelayMs: 100,
-      maxRestartDelayMs: 2000,
-      healthyRunMs: 30_000,
-      stallTimeoutMs: 8000,
-      stopGraceMs: 500,
+      // Durations in seconds, as every flag and config key takes them.
+      restart: { initialDelay: 0.1, maxDelay: 2 },
+      healthyRun: 30,
+      stallTimeout: 8,
+      stopGrace: 0.5,
     };
     const fromFlags = await cameraSpec(
       "--camera",
@@ -90,17 +89,16 @@ describe("mjpeg serve: camera settings", () => {
       "--awb indoor --ev 0.5",
       "--camera-program",
       "/opt/rpicam/rpicam-vid",
-      "--no-restart",
-      "--min-restart-delay-ms",
-      "100",
-      "--max-restart-delay-ms",
-      "2000",
-      "--healthy-run-ms",
-      "30000",
-      "--stall-timeout-ms",
-      "8000",
-      "--stop-grace-ms",
-      "500",
+      "--restart-delay",
+      "0.1",
+      "--restart-max-delay",
+      "2",
+      "--healthy-run",
+      "30",
+      "--stall-timeout",
+      "8",
+      "--stop-grace",
+      "0.5",
     );
     assert.deepEqual(fromFlags, { type: "camera", ...settings });
 
@@ -114,38 +112,39 @@ describe("mjpeg serve: camera settings", () => {
       // The same checks hold in the file, naming the setting.
       writeFileSync(
         file,
-        JSON.stringify({ streams: { cam: { type: "camera", maxRestartDelayMs: 100 } } }),
+        JSON.stringify({ streams: { cam: { type: "camera", restart: { maxDelay: 0.1 } } } }),
       );
       const bad = await mjpeg("serve", "--config", file);
       assert.equal(bad.code, 2);
       assert.match(
         bad.stderr,
-        /config streams\.cam\.maxRestartDelayMs: expected the longest restart delay \(default 10000 ms\) to be at least the first \(default 500 ms\)/,
+        /config file \S+: streams\.cam\.restart\.maxDelay: expected maxDelay \(default 10 s\) to be at least initialDelay \(default 0\.5 s\)/,
       );
       writeFileSync(
         file,
-        JSON.stringify({ streams: { cam: { type: "camera", stallTimeoutMs: -1 } } }),
+        JSON.stringify({ streams: { cam: { type: "camera", stallTimeout: -1 } } }),
       );
       const negative = await mjpeg("serve", "--config", file);
       assert.equal(negative.code, 2);
       assert.match(
         negative.stderr,
-        /config streams\.cam\.stallTimeoutMs: expected stallTimeoutMs between 0 and 600000 milliseconds/,
+        /config file \S+: streams\.cam\.stallTimeout: expected between 0 and 600 seconds/,
       );
     } finally {
       dir.remove();
     }
 
     const cases: [string[], RegExp][] = [
-      [["--camera", "--stall-timeout-ms", "soon"], /--stall-timeout-ms: expected a number/],
+      [["--camera", "--stall-timeout", "soon"], /--stall-timeout: expected a number/],
+      [["--camera", "--restart-delay=-5"], /--restart-delay: expected between 0 and 600 seconds/],
       [
-        ["--camera", "--min-restart-delay-ms=-5"],
-        /--min-restart-delay-ms: expected minRestartDelayMs between 0 and 600000 milliseconds/,
+        ["--camera", "--no-restart", "--restart-max-delay", "5"],
+        /--no-restart: expected no restart delays with it, got --restart-max-delay/,
       ],
       [["--camera", "--camera-args", "--awb 'indoor"], /--camera-args: expected a closing '/],
       [
-        ["--pattern", "--stall-timeout-ms", "100"],
-        /--stall-timeout-ms: expected only with --camera, --webcam, --command, not with --pattern/,
+        ["--pattern", "--stall-timeout", "100"],
+        /--stall-timeout: expected only with --camera, --webcam, --command, not with --pattern/,
       ],
       [
         ["--url", "http://x/", "--no-restart"],
@@ -188,8 +187,8 @@ describe("mjpeg serve: camera settings", () => {
             cam: {
               type: "camera",
               programs: [fake.program],
-              stallTimeoutMs: 400,
-              minRestartDelayMs: 20,
+              stallTimeout: 0.4,
+              restart: { initialDelay: 0.02 },
             },
           },
         }),
@@ -295,10 +294,10 @@ describe("mjpeg serve: no camera attached", () => {
         "--camera",
         "--stats-interval",
         "0",
-        "--min-restart-delay-ms",
-        "50",
-        "--max-restart-delay-ms",
-        "200",
+        "--restart-delay",
+        "0.05",
+        "--restart-max-delay",
+        "0.2",
       ], { env });
       try {
         // 50 + 100 + 200 + 200 ms between runs: five runs in well under 10 s, each refused.

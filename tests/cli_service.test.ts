@@ -107,8 +107,8 @@ describe("mjpeg service", () => {
       "--host",
       "%n$",
       "--no-restart",
-      "--stall-timeout-ms",
-      "800",
+      "--stall-timeout",
+      "0.8",
     ];
     const r = await runCli(["service", "print", ...args]);
     assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { httpFetch, MAX_HEAD, MAX_INTERIM_RESPONSES } from "../src/client/http_fetch.ts";
-import { ChunkedDecoder } from "../src/client/chunked.ts";
+import { httpFetch, MAX_HEAD, MAX_INTERIM_RESPONSES } from "../src/runtime/http_fetch.ts";
+import { ChunkedDecoder } from "../src/runtime/chunked.ts";
 import { MjpegClient } from "../mod.ts";
 import { concat, FIXTURE_FRAMES, startUpstream } from "./helpers/upstream.ts";
 import { FIXTURE_SUMS, lend, receive } from "./helpers/client_checks.ts";

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MjpegClient } from "../mod.ts";
-import { fetchWithRedirects, MAX_REDIRECTS } from "../src/client/redirects.ts";
+import { fetchWithRedirects, MAX_REDIRECTS } from "../src/runtime/redirects.ts";
 import { FIXTURE_FRAMES, serveMultipart, startUpstream } from "./helpers/upstream.ts";
 import { FIXTURE_SUMS, lend, receive, until } from "./helpers/client_checks.ts";
 

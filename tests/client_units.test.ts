@@ -1,9 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff, sleep } from "../src/client/backoff.ts";
+import { Backoff } from "../src/internal/backoff.ts";
+import { sleep } from "../src/internal/sleep.ts";
 import { redactUrl, splitCredentials } from "../src/client/basic_auth.ts";
 import { CLIENT_DEFAULTS, resolveClientOptions } from "../src/client/options.ts";
-import { formatStats, FpsMeter } from "../src/client/stats.ts";
+import { formatStats } from "../src/client/stats.ts";
+import { RateMeter } from "../src/internal/rate_meter.ts";
 import { Deque } from "../src/client/deque.ts";
 import { FrameQueue } from "../src/client/frame_queue.ts";
 import type { Frame } from "../src/frame.ts";
@@ -67,23 +69,27 @@ describe("MjpegClient options", () => {
     );
     assert.throws(
       () => resolveClientOptions({ reconnect: { jitter: 2 } }),
-      /expected reconnect.jitter between 0 and 1, got 2/,
+      /reconnect\.jitter: expected a number between 0 and 1, got 2/,
     );
     assert.throws(
       () => resolveClientOptions({ reconnect: { limit: 1.5 } }),
-      /reconnect.limit as a whole number >= 0 or Infinity, got 1.5/,
+      /reconnect\.limit: expected a whole number >= 0 or Infinity, got 1.5/,
     );
     assert.throws(
       () => resolveClientOptions({ reconnect: { initialDelay: 500, maxDelay: 100 } }),
-      /maxDelay >= reconnect.initialDelay \(500\), got 100/,
+      /reconnect\.maxDelay: expected maxDelay >= initialDelay \(500\), got 100/,
     );
     assert.throws(() => resolveClientOptions({ fetch: 42 }), /expected fetch as a function/);
     assert.throws(() => resolveClientOptions({ signal: {} }), /expected signal as an AbortSignal/);
     assert.throws(
       () => resolveClientOptions({ stalTimeout: 5 }),
-      /unknown option\(s\) "stalTimeout"/,
+      /unknown option "stalTimeout", expected one of headers, signal, reconnect, stallTimeout,/,
     );
     assert.throws(() => resolveClientOptions({ maxFrameSize: 0 }), TypeError);
+    assert.throws(
+      () => resolveClientOptions(5),
+      /invalid MjpegClient options: expected options as an object/,
+    );
   });
 
   it("accepts an Infinity reconnect limit", () => {
@@ -118,18 +124,18 @@ describe("URL credentials", () => {
 });
 
 describe("stats", () => {
-  it("FpsMeter measures a steady rate without rounding", () => {
-    const meter = new FpsMeter();
+  it("RateMeter measures a steady rate without rounding", () => {
+    const meter = new RateMeter();
     for (let t = 0; t <= 3000; t += 1000 / 30) meter.tick(t + 10_000);
-    const fps = meter.fps(13_000);
+    const fps = meter.rate(13_000);
     assert.ok(Math.abs(fps - 30) < 1.5, `fps ${fps}`);
-    assert.equal(new FpsMeter().fps(5), 0);
+    assert.equal(new RateMeter().rate(5), 0);
   });
 
-  it("FpsMeter falls to zero when frames stop", () => {
-    const meter = new FpsMeter();
+  it("RateMeter falls to zero when frames stop", () => {
+    const meter = new RateMeter();
     for (let t = 0; t < 1000; t += 10) meter.tick(t);
-    assert.equal(meter.fps(10_000), 0);
+    assert.equal(meter.rate(10_000), 0);
   });
 
   it("formatStats prints py-mjpeg's block", () => {

@@ -29,8 +29,8 @@ import { runtimeName } from "./helpers/tools.ts";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegResponse } from "../src/server/mjpeg_response.ts";
 import { serve } from "../src/runtime/serve.ts";
-import { mjpegApp } from "../src/server/hono.ts";
-import { RateLimitedLog, redactSecrets } from "../src/server/rate_limited_log.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
+import { RateLimitedLog, redactSecrets } from "../src/internal/rate_limited_log.ts";
 
 type Served = Awaited<ReturnType<typeof startServe>>;
 const port = (served: Served) => Number(new URL(served.url).port);
@@ -521,7 +521,7 @@ describe("the new limits are validated", () => {
     );
     const result = await runCli(["serve", "--config", config]);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /config viewerTimeout: expected between 0 and 3600 seconds/);
+    assert.match(result.stderr, /config file .*: viewerTimeout: expected between 0 and 3600 seconds/);
   });
 });
 

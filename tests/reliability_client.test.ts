@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Frame, type FrameBuffer, MjpegClient } from "../mod.ts";
+import type { Frame } from "../src/wire/mod.ts";
+import { type FrameBuffer, MjpegClient } from "../src/client/mod.ts";
 import {
   delay,
   FIXTURE_FRAMES,
@@ -15,7 +16,7 @@ import {
   until,
 } from "./helpers/client_checks.ts";
 import { Rng } from "./helpers/fuzz_corpus.ts";
-import { httpFetch } from "../src/client/http_fetch.ts";
+import { httpFetch } from "../src/runtime/http_fetch.ts";
 import {
   type ConnectionLog,
   type Fault,

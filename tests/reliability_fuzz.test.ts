@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type FrameSink, MjpegParser, MjpegProtocolError } from "../mod.ts";
+import { type FrameSink, MjpegParser, MjpegProtocolError } from "../src/wire/mod.ts";
 import { cutChunks, type FuzzConfig, Fuzzer } from "./helpers/fuzz.ts";
 import { type CorpusStream, loadCorpus, Rng } from "./helpers/fuzz_corpus.ts";
 import { combine, KINDS, type Mutant, mutate, RAW_SLACK } from "./helpers/fuzz_mutate.ts";

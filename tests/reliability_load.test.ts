@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import process from "node:process";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { mjpegResponse } from "../src/server/mjpeg_response.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { fixtureFrames, paddedJpeg, publishFixtures, sleep } from "./helpers/server_frames.ts";

@@ -37,7 +37,7 @@ function camera(cam: FakeCamera, log: string[], options: CameraOptions) {
     width: 320,
     height: 240,
     fps: 30,
-    stopGraceMs: 300,
+    stopGrace: 300,
     log: (line) => log.push(line),
     ...options,
   });
@@ -101,7 +101,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
     const viewer = new Viewer(stack.server.url);
     try {
       assert.equal(await viewer.status, 200);
-      void stack.feed(camera(cam, log, { minRestartDelayMs: 10, maxRestartDelayMs: 80 }));
+      void stack.feed(camera(cam, log, { restart: { initialDelay: 10, maxDelay: 80 } }));
       const last = `r${CRASHES}f${PER_RUN - 1}`;
       assert.ok(
         await viewer.until((f) => labels(cam, f).includes(last), 30_000),
@@ -187,9 +187,8 @@ describe("fault injection for the camera source, with a viewer on the real serve
     try {
       assert.equal(await viewer.status, 200);
       void stack.feed(camera(cam, log, {
-        minRestartDelayMs: 10,
-        maxRestartDelayMs: 80,
-        stallTimeoutMs: STALL,
+        restart: { initialDelay: 10, maxDelay: 80 },
+        stallTimeout: STALL,
       }));
       assert.ok(await viewer.until((f) => labels(cam, f).includes("r0f5"), 10_000));
       // The camera hangs now. A viewer joining gets the last frame at once, and so does a snapshot.
@@ -238,9 +237,9 @@ describe("fault injection for the camera source, with a viewer on the real serve
       const hang1 = gap(stack.published, "r0f5", "r1f0");
       const hang2 = gap(stack.published, "r1f5", "r2f0");
       assert.ok(hang1 >= STALL && hang1 <= STALL + 2500, `first hang: ${hang1} ms`);
-      // SIGINT is ignored: the stop waits stopGraceMs (300) before SIGKILL.
+      // SIGINT is ignored: the stop waits stopGrace (300 ms) before SIGKILL.
       assert.ok(hang2 >= STALL + 300 && hang2 <= STALL + 3000, `second hang: ${hang2} ms`);
-      figures("hangs", { stallTimeoutMs: STALL, outage1, outage2, stopGraceMs: 300 });
+      figures("hangs", { stallTimeout: STALL, outage1, outage2, stopGrace: 300 });
     } finally {
       await late?.close();
       await viewer.close();
@@ -265,7 +264,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
     const viewer = new Viewer(stack.server.url);
     try {
       assert.equal(await viewer.status, 200);
-      void stack.feed(camera(cam, log, { stallTimeoutMs: 10_000 }));
+      void stack.feed(camera(cam, log, { stallTimeout: 10_000 }));
       const last = good[good.length - 1]!;
       assert.ok(
         await viewer.until((f) => labels(cam, f).includes(last), 15_000),
@@ -328,9 +327,8 @@ describe("fault injection for the camera source, with a viewer on the real serve
     try {
       assert.equal(await viewer.status, 200);
       void stack.feed(camera(cam, log, {
-        minRestartDelayMs: MIN,
-        maxRestartDelayMs: MAX,
-        healthyRunMs: 700,
+        restart: { initialDelay: MIN, maxDelay: MAX },
+        healthyRun: 700,
       }));
       assert.ok(await until(() => cam.runs()[0]?.exitedAt !== undefined, 10_000));
       const t0 = cam.runs()[0]!.exitedAt!;
@@ -356,7 +354,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
       );
       assert.ok(inWindow.length >= 5, `${inWindow.length} starts in ${WINDOW} ms: it keeps trying`);
 
-      // The camera comes back for a run longer than healthyRunMs, then fails again.
+      // The camera comes back for a run longer than healthyRun, then fails again.
       const g = cam.runs().length + 1;
       cam.plan(g, ["stamp first", ...frameOps(cam, g, 24), "stderr lost sync", "exit 1"]);
       assert.ok(
@@ -420,19 +418,29 @@ describe("fault injection for the camera source, with a viewer on the real serve
   });
 
   it("grows the delay from a first delay of 0 too, and rejects a policy that would spin", async () => {
-    assert.throws(() => cameraSource({ maxRestartDelayMs: 0 }), /maxRestartDelayMs/);
     assert.throws(
-      () => cameraSource({ minRestartDelayMs: 500, maxRestartDelayMs: 100 }),
-      /expected maxRestartDelayMs >= minRestartDelayMs/,
+      () => cameraSource({ restart: { maxDelay: 0 } }),
+      /restart\.maxDelay: expected maxDelay between 1 and 600000 milliseconds/,
     );
-    assert.throws(() => cameraSource({ stallTimeoutMs: -1 }), /stallTimeoutMs/);
-    assert.throws(() => cameraSource({ healthyRunMs: 1.5 }), /healthyRunMs/);
+    assert.throws(
+      () => cameraSource({ restart: { initialDelay: 500, maxDelay: 100 } }),
+      /restart\.maxDelay: expected maxDelay >= initialDelay \(500\), got 100$/,
+    );
+    assert.throws(
+      () => cameraSource({ stallTimeout: -1 }),
+      /stallTimeout: expected stallTimeout between 0 and 600000 milliseconds/,
+    );
+    assert.throws(
+      () => cameraSource({ healthyRun: 2 ** 31 }),
+      /healthyRun: expected healthyRun between 0 and 86400000 milliseconds/,
+    );
+    assert.throws(() => cameraSource({ restart: "always" } as never), /restart/);
     const cam = new FakeCamera();
     cam.plan("default", ["stderr no camera", "exit 1"]);
     const log: string[] = [];
     const controller = new AbortController();
     const running = (async () => {
-      const source = camera(cam, log, { minRestartDelayMs: 0, maxRestartDelayMs: 40 });
+      const source = camera(cam, log, { restart: { initialDelay: 0, maxDelay: 40 } });
       for await (const _ of source.frames(controller.signal)) { /* no frames come */ }
     })();
     try {
@@ -452,7 +460,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
     const log: string[] = [];
     const controller = new AbortController();
     const got: string[] = [];
-    const source = camera(cam, log, { stallTimeoutMs: 300, minRestartDelayMs: 10 });
+    const source = camera(cam, log, { stallTimeout: 300, restart: { initialDelay: 10 } });
     const started = Date.now();
     try {
       for await (const frame of source.frames(controller.signal)) {

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { constantTimeEqual, mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mod.ts";
+import { constantTimeEqual } from "../src/hono/auth.ts";
 import { fixtureFrames, sha256 } from "./helpers/server_frames.ts";
 
 const [a, b] = fixtureFrames as [Uint8Array, Uint8Array];
@@ -99,6 +100,20 @@ describe("mjpegApp routes", () => {
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type")!, /^multipart\/x-mixed-replace/);
     assert.equal(hub.stats.viewers, 0);
+  });
+
+  it("answers HEAD with the same headers as GET, also for a boundary that needs quoting", async () => {
+    for (const boundary of ["my frame", "a:b", "mjpegstream"]) {
+      const hub = new FrameHub({ boundary });
+      const app = mjpegApp({ streams: hub });
+      const head = await app.request("/stream.mjpg", { method: "HEAD" });
+      const get = await app.request("/stream.mjpg");
+      await get.body!.cancel();
+      const quoted = /^[0-9A-Za-z'+_\-.]+$/.test(boundary) ? boundary : `"${boundary}"`;
+      assert.equal(get.headers.get("content-type"), `multipart/x-mixed-replace;boundary=${quoted}`);
+      assert.deepEqual([...head.headers], [...get.headers], boundary);
+      assert.equal(hub.stats.viewers, 0);
+    }
   });
 
   it("caps fps from ?fps=N and refuses nonsense", async () => {

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { requireTools } from "./helpers/tools.ts";
 import { fixtureFrames } from "./helpers/server_frames.ts";

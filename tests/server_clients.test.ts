@@ -8,7 +8,7 @@ import net from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp, type MjpegAppOptions } from "../src/server/hono.ts";
+import { mjpegApp, type MjpegAppOptions } from "../src/hono/mjpeg_app.ts";
 import { type MjpegServer, serve } from "../src/runtime/serve.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { requireTools } from "./helpers/tools.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegResponse } from "../src/server/mjpeg_response.ts";
 import { snapshotResponse } from "../src/server/snapshot_response.ts";
-import { streamControl } from "../src/server/stream_control.ts";
+import { streamControl } from "../src/runtime/stream_control.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import type { Frame } from "../src/frame.ts";
 import { fixtureFrames, sha256, sleep } from "./helpers/server_frames.ts";

@@ -5,8 +5,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { FrameHub, requestLimits, serve } from "../mod.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { FrameHub, serve } from "../src/server/mod.ts";
+import { requestLimits } from "../src/hono/request_limits.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 
 /** Sends a raw request and returns the status line (or what happened instead). */
 function statusOf(port: number, request: string): Promise<string> {

@@ -9,7 +9,7 @@ import net from "node:net";
 import process from "node:process";
 import type { Buffer } from "node:buffer";
 import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/server/hono.ts";
+import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
 import { fixtureFrames, paddedJpeg, publishFixtures, sleep } from "./helpers/server_frames.ts";
 

@@ -133,7 +133,7 @@ describe("cameraSource", () => {
                 width: 160,
                 height: 120,
                 fps: 30,
-                minRestartDelayMs: 50,
+                restart: { initialDelay: 50 },
                 log: (l) => lines.push(l),
               }),
               8,

@@ -71,7 +71,7 @@ describe("commandSource", () => {
   it("restarts a program that exits, and fails with its stderr when restart is off", async () => {
     const lines: string[] = [];
     const restarting = commandSource("cat", [fixtureFiles[0]!], {
-      minRestartDelayMs: 10,
+      restart: { initialDelay: 10 },
       log: (l) => lines.push(l),
     });
     const frames = await take(restarting, 3);
@@ -88,6 +88,22 @@ describe("commandSource", () => {
       assert.match(error.message, /no such device/);
       return true;
     });
+  });
+
+  it("gives up after restart.limit failed restarts in a row, with the program's last words", async () => {
+    const lines: string[] = [];
+    const dying = commandSource("sh", ["-c", "echo 'sensor gone' >&2; exit 3"], {
+      restart: { initialDelay: 1, maxDelay: 4, limit: 3 },
+      log: (l) => lines.push(l),
+    });
+    await assert.rejects(take(dying, 1), (error: Error) => {
+      assert.ok(error instanceof SourceError);
+      assert.match(error.message, /gave up after 3 restarts in a row: sh exited \(status 3\)/);
+      assert.match(error.message, /sensor gone/);
+      return true;
+    });
+    const delays = lines.map((l) => /restart #\d+ in (\d+) ms/.exec(l)?.[1]).filter(Boolean);
+    assert.deepEqual(delays, ["1", "2", "4"], "the shared backoff: doubling, capped, no jitter");
   });
 
   it("passes arguments verbatim, never through a shell", async () => {

@@ -20,7 +20,7 @@ describe("fileSource", () => {
     const hub = new FrameHub();
     const server = await serveHub(hub);
     const stop = new AbortController();
-    const piping = pipeToHub(fileSource(path, { pollIntervalMs: 4 }), hub, stop.signal);
+    const piping = pipeToHub(fileSource(path, { pollInterval: 4 }), hub, stop.signal);
     const viewing = new AbortController();
     const viewer = readFrames(`${server.url}/`, viewing.signal);
     try {
@@ -70,7 +70,7 @@ describe("fileSource", () => {
       const lines: string[] = [];
       const controller = new AbortController();
       const frames: Uint8Array[] = [];
-      const source = fileSource(path, { pollIntervalMs: 5, log: (l) => lines.push(l) });
+      const source = fileSource(path, { pollInterval: 5, log: (l) => lines.push(l) });
       const reading = (async () => {
         for await (const f of source.frames(controller.signal)) {
           frames.push(f.data);

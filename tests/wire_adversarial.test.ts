@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type FrameSink, MjpegParser, MjpegProtocolError } from "../mod.ts";
+import { type FrameSink, MjpegParser, MjpegProtocolError } from "../src/wire/mod.ts";
 import { chunk, CHUNK_SIZES, concat, decode, frames, sha256 } from "./helpers/wire.ts";
 
 const [f1, f2, f3] = [frames[0]!, frames[1]!, frames[2]!];

@@ -6,7 +6,7 @@ import {
   multipartContentType,
   parseContentType,
   validateBoundary,
-} from "../mod.ts";
+} from "../src/wire/mod.ts";
 import { collect, concat, frames, streamOf } from "./helpers/wire.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Frame, jpegLength, MjpegDecoderStream, MjpegEncoderStream } from "../mod.ts";
+import { type Frame, jpegLength, MjpegDecoderStream, MjpegEncoderStream } from "../src/wire/mod.ts";
 import { collect, concat, frames, sha256, streamOf } from "./helpers/wire.ts";
 import { requireTools } from "./helpers/tools.ts";
 

@@ -8,7 +8,7 @@ import {
   jpegLength,
   MjpegDecoderStream,
   MjpegEncoderStream,
-} from "../mod.ts";
+} from "../src/wire/mod.ts";
 import { collect, concat, sha256, streamOf } from "./helpers/wire.ts";
 import { syntheticJpeg } from "./helpers/synthetic_jpeg.ts";
 

@@ -8,9 +8,9 @@
 import { open } from "node:fs/promises";
 import process from "node:process";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { MjpegClient } from "../client/client.ts";
-import { sleep } from "../sources/source.ts";
+import { sleep } from "../internal/sleep.ts";
 import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
 import {
   type CliIo,

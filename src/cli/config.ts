@@ -6,12 +6,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration, type DurationRange } from "../internal/duration.ts";
+import { booleanOr } from "../internal/validate.ts";
 import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
-import { RESTART_DEFAULTS, restartPolicySettings } from "../sources/process.ts";
+import type { RestartPolicy } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
 
@@ -21,18 +22,56 @@ const size = {
   fps: z.number().min(0.1).max(120).optional(),
 };
 
-type Delays = { minRestartDelayMs?: number | undefined; maxRestartDelayMs?: number | undefined };
-// The delays as the source will see them: a setting left out takes its default.
-const checkDelays: [(s: Delays) => boolean, { message: string; path: string[] }] = [
-  (s) =>
-    (s.maxRestartDelayMs ?? RESTART_DEFAULTS.maxRestartDelayMs) >=
-      (s.minRestartDelayMs ?? RESTART_DEFAULTS.minRestartDelayMs),
-  {
-    message: `expected the longest restart delay (default ${RESTART_DEFAULTS.maxRestartDelayMs} ` +
-      `ms) to be at least the first (default ${RESTART_DEFAULTS.minRestartDelayMs} ms)`,
-    path: ["maxRestartDelayMs"],
-  },
-];
+// Durations in a config file (and flags) are seconds, under the API's names.
+const seconds = (max: number, range: Partial<DurationRange> = {}) =>
+  duration("", { unit: "s", max, ...range });
+
+/**
+ * How a program source is restarted, as a config file (or the flags) say it:
+ * the API's `RestartPolicy` with its durations in seconds. An absent setting
+ * takes the source's default.
+ */
+const restartSettings = {
+  restart: booleanOr(
+    z.strictObject({
+      initialDelay: seconds(600).optional(),
+      maxDelay: seconds(600, { min: 0.001 }).optional(),
+      multiplier: z.number().min(1, "expected a number >= 1").optional(),
+      jitter: z.number().min(0).max(1, "expected a number between 0 and 1").optional(),
+      limit: z.number().int().min(0, "expected a whole number >= 0").optional(),
+    }).refine((r) => (r.maxDelay ?? 10) >= (r.initialDelay ?? 0.5), {
+      message: "expected maxDelay (default 10 s) to be at least initialDelay (default 0.5 s)",
+      path: ["maxDelay"],
+    }),
+    "expected true, false or { initialDelay, maxDelay, multiplier, jitter, limit } in seconds",
+  ).optional(),
+  healthyRun: seconds(86_400).optional(),
+  stallTimeout: seconds(600, { zero: "0 turns it off" }).optional(),
+  stopGrace: seconds(600).optional(),
+};
+
+type RestartSettings = {
+  [K in keyof typeof restartSettings]?: z.output<(typeof restartSettings)[K]>;
+};
+
+/** The API's restart options (milliseconds) from a spec's settings (seconds). */
+function restartOptions(spec: RestartSettings): RestartPolicy {
+  const ms = (s: number | undefined) => s === undefined ? undefined : Math.round(s * 1000);
+  const out: RestartPolicy = {};
+  const r = spec.restart;
+  if (typeof r === "boolean") out.restart = r;
+  else if (r !== undefined) {
+    out.restart = Object.fromEntries(
+      Object.entries({ ...r, initialDelay: ms(r.initialDelay), maxDelay: ms(r.maxDelay) })
+        .filter(([, v]) => v !== undefined),
+    );
+  }
+  for (const key of ["healthyRun", "stallTimeout", "stopGrace"] as const) {
+    const value = ms(spec[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
 
 /** A source as written in a config file or built from flags. */
 export const sourceSpecSchema = z.discriminatedUnion("type", [
@@ -51,28 +90,28 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     camera: z.number().int().min(0).max(15).optional(),
     extraArgs: z.array(z.string()).optional(),
     programs: z.array(z.string().min(1)).min(1).optional(),
-    ...restartPolicySettings,
-  }).refine(...checkDelays),
+    ...restartSettings,
+  }),
   z.strictObject({
     type: z.literal("webcam"),
     device: z.string().min(1),
     ...size,
-    ...restartPolicySettings,
-  }).refine(...checkDelays),
+    ...restartSettings,
+  }),
   z.strictObject({
     type: z.literal("command"),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
     contentType: z.string().optional(),
-    ...restartPolicySettings,
-  }).refine(...checkDelays),
+    ...restartSettings,
+  }),
   z.strictObject({
     type: z.literal("url"),
     url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
-    /** The relay's MjpegClient stallTimeout: no complete frame this long → reconnect. */
-    stallTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 3_600_000 }).optional(),
-    /** The relay's MjpegClient headTimeout: request to response head. */
-    headTimeoutMs: duration("", { unit: "ms", exclusive: true, max: 600_000 }).optional(),
+    /** Seconds: the relay's MjpegClient stallTimeout (no complete frame this long → reconnect). */
+    stallTimeout: duration("", { unit: "s", exclusive: true, max: 3600 }).optional(),
+    /** Seconds: the relay's MjpegClient headTimeout (request to response head). */
+    headTimeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
   }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
 ], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
@@ -145,7 +184,6 @@ export async function readConfigFile(path: string): Promise<unknown> {
 export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
-  const restart = Object.keys(restartPolicySettings) as (keyof typeof restartPolicySettings)[];
   switch (spec.type) {
     case "pattern":
       return testPattern(pick(["width", "height", "fps", "quality"], spec));
@@ -163,23 +201,29 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
             "camera",
             "extraArgs",
             "programs",
-            ...restart,
           ],
           spec,
         ),
+        ...restartOptions(spec),
         log,
       });
     case "webcam":
-      return webcamSource({ ...pick(["device", "width", "height", "fps", ...restart], spec), log });
+      return webcamSource({
+        ...pick(["device", "width", "height", "fps"], spec),
+        ...restartOptions(spec),
+        log,
+      });
     case "command":
       return commandSource(spec.command, spec.args, {
-        ...pick(["contentType", ...restart], spec),
+        ...pick(["contentType"], spec),
+        ...restartOptions(spec),
         log,
       });
     case "url":
       return httpSource(spec.url, {
-        ...(spec.stallTimeoutMs ? { stallTimeout: spec.stallTimeoutMs } : {}),
-        ...(spec.headTimeoutMs ? { headTimeout: spec.headTimeoutMs } : {}),
+        // Config files speak seconds, the API milliseconds.
+        ...(spec.stallTimeout ? { stallTimeout: spec.stallTimeout * 1000 } : {}),
+        ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
       });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });

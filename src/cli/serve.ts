@@ -9,10 +9,11 @@
 import process from "node:process";
 import { serve } from "../runtime/serve.ts";
 import { FrameHub } from "../server/frame_hub.ts";
-import { mjpegApp } from "../server/hono.ts";
+import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
-import { sleep } from "../sources/source.ts";
+import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
+import { sleep } from "../internal/sleep.ts";
 import { createSource, type ServeConfig } from "./config.ts";
 import { watchHubs } from "./events.ts";
 import { parseServeArgs } from "./serve_flags.ts";
@@ -42,14 +43,14 @@ Image (camera, webcam, pattern; --fps also for folders):
   --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
 
-Restarts (camera, webcam, command):
+Restarts (camera, webcam, command; in seconds, like every duration here):
   --no-restart           end when the program exits instead of restarting it
-  --min-restart-delay-ms N   first restart delay, doubled per failure (default 500)
-  --max-restart-delay-ms N   longest restart delay (default 10000)
-  --healthy-run-ms N     a run this long with frames resets the delay (default 10000)
-  --stall-timeout-ms N   no frame this long: restart the program (camera/webcam 5000,
+  --restart-delay S      first restart delay, doubled per failure (default 0.5)
+  --restart-max-delay S  longest restart delay (default 10)
+  --healthy-run S        a run this long with frames resets the delay (default 10)
+  --stall-timeout S      no frame this long: restart the program (camera/webcam 5,
                          command 0 = off)
-  --stop-grace-ms N      SIGINT to SIGKILL when stopping (default 2000)
+  --stop-grace S         SIGINT to SIGKILL when stopping (default 2)
 
 Server:
   --port N               TCP port (default 8080; 0 picks a free one)
@@ -185,6 +186,15 @@ async function run(
  * at all the first time (no camera program) is fatal, so a mistake shows at
  * once rather than as an endless retry.
  */
+/** How the command restarts a failed source: the shared backoff, 1 s doubling to 30 s. */
+const FEED_BACKOFF: BackoffPolicy = {
+  initialDelay: 1000,
+  maxDelay: 30_000,
+  multiplier: 2,
+  jitter: 0,
+  limit: Infinity,
+};
+
 async function feed(
   name: string,
   source: FrameSource,
@@ -192,10 +202,11 @@ async function feed(
   log: LogLine,
   signal: AbortSignal,
 ): Promise<void> {
-  let delay = 1000;
+  const backoff = new Backoff(FEED_BACKOFF);
   let everPublished = false;
   while (!signal.aborted) {
     let published = 0;
+    let why: string;
     try {
       for await (const frame of source.frames(signal)) {
         if (signal.aborted) break;
@@ -204,15 +215,16 @@ async function feed(
         everPublished = true;
       }
       if (signal.aborted) return;
-      log(`[${name}] source ended after ${published} frames; source restarted in ${delay} ms`);
+      why = `source ended after ${published} frames`;
     } catch (error) {
       if (signal.aborted) return;
       if (!everPublished && error instanceof SourceError) throw error;
-      log(`[${name}] source failed: ${(error as Error).message}; source restarted in ${delay} ms`);
+      why = `source failed: ${(error as Error).message}`;
     }
-    if (published > 0) delay = 1000;
+    if (published > 0) backoff.reset();
+    const delay = backoff.next()!;
+    log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
-    delay = Math.min(delay * 2, 30_000);
   }
 }
 

@@ -37,11 +37,11 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "camera-args": { type: "string" },
   "camera-program": { type: "string" },
   "no-restart": { type: "boolean" },
-  "min-restart-delay-ms": { type: "string" },
-  "max-restart-delay-ms": { type: "string" },
-  "healthy-run-ms": { type: "string" },
-  "stall-timeout-ms": { type: "string" },
-  "stop-grace-ms": { type: "string" },
+  "restart-delay": { type: "string" },
+  "restart-max-delay": { type: "string" },
+  "healthy-run": { type: "string" },
+  "stall-timeout": { type: "string" },
+  "stop-grace": { type: "string" },
   port: { type: "string", short: "p" },
   host: { type: "string" },
   auth: { type: "string" },
@@ -71,11 +71,11 @@ const TOP_NUMBER_SETTINGS: [string, string][] = [
 const SOURCES = ["pattern", "camera", "webcam", "command", "url", "file"] as const;
 const RESTART_FLAGS = [
   "no-restart",
-  "min-restart-delay-ms",
-  "max-restart-delay-ms",
-  "healthy-run-ms",
-  "stall-timeout-ms",
-  "stop-grace-ms",
+  "restart-delay",
+  "restart-max-delay",
+  "healthy-run",
+  "stall-timeout",
+  "stop-grace",
 ];
 // Which source settings each source takes; the others would be silently ignored, so they are refused.
 const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
@@ -105,11 +105,15 @@ const NUMBER_SETTINGS: Record<string, string> = {
   fps: "fps",
   quality: "quality",
   rotation: "rotation",
-  "min-restart-delay-ms": "minRestartDelayMs",
-  "max-restart-delay-ms": "maxRestartDelayMs",
-  "healthy-run-ms": "healthyRunMs",
-  "stall-timeout-ms": "stallTimeoutMs",
-  "stop-grace-ms": "stopGraceMs",
+  // Seconds, like the config file's keys of the same names.
+  "healthy-run": "healthyRun",
+  "stall-timeout": "stallTimeout",
+  "stop-grace": "stopGrace",
+};
+// The restart backoff's flags, by its setting (seconds).
+const RESTART_SETTINGS: Record<string, string> = {
+  "restart-delay": "initialDelay",
+  "restart-max-delay": "maxDelay",
 };
 
 /**
@@ -177,11 +181,18 @@ export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs
       throw new UsageError("serve", error.message);
     })
     : undefined;
+  // A setting given as a flag is reported as the flag, one from the file
+  // with the file's name and its path in the file.
+  const file = typeof path === "string" ? path : undefined;
+  const givenAsFlag = (key: PropertyKey) => raw.values[flagName([key]).slice(2)] !== undefined;
   const config = validateFlags(
     "serve",
     serveConfigSchema,
     serveFlagsToConfig(raw, fromFile),
-    fromFile === undefined ? settingFlag : (at) => `config ${at.join(".")}`,
+    file === undefined
+      ? settingFlag
+      : (at) => givenAsFlag(at[0]!) ? settingFlag(at) : `config file ${file}: ${at.join(".")}`,
+    file === undefined ? undefined : `config file ${file}`,
   );
   return { raw, config, named: typeof path === "string" };
 }
@@ -190,7 +201,13 @@ export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs
 function settingFlag(path: readonly PropertyKey[]): string {
   const setting = path.findLast((key) => typeof key === "string");
   const flag = Object.entries(NUMBER_SETTINGS).find(([, s]) => s === setting)?.[0] ??
-    { extraArgs: "camera-args", programs: "camera-program", restart: "no-restart" }[
+    {
+      extraArgs: "camera-args",
+      programs: "camera-program",
+      restart: "no-restart",
+      initialDelay: "restart-delay",
+      maxDelay: "restart-max-delay",
+    }[
       String(setting)
     ];
   return flag ? `--${flag}` : flagName([setting ?? ""]);
@@ -269,7 +286,21 @@ export function serveFlagsToConfig(
   }
   if (v.hflip) spec.hflip = true;
   if (v.vflip) spec.vflip = true;
+  const backoff: Record<string, number> = {};
+  for (const [flag, setting] of Object.entries(RESTART_SETTINGS)) {
+    const n = num(flag);
+    if (n !== undefined) backoff[setting] = n;
+  }
+  if (v["no-restart"] && Object.keys(backoff).length > 0) {
+    throw new UsageError(
+      "serve",
+      `--no-restart: expected no restart delays with it, got --${
+        Object.keys(RESTART_SETTINGS).find((f) => v[f] !== undefined)
+      }`,
+    );
+  }
   if (v["no-restart"]) spec.restart = false;
+  else if (Object.keys(backoff).length > 0) spec.restart = backoff;
   if (type === "camera" && v.camera !== "") spec.camera = num("camera");
   if (v["camera-args"] !== undefined) spec.extraArgs = words("camera-args");
   if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];

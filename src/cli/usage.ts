@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { escapeControls } from "../errors.ts";
 import type { z } from "zod";
+import { issueMessage } from "../internal/validate.ts";
 
 /** Where a command's output goes: the process's streams, or a test's strings. */
 export interface CliIo {
@@ -102,6 +103,7 @@ export function parseCommandLine(
  * @param schema The schema of the command's options.
  * @param value The options built from the command line.
  * @param describePath Names the flag or setting at a path; by default `--kebab-case` of its last key.
+ * @param topLevel Names where a problem of the whole object comes from (an unknown key), e.g. a config file.
  * @returns The validated options.
  * @throws {UsageError} When a value is out of range or malformed.
  */
@@ -110,12 +112,17 @@ export function validateFlags<T extends z.ZodType>(
   schema: T,
   value: unknown,
   describePath: (path: readonly PropertyKey[]) => string = flagName,
+  topLevel?: string,
 ): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const where = issue.path.length > 0 ? `${describePath(issue.path)}: ` : "";
-    return `${where}${issue.message}`;
+    const where = issue.path.length > 0
+      ? `${describePath(issue.path)}: `
+      : topLevel
+      ? `${topLevel}: `
+      : "";
+    return `${where}${issueMessage(issue, schema, "key")}`;
   });
   throw new UsageError(command, problems.join("; "));
 }

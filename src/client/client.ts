@@ -9,7 +9,8 @@ import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
 import { MjpegParser } from "../wire/parser.ts";
 import { redactUrl, splitCredentials } from "./basic_auth.ts";
-import { Backoff, sleep } from "./backoff.ts";
+import { Backoff } from "../internal/backoff.ts";
+import { sleep } from "../internal/sleep.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { BufferSink } from "./buffer_sink.ts";
 import { runConnection } from "./connection.ts";
@@ -20,7 +21,8 @@ import {
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
-import { type ClientState, formatStats, FpsMeter, type MjpegClientStats } from "./stats.ts";
+import { RateMeter } from "../internal/rate_meter.ts";
+import { type ClientState, formatStats, type MjpegClientStats } from "./stats.ts";
 
 /**
  * Reads an MJPEG stream (multipart or raw JPEGs over HTTP) into buffers the
@@ -66,7 +68,7 @@ export class MjpegClient implements AsyncDisposable {
   #pool = new BufferPool();
   #sink: BufferSink;
   #backoff: Backoff;
-  #fps = new FpsMeter();
+  #fps = new RateMeter();
   #state: ClientState = "stopped";
   #run: Promise<void> | undefined;
   #stopController: AbortController | undefined;
@@ -224,7 +226,7 @@ export class MjpegClient implements AsyncDisposable {
     return {
       url: this.#displayUrl,
       state: this.#state,
-      fps: this.#fps.fps(Date.now()),
+      fps: this.#fps.rate(Date.now()),
       overruns: c.overruns,
       reconnects: this.#reconnects,
       frames: c.frames,

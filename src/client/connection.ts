@@ -17,7 +17,7 @@ import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { parseContentType } from "../wire/content_type.ts";
 import type { MjpegParser } from "../wire/parser.ts";
 import type { FetchLike } from "./options.ts";
-import { fetchWithRedirects } from "./redirects.ts";
+import { fetchWithRedirects } from "../runtime/redirects.ts";
 
 /** What a connection needs from the client. */
 export interface ConnectionContext {

@@ -6,48 +6,14 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
-import { httpFetch } from "./http_fetch.ts";
+import { type BackoffOptions, type BackoffPolicy, backoffSchema } from "../internal/backoff.ts";
+import { duration } from "../internal/duration.ts";
+import { parseOptions } from "../internal/validate.ts";
+import { httpFetch } from "../runtime/http_fetch.ts";
 
-/** Something that behaves like the global `fetch` for one `Request`. */
-export type FetchLike = (request: Request) => Promise<Response>;
+import type { FetchLike } from "../runtime/redirects.ts";
 
-/** How the client waits between connection attempts. */
-export interface ReconnectOptions {
-  /**
-   * Milliseconds to wait before the first reconnect after a failure (at most 1 h).
-   *
-   * @default {500}
-   */
-  initialDelay?: number;
-  /**
-   * The longest wait between attempts, in milliseconds (at most 1 h).
-   *
-   * @default {30000}
-   */
-  maxDelay?: number;
-  /**
-   * How much the wait grows per failed attempt in a row.
-   *
-   * @default {2}
-   */
-  multiplier?: number;
-  /**
-   * Fraction (0..1) of each wait that is random, so many clients of one camera
-   * do not reconnect in lock-step.
-   *
-   * @default {0.5}
-   */
-  jitter?: number;
-  /**
-   * How many attempts in a row may fail (no complete frame in between) before
-   * the client gives up and stops. `Infinity` never gives up; `0` never
-   * reconnects.
-   *
-   * @default {Infinity}
-   */
-  limit?: number;
-}
+export type { FetchLike };
 
 /** Options for {@linkcode MjpegClient}. */
 export interface MjpegClientOptions {
@@ -55,8 +21,15 @@ export interface MjpegClientOptions {
   headers?: HeadersInit;
   /** Aborting this signal stops the client, like calling `stop()`. */
   signal?: AbortSignal;
-  /** The reconnect policy. */
-  reconnect?: ReconnectOptions;
+  /**
+   * How long to wait between connection attempts: the backoff the sources'
+   * restarts use too. Here `initialDelay` and `maxDelay` are at most 1 h,
+   * and a connection that delivered a frame starts the backoff over; `limit`
+   * counts attempts in a row without a frame before the client gives up.
+   *
+   * @default {{ initialDelay: 500, maxDelay: 30000, multiplier: 2, jitter: 0.5, limit: Infinity }}
+   */
+  reconnect?: BackoffOptions;
   /**
    * Milliseconds without a complete frame after which the connection counts
    * as dead and is replaced (at most 1 h). Whole frames, not bytes: an
@@ -103,8 +76,8 @@ export interface ResolvedClientOptions {
   headers: Headers;
   /** Stops the client when aborted. */
   signal: AbortSignal | undefined;
-  /** The reconnect policy. */
-  reconnect: Required<ReconnectOptions>;
+  /** The reconnect backoff. */
+  reconnect: BackoffPolicy;
   /** Milliseconds without a complete frame before reconnecting. */
   stallTimeout: number;
   /** Milliseconds from the request to the response head. */
@@ -121,20 +94,14 @@ export interface ResolvedClientOptions {
 // may send a frame a minute; a reconnect wait of hours is a stopped client).
 const HOUR = 3_600_000;
 
-const reconnectSchema = z.strictObject({
-  initialDelay: duration("reconnect.initialDelay", { unit: "ms", max: HOUR }).optional(),
-  maxDelay: duration("reconnect.maxDelay", { unit: "ms", max: HOUR }).optional(),
-  multiplier: z.number({ error: "expected reconnect.multiplier as a number >= 1" })
-    .min(1, { error: "expected reconnect.multiplier >= 1" }).finite().optional(),
-  jitter: z.number({ error: "expected reconnect.jitter as a number between 0 and 1" })
-    .min(0, { error: "expected reconnect.jitter between 0 and 1" })
-    .max(1, { error: "expected reconnect.jitter between 0 and 1" }).optional(),
-  // z.number() refuses Infinity, which here means "never give up".
-  limit: z.custom<number>(
-    (v) => typeof v === "number" && v >= 0 && (v === Infinity || Number.isInteger(v)),
-    { error: "expected reconnect.limit as a whole number >= 0 or Infinity" },
-  ).optional(),
-}, { error: "expected reconnect as an object" });
+/** The client reconnects sooner than a source restarts, and with jitter: many clients, one camera. */
+const RECONNECT_DEFAULTS: BackoffPolicy = {
+  initialDelay: 500,
+  maxDelay: 30_000,
+  multiplier: 2,
+  jitter: 0.5,
+  limit: Infinity,
+};
 
 const optionsSchema = z.strictObject({
   headers: z.custom<HeadersInit>((v) => {
@@ -150,7 +117,7 @@ const optionsSchema = z.strictObject({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, {
     error: "expected signal as an AbortSignal",
   }).optional(),
-  reconnect: reconnectSchema.optional(),
+  reconnect: backoffSchema(RECONNECT_DEFAULTS, HOUR).optional(),
   stallTimeout: duration("stallTimeout", { unit: "ms", exclusive: true, max: HOUR }).optional(),
   headTimeout: duration("headTimeout", { unit: "ms", exclusive: true, max: 600_000 }).optional(),
   maxFrameSize: z.number({ error: "expected maxFrameSize as a number of bytes" })
@@ -164,16 +131,18 @@ const optionsSchema = z.strictObject({
   fetch: z.custom<FetchLike>((v) => typeof v === "function", {
     error: "expected fetch as a function (request: Request) => Promise<Response>",
   }).optional(),
-}, { error: "expected options as an object" });
+}, {
+  error: (issue) => issue.code === "invalid_type" ? "expected options as an object" : undefined,
+});
 
 /** The defaults, one place for docs and code. */
 export const CLIENT_DEFAULTS: {
-  reconnect: Required<ReconnectOptions>;
+  reconnect: BackoffPolicy;
   stallTimeout: number;
   maxFrameSize: number;
   frameQueueSize: number;
 } = {
-  reconnect: { initialDelay: 500, maxDelay: 30_000, multiplier: 2, jitter: 0.5, limit: Infinity },
+  reconnect: RECONNECT_DEFAULTS,
   stallTimeout: 10_000,
   maxFrameSize: 16 * 1024 * 1024,
   frameQueueSize: 2,
@@ -187,53 +156,16 @@ export const CLIENT_DEFAULTS: {
  * @throws {TypeError} Naming every bad option, what was expected and what came.
  */
 export function resolveClientOptions(options: unknown = {}): ResolvedClientOptions {
-  const result = optionsSchema.safeParse(options ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.join(".");
-      const got = describe(issue.path.reduce<unknown>(
-        (v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k],
-        options,
-      ));
-      return issue.code === "unrecognized_keys"
-        ? `unknown option(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${
-          path ? ` in ${path}` : ""
-        }`
-        : `${issue.message}, got ${got}`;
-    });
-    throw new TypeError(`MjpegClient: invalid options: ${problems.join("; ")}`);
-  }
-  const o = result.data;
-  const r = o.reconnect ?? {};
-  const d = CLIENT_DEFAULTS.reconnect;
-  const reconnect: Required<ReconnectOptions> = {
-    initialDelay: r.initialDelay ?? d.initialDelay,
-    maxDelay: r.maxDelay ?? Math.max(d.maxDelay, r.initialDelay ?? 0),
-    multiplier: r.multiplier ?? d.multiplier,
-    jitter: r.jitter ?? d.jitter,
-    limit: r.limit ?? d.limit,
-  };
-  if (reconnect.maxDelay < reconnect.initialDelay) {
-    throw new TypeError(
-      `MjpegClient: invalid options: expected reconnect.maxDelay >= reconnect.initialDelay (${reconnect.initialDelay}), got ${reconnect.maxDelay}`,
-    );
-  }
-  const fetchImpl = o.fetch ?? httpFetch;
+  const o = parseOptions(optionsSchema, options ?? {}, "MjpegClient options");
+  const stallTimeout = o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout;
   return {
     headers: new Headers(o.headers),
     signal: o.signal,
-    reconnect,
-    stallTimeout: o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout,
-    headTimeout: o.headTimeout ?? Math.min(o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout, 600_000),
+    reconnect: o.reconnect ?? CLIENT_DEFAULTS.reconnect,
+    stallTimeout,
+    headTimeout: o.headTimeout ?? Math.min(stallTimeout, 600_000),
     maxFrameSize: o.maxFrameSize ?? CLIENT_DEFAULTS.maxFrameSize,
     frameQueueSize: o.frameQueueSize ?? CLIENT_DEFAULTS.frameQueueSize,
-    fetch: fetchImpl,
+    fetch: o.fetch ?? httpFetch,
   };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (value === null || typeof value !== "object") return String(value);
-  return Array.isArray(value) ? "an array" : `an object (${value.constructor?.name ?? "Object"})`;
 }

@@ -1,6 +1,6 @@
 /**
- * What the client reports about itself: counters, a frame rate over a sliding
- * window, and py-mjpeg's `print_stats` block.
+ * What the client reports about itself: counters and py-mjpeg's
+ * `print_stats` block.
  *
  * @module
  */
@@ -66,55 +66,4 @@ export function formatStats(stats: MjpegClientStats): string {
     ["Last error", stats.lastError ?? "-"],
   ];
   return ["MjpegClient:", ...rows.map(([k, v]) => `  ${k.padEnd(16)}: ${v}`)].join("\n");
-}
-
-const WINDOW_MS = 2000;
-const BUCKETS = 20;
-const BUCKET_MS = WINDOW_MS / BUCKETS;
-const MIN_SPAN_MS = 500;
-
-/**
- * Frames per second over a sliding two-second window, in 100 ms buckets, so
- * a tick costs a few arithmetic operations even at tens of thousands of fps.
- */
-export class FpsMeter {
-  #counts = new Float64Array(BUCKETS);
-  #bucket = -1;
-  #first = -1;
-
-  /**
-   * Counts one frame.
-   *
-   * @param now A time in milliseconds (the client passes the frame's timestamp).
-   */
-  tick(now: number): void {
-    const bucket = Math.floor(now / BUCKET_MS);
-    if (bucket !== this.#bucket) this.#advance(bucket);
-    this.#counts[bucket % BUCKETS]!++;
-    if (this.#first < 0) this.#first = now;
-  }
-
-  /**
-   * The frame rate over the window ending at `now`.
-   *
-   * @param now The same clock as `tick`.
-   * @returns Frames per second, not rounded.
-   */
-  fps(now: number): number {
-    if (this.#first < 0) return 0;
-    const bucket = Math.floor(now / BUCKET_MS);
-    if (bucket > this.#bucket) this.#advance(bucket);
-    let sum = 0;
-    for (let i = 0; i < BUCKETS; i++) sum += this.#counts[i]!;
-    const windowStart = Math.max((bucket - BUCKETS + 1) * BUCKET_MS, this.#first);
-    // A floor on the span, so one frame just after the first is not "1000 fps".
-    const span = Math.max(now - windowStart, MIN_SPAN_MS);
-    return (sum * 1000) / span;
-  }
-
-  #advance(bucket: number): void {
-    if (this.#bucket < 0 || bucket - this.#bucket >= BUCKETS) this.#counts.fill(0);
-    else for (let b = this.#bucket + 1; b <= bucket; b++) this.#counts[b % BUCKETS] = 0;
-    this.#bucket = bucket;
-  }
 }

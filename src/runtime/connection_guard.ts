@@ -8,7 +8,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import type { RateLimitedLog } from "../server/rate_limited_log.ts";
+import type { RateLimitedLog } from "../internal/rate_limited_log.ts";
 
 /**
  * The default connection cap: the soft open-file limit (from /proc on Linux)

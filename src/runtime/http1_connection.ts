@@ -10,7 +10,7 @@
  */
 import { findHeadEnd, HeadError, parseHead, type RequestHead } from "./http1_head.ts";
 import { concat, refusal, writeResponse } from "./http1_response.ts";
-import { describeError, type RateLimitedLog } from "../server/rate_limited_log.ts";
+import { describeError, type RateLimitedLog } from "../internal/rate_limited_log.ts";
 
 /** The parts of `Deno.Conn` used here. */
 export interface DenoConn {

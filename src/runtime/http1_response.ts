@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { streamControl } from "../server/stream_control.ts";
+import { streamControl } from "./stream_control.ts";
 
 /** Writes bytes to the connection; rejects once it is closed. */
 export type WriteBytes = (bytes: Uint8Array) => Promise<void>;

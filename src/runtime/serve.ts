@@ -15,10 +15,10 @@ import { z } from "zod";
 import { ConnectionGuard, defaultMaxConnections, mayRead } from "./connection_guard.ts";
 import { type DenoListener, serveDeno } from "./serve_deno.ts";
 import { serveNode } from "./serve_node.ts";
-import { duration } from "../duration.ts";
-import { describeError, RateLimitedLog } from "../server/rate_limited_log.ts";
-import { type StreamControl, streamControl } from "../server/stream_control.ts";
-import { parseOptions } from "../server/validate.ts";
+import { type StreamControl, streamControl } from "./stream_control.ts";
+import { duration } from "../internal/duration.ts";
+import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Anything with a web-standard `fetch` handler, such as a Hono app. */
 export interface FetchApp {

@@ -21,7 +21,7 @@
  */
 import { Connection, type ConnectionContext, type DenoConn } from "./http1_connection.ts";
 import type { ConnectionGuard } from "./connection_guard.ts";
-import { describeError } from "../server/rate_limited_log.ts";
+import { describeError } from "../internal/rate_limited_log.ts";
 
 export type { DenoConn } from "./http1_connection.ts";
 

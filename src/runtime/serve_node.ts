@@ -13,8 +13,8 @@
 import type { Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ConnectionGuard } from "./connection_guard.ts";
-import { describeError, type RateLimitedLog } from "../server/rate_limited_log.ts";
-import { streamControl } from "../server/stream_control.ts";
+import { describeError, type RateLimitedLog } from "../internal/rate_limited_log.ts";
+import { streamControl } from "./stream_control.ts";
 
 /** What the node:http adapter needs from `serve()`. */
 export interface NodeServerContext {

@@ -19,8 +19,8 @@ import {
   type ViewerLeaveReason,
 } from "./hub_viewer.ts";
 import { formatTimestamp, PublishedFrame } from "./published_frame.ts";
-import { RateMeter } from "./rate_meter.ts";
-import { parseOptions } from "./validate.ts";
+import { RateMeter } from "../internal/rate_meter.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode FrameHub}. */
 export interface FrameHubOptions {
@@ -51,7 +51,7 @@ export interface FrameHubStats {
   framesPublished: number;
   /** JPEG bytes published. */
   bytesPublished: number;
-  /** Frames published per second over the last second. */
+  /** Frames published per second over the last two seconds, to one decimal. */
   fps: number;
   /** Frames handed to viewers, all viewers together, including those who left. */
   framesSent: number;
@@ -115,7 +115,12 @@ export class FrameHub {
   #closed = false;
   readonly #watchers = new Set<(event: ViewerEvent) => void>();
 
-  /** @param options The boundary and whether to add `X-Timestamp`. */
+  /**
+   * Makes a hub with no viewers and no frame yet.
+   *
+   * @param options The boundary and whether to add `X-Timestamp`.
+   * @throws {TypeError} On an unknown option or an invalid boundary.
+   */
   constructor(options: FrameHubOptions = {}) {
     const parsed = parseOptions(optionsSchema, options, "FrameHub options");
     this.boundary = validateBoundary(parsed.boundary ?? DEFAULT_BOUNDARY);
@@ -302,7 +307,7 @@ export class FrameHub {
       viewersStalled: this.#viewersStalled,
       framesPublished: this.#sequence,
       bytesPublished: this.#bytesPublished,
-      fps: this.#meter.rate(),
+      fps: roundTenth(this.#meter.rate()),
       framesSent: this.#totals.framesSent,
       framesDropped: this.#totals.framesDropped,
       latest: latest
@@ -324,6 +329,11 @@ export class FrameHub {
     for (const waiter of this.#waiters) waiter.reject(error);
     this.#waiters.clear();
   }
+}
+
+/** One decimal is all a human reads, and keeps `/stats` short. */
+function roundTenth(rate: number): number {
+  return Math.round(rate * 10) / 10;
 }
 
 function describe(value: unknown): string {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { RateMeter } from "./rate_meter.ts";
+import { RateMeter } from "../internal/rate_meter.ts";
 import type { PublishedFrame } from "./published_frame.ts";
 
 /** Options for a viewer, given to {@linkcode FrameHub.subscribe}. */
@@ -35,7 +35,7 @@ export interface HubViewerStats {
   framesDropped: number;
   /** Bytes of encoded parts handed to this viewer's connection. */
   bytesSent: number;
-  /** Frames per second handed to this viewer over the last second. */
+  /** Frames per second handed to this viewer over the last two seconds, to one decimal. */
   fps: number;
   /** The viewer's fps cap, or 0 for none. */
   fpsCap: number;
@@ -203,7 +203,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
       framesSent: this.#framesSent,
       framesDropped: this.#framesDropped,
       bytesSent: this.#bytesSent,
-      fps: this.#meter.rate(),
+      fps: Math.round(this.#meter.rate() * 10) / 10,
       fpsCap: this.#fpsCap,
       latency: this.#latency,
     };

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { type Frame, isFrame } from "../frame.ts";
 import {
   DEFAULT_BOUNDARY,
@@ -19,9 +19,9 @@ import {
 import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { registerStream, type StreamControl } from "./stream_control.ts";
 import { watchStall } from "./stall_watch.ts";
-import { parseOptions } from "./validate.ts";
+import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode mjpegResponse}. */
 export interface MjpegResponseOptions {
@@ -124,10 +124,23 @@ export function mjpegResponse(
       `mjpegResponse: expected a FrameHub or an async iterable of frames, got ${typeof source}`,
     );
   }
-  const headers = new Headers(parsed.headers);
+  return new Response(body, { status: 200, headers: streamHeaders(boundary, parsed.headers) });
+}
+
+/**
+ * The headers of a stream response: its Content-Type and the no-cache,
+ * no-buffering headers. The one place they are made, so a HEAD answers
+ * exactly what a GET would.
+ *
+ * @param boundary The multipart boundary, without the leading `--`.
+ * @param extra More headers (e.g. CORS); the stream's own headers win.
+ * @returns The headers.
+ */
+export function streamHeaders(boundary: string, extra?: HeadersInit): Headers {
+  const headers = new Headers(extra);
   headers.set("Content-Type", multipartContentType(boundary));
   for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
-  return new Response(body, { status: 200, headers });
+  return headers;
 }
 
 function hubStream(

@@ -5,11 +5,11 @@
  * @module
  */
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { STREAM_HEADERS } from "./mjpeg_response.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { parseOptions } from "./validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode snapshotResponse}. */
 export interface SnapshotResponseOptions {

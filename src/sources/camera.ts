@@ -7,9 +7,8 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import {
-  checkRestartDelays,
   pickRestartPolicy,
   processFrames,
   type ProgramCandidate,
@@ -63,7 +62,7 @@ const cameraOptionsSchema = z.object({
   // A hung camera driver is a known failure: watch for it by default.
   ...restartPolicyFields(5000),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict().refine(...checkRestartDelays);
+}).strict();
 
 /**
  * The arguments the camera program gets: exactly
@@ -140,7 +139,7 @@ export function diagnoseCamera(stderrTail: readonly string[], program: string): 
 /**
  * Frames from the Raspberry Pi camera. Runs `rpicam-vid` (falling back to
  * `libcamera-vid`), reads its raw JPEG output, and restarts it with backoff
- * when it dies or hangs (no frame for `stallTimeoutMs`), logging why with the
+ * when it dies or hangs (no frame for `stallTimeout`), logging why with the
  * last lines of its stderr. When there is no camera (or it is busy), that is
  * logged once in plain words and the retries stay quiet until it changes.
  *

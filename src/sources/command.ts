@@ -6,9 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import {
-  checkRestartDelays,
   pickRestartPolicy,
   processFrames,
   type RestartPolicy,
@@ -39,7 +38,7 @@ const commandOptionsSchema = z.object({
   maxFrameSize: z.number().int().min(1024).optional(),
   env: z.record(z.string(), z.string()).optional(),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
-}).strict().refine(...checkRestartDelays);
+}).strict();
 
 /**
  * Frames from a program's stdout. The program is started with an argv array,
@@ -154,7 +153,7 @@ export function webcamSource(options: WebcamOptions = {}): FrameSource {
   });
   // A webcam always delivers frames, so silence means a hang (a USB reset).
   const source = commandSource("ffmpeg", args, {
-    stallTimeoutMs: 5000,
+    stallTimeout: 5000,
     ...rest,
     contentType: "image/jpeg",
   });

@@ -15,17 +15,19 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import type { Frame } from "../frame.ts";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
+import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
-import { type FrameSource, type LogLine, logToStderr, sleep } from "./source.ts";
+import { sleep } from "../internal/sleep.ts";
+import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
 /** Options of {@linkcode fileSource}. */
 export interface FileSourceOptions {
-  /** How often a watched file is checked for changes, in ms (1 to 60000). @default {20} */
-  pollIntervalMs?: number;
+  /** How often a watched file is checked for changes, in milliseconds (1 to 60000). @default {20} */
+  pollInterval?: number;
   /** Folder mode: frames per second. @default {10} */
   fps?: number;
   /** Folder mode: start again after the last file. @default {true} */
@@ -37,8 +39,7 @@ export interface FileSourceOptions {
 }
 
 const fileOptionsSchema = z.object({
-  pollIntervalMs: duration("pollIntervalMs", { unit: "ms", integer: true, min: 1, max: 60_000 })
-    .default(20),
+  pollInterval: duration("pollInterval", { unit: "ms", min: 1, max: 60_000 }).default(20),
   fps: z.number().min(0.01).max(120).default(10),
   loop: z.boolean().default(true),
   maxFileSize: z.number().int().min(4).default(16 * 1024 * 1024),
@@ -95,7 +96,7 @@ async function* watchedFileFrames(
   let sequence = 0;
   let missing = false;
   const log = o.log ?? logToStderr;
-  for (; !signal.aborted; await sleep(o.pollIntervalMs, signal)) {
+  for (; !signal.aborted; await sleep(o.pollInterval, signal)) {
     const before = await stat(path).catch(() => undefined);
     if (!before || !before.isFile()) {
       // Said once, not at every poll: the writer may simply not have started yet.
@@ -168,10 +169,4 @@ async function* folderFrames(
       );
     }
   } while (o.loop && !signal.aborted);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

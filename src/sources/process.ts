@@ -6,11 +6,19 @@
  */
 import process from "node:process";
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { duration } from "../internal/duration.ts";
 import type { Frame } from "../frame.ts";
+import {
+  Backoff,
+  type BackoffOptions,
+  type BackoffPolicy,
+  backoffSchema,
+} from "../internal/backoff.ts";
+import { booleanOr } from "../internal/validate.ts";
 import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
-import { type LogLine, logToStderr, sleep } from "./source.ts";
+import { sleep } from "../internal/sleep.ts";
+import { type LogLine, logToStderr } from "./source.ts";
 
 /** One way to run the program; the first that exists on PATH is used. */
 export interface ProgramCandidate {
@@ -20,91 +28,100 @@ export interface ProgramCandidate {
   args: string[];
 }
 
-/** When a source's program is restarted, and how it is stopped: the camera and command sources share it. */
+/**
+ * When a source's program is restarted, and how it is stopped: the camera,
+ * webcam and command sources share it. Durations are in milliseconds.
+ */
 export interface RestartPolicy {
-  /** Restart the program when it exits. @default {true} */
-  restart?: boolean;
-  /** First restart delay in ms (doubles per failure), at most 10 min. @default {500} */
-  minRestartDelayMs?: number;
-  /** Longest restart delay in ms, 1 to 10 min and at least `minRestartDelayMs`. @default {10000} */
-  maxRestartDelayMs?: number;
-  /** A run this long (with frames, at most a day) resets the restart delay. @default {10000} */
-  healthyRunMs?: number;
+  /**
+   * Restart the program when it exits, waiting between restarts as this
+   * backoff says (`true`: the defaults); `false` ends the source when the
+   * program exits.
+   *
+   * @default {{ initialDelay: 500, maxDelay: 10000, multiplier: 2, jitter: 0 }}
+   */
+  restart?: boolean | BackoffOptions;
+  /**
+   * A run this long, with frames, starts the backoff over at `initialDelay`;
+   * at most a day.
+   *
+   * @default {10000}
+   */
+  healthyRun?: number;
   /**
    * No frame for this long (while the consumer waits for one) means the
    * program hangs: it is stopped and restarted; 0 turns the watchdog off;
-   * at most 10 min.
-   * Each source sets its own default (the camera 5000, a command 0).
+   * at most 10 min. Each source sets its own default (the camera and webcam
+   * 5000, a command 0).
    */
-  stallTimeoutMs?: number;
-  /** Grace between SIGINT and SIGKILL when stopping, in ms, at most 10 min. @default {2000} */
-  stopGraceMs?: number;
+  stallTimeout?: number;
+  /**
+   * Grace between SIGINT and SIGKILL when stopping, at most 10 min.
+   *
+   * @default {2000}
+   */
+  stopGrace?: number;
 }
 
-const ms = (name: string, min: number, max: number) =>
-  duration(name, { unit: "ms", integer: true, min, max });
+/** The restart policy with every default filled in. */
+export interface ResolvedRestartPolicy {
+  /** The backoff between restarts, or false for no restarts. */
+  restart: BackoffPolicy | false;
+  /** Milliseconds of a run with frames that start the backoff over. */
+  healthyRun: number;
+  /** Milliseconds without a frame before the program counts as hung (0: never). */
+  stallTimeout: number;
+  /** Milliseconds between SIGINT and SIGKILL. */
+  stopGrace: number;
+}
 
-/** The defaults of a {@linkcode RestartPolicy}, but for `stallTimeoutMs`, which each source sets. */
-export const RESTART_DEFAULTS = {
-  restart: true,
-  minRestartDelayMs: 500,
-  maxRestartDelayMs: 10_000,
-  healthyRunMs: 10_000,
-  stopGraceMs: 2000,
-} as const;
-
-/**
- * The zod fields of a {@linkcode RestartPolicy} with no defaults, for settings
- * where an absent one means the source's default (the CLI's config file).
- */
-export const restartPolicySettings = {
-  restart: z.boolean().optional(),
-  minRestartDelayMs: ms("minRestartDelayMs", 0, 600_000).optional(),
-  maxRestartDelayMs: ms("maxRestartDelayMs", 1, 600_000).optional(),
-  healthyRunMs: ms("healthyRunMs", 0, 86_400_000).optional(),
-  stallTimeoutMs: ms("stallTimeoutMs", 0, 600_000).optional(),
-  stopGraceMs: ms("stopGraceMs", 0, 600_000).optional(),
+/** The sources' restart backoff: no jitter, so a restart's timing can be read in the log. */
+const RESTART_DEFAULTS: BackoffPolicy = {
+  initialDelay: 500,
+  maxDelay: 10_000,
+  multiplier: 2,
+  jitter: 0,
+  limit: Infinity,
 };
+// Restart delays up to 10 minutes: a camera is worth retrying at least that often.
+const restartBackoff = backoffSchema(RESTART_DEFAULTS, 600_000);
 
 /**
  * The zod fields of a {@linkcode RestartPolicy}, with the source's own
- * default for `stallTimeoutMs`; check the delays with {@linkcode checkRestartDelays}.
+ * default for `stallTimeout`.
+ *
+ * @param stallTimeout The source's default stall timeout in milliseconds.
+ * @returns Fields to spread into the source's options schema.
  */
-export function restartPolicyFields(stallTimeoutMs: number) {
-  const s = restartPolicySettings;
+export function restartPolicyFields(stallTimeout: number) {
   return {
-    restart: s.restart.unwrap().default(RESTART_DEFAULTS.restart),
-    minRestartDelayMs: s.minRestartDelayMs.unwrap().default(RESTART_DEFAULTS.minRestartDelayMs),
-    maxRestartDelayMs: s.maxRestartDelayMs.unwrap().default(RESTART_DEFAULTS.maxRestartDelayMs),
-    healthyRunMs: s.healthyRunMs.unwrap().default(RESTART_DEFAULTS.healthyRunMs),
-    stallTimeoutMs: s.stallTimeoutMs.unwrap().default(stallTimeoutMs),
-    stopGraceMs: s.stopGraceMs.unwrap().default(RESTART_DEFAULTS.stopGraceMs),
+    restart: booleanOr(restartBackoff, "expected true, false or a backoff")
+      .prefault(true)
+      .transform((r) => r === true ? RESTART_DEFAULTS : r),
+    healthyRun: duration("healthyRun", { unit: "ms", max: 86_400_000 }).default(10_000),
+    stallTimeout: duration("stallTimeout", { unit: "ms", max: 600_000, zero: "0 turns it off" })
+      .default(stallTimeout),
+    stopGrace: duration("stopGrace", { unit: "ms", max: 600_000 }).default(2000),
   };
 }
 
-/** The refinement both sources apply: the longest delay is not shorter than the first. */
-export const checkRestartDelays: [
-  (o: { minRestartDelayMs: number; maxRestartDelayMs: number }) => boolean,
-  { message: string; path: string[] },
-] = [
-  (o) => o.maxRestartDelayMs >= o.minRestartDelayMs,
-  { message: "expected maxRestartDelayMs >= minRestartDelayMs", path: ["maxRestartDelayMs"] },
-];
-
-/** The policy's fields out of a source's parsed options, for {@linkcode processFrames}. */
-export function pickRestartPolicy(o: Required<RestartPolicy>): Required<RestartPolicy> {
+/**
+ * The policy's fields out of a source's parsed options, for {@linkcode processFrames}.
+ *
+ * @param o The parsed options.
+ * @returns Just the policy.
+ */
+export function pickRestartPolicy(o: ResolvedRestartPolicy): ResolvedRestartPolicy {
   return {
     restart: o.restart,
-    minRestartDelayMs: o.minRestartDelayMs,
-    maxRestartDelayMs: o.maxRestartDelayMs,
-    healthyRunMs: o.healthyRunMs,
-    stallTimeoutMs: o.stallTimeoutMs,
-    stopGraceMs: o.stopGraceMs,
+    healthyRun: o.healthyRun,
+    stallTimeout: o.stallTimeout,
+    stopGrace: o.stopGrace,
   };
 }
 
 /** How {@linkcode processFrames} runs and restarts a program. */
-export interface ProcessRunOptions extends Required<RestartPolicy> {
+export interface ProcessRunOptions extends ResolvedRestartPolicy {
   /** Used in log lines, e.g. `camera`. */
   name: string;
   /** `image/jpeg` for raw JPEGs; undefined to detect raw or multipart from the bytes. */
@@ -127,6 +144,8 @@ export interface ProcessRunOptions extends Required<RestartPolicy> {
 /** The program could not be found or failed in a way restarting will not fix. */
 export class SourceError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What was tried and what happened.
    * @param options Standard error options (`cause`).
    */
@@ -140,7 +159,7 @@ export class SourceError extends Error {
  * Runs the first candidate that exists, decodes its stdout into frames, and
  * restarts it with exponential backoff whenever it exits, until `signal`
  * aborts. A program that stays alive but stops writing frames (a camera
- * whose driver hangs) is stopped after `stallTimeoutMs` and restarted the
+ * whose driver hangs) is stopped after `stallTimeout` and restarted the
  * same way. Frame sequence numbers continue across restarts.
  *
  * @param candidates Programs to try in order (e.g. rpicam-vid, then libcamera-vid).
@@ -156,7 +175,8 @@ export async function* processFrames(
   signal: AbortSignal,
 ): AsyncGenerator<Frame> {
   const log = options.log ?? logToStderr;
-  let delay = options.minRestartDelayMs;
+  const backoff = options.restart === false ? undefined : new Backoff(options.restart);
+  const maxDelay = options.restart === false ? 0 : options.restart.maxDelay;
   let sequence = 0;
   let runs = 0;
   // The diagnosed failure the retries keep hitting, and how many runs it ended.
@@ -168,7 +188,7 @@ export async function* processFrames(
     if (!known) log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
     const startedAt = Date.now();
     let framesThisRun = 0;
-    const stop = () => void child.stop(options.stopGraceMs);
+    const stop = () => void child.stop(options.stopGrace);
     signal.addEventListener("abort", stop, { once: true });
     if (signal.aborted) stop(); // aborted while the program was starting
     // The watchdog runs only while we wait on the program, not while the
@@ -176,15 +196,15 @@ export async function* processFrames(
     let stalled = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
-      if (options.stallTimeoutMs <= 0) return;
+      if (options.stallTimeout <= 0) return;
       watchdog = setTimeout(() => {
         stalled = true;
         log(
-          `${options.name}: no frame for ${options.stallTimeoutMs} ms from pid ${child.pid}; ` +
+          `${options.name}: no frame for ${options.stallTimeout} ms from pid ${child.pid}; ` +
             "stopping it to restart",
         );
         stop();
-      }, options.stallTimeoutMs);
+      }, options.stallTimeout);
     };
     let decodeError: unknown;
     try {
@@ -212,14 +232,14 @@ export async function* processFrames(
       clearTimeout(watchdog);
       signal.removeEventListener("abort", stop);
       // Also reached when the consumer leaves its loop early: never leave the program running.
-      await child.stop(options.stopGraceMs);
+      await child.stop(options.stopGrace);
     }
     if (signal.aborted) return;
     const exit = await child.exited;
     const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
     const stderr = child.stderrTail().slice(-5);
     const what = stalled
-      ? `stalled (no frame for ${options.stallTimeoutMs} ms), stopped (${how})`
+      ? `stalled (no frame for ${options.stallTimeout} ms), stopped (${how})`
       : `exited (${how})`;
     const lastLines = stderr.map((l) => JSON.stringify(l)).join(" | ");
     const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
@@ -228,13 +248,18 @@ export async function* processFrames(
     const diagnosis = framesThisRun === 0 && !stalled && !decodeError
       ? options.diagnose?.(stderr, candidate.command)
       : undefined;
-    if (!options.restart) {
+    if (!backoff) {
       if (exit.code === 0 && !decodeError) return;
       const message = diagnosis ? `${diagnosis} (${why})` : why;
       throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
     }
-    if (Date.now() - startedAt >= options.healthyRunMs && framesThisRun > 0) {
-      delay = options.minRestartDelayMs;
+    if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
+    const delay = backoff.next();
+    if (delay === undefined) {
+      throw new SourceError(
+        `${options.name}: gave up after ${backoff.failures} restarts in a row: ${why}`,
+        { cause: decodeError },
+      );
     }
     if (diagnosis === undefined) {
       known = undefined;
@@ -244,15 +269,12 @@ export async function* processFrames(
       knownRuns = 1;
       log(
         `${options.name}: ${diagnosis}; retrying in ${delay} ms, then up to every ` +
-          `${options.maxRestartDelayMs} ms (logged again when that changes)`,
+          `${maxDelay} ms (logged again when that changes)`,
       );
     } else {
       knownRuns++;
     }
     await sleep(delay, signal);
-    // From a first delay of 0 the delay still grows (1, 2, 4 … ms): a
-    // program that dies at once must never restart in a busy loop.
-    delay = Math.min(Math.max(delay * 2, 1), options.maxRestartDelayMs);
   }
 }
 

@@ -82,27 +82,6 @@ export async function pipeToHub(
   return published;
 }
 
-/**
- * Waits `ms` milliseconds, or less when `signal` aborts first (then resolves,
- * not rejects, so a stopping loop needs no try/catch).
- *
- * @param ms How long to wait.
- * @param signal Cuts the wait short.
- * @returns Resolves when the time is up or the signal aborted.
- */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** The default logger of sources: one line on stderr, prefixed with the time, control characters escaped. */
 export const logToStderr: LogLine = (line) => {
   console.error(`${new Date().toISOString()} ${escapeControls(line)}`);

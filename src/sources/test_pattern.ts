@@ -8,11 +8,12 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "../server/validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 import type { Frame } from "../frame.ts";
 import { type Canvas, CELL_WIDTH, drawText, fillRect, GLYPH_HEIGHT } from "./font.ts";
 import { JpegEncoder } from "./jpeg_encoder.ts";
-import { type FrameSource, sleep } from "./source.ts";
+import { sleep } from "../internal/sleep.ts";
+import { type FrameSource } from "./source.ts";
 
 /** Options of {@linkcode testPattern}. */
 export interface TestPatternOptions {

@@ -6,6 +6,7 @@
  */
 import type { Frame } from "../frame.ts";
 import {
+  checkParserOptions,
   type FrameSink,
   MjpegParser,
   type MjpegParserOptions,
@@ -115,8 +116,15 @@ class FrameAssembler implements FrameSink {
 export class MjpegDecoderStream extends TransformStream<Uint8Array, Frame> {
   readonly #parser: MjpegParser;
 
-  /** @param options Content-Type, size limits and the error callback. */
+  /**
+   * Makes a decoder.
+   *
+   * @param options Content-Type, size limits and the error callback.
+   * @throws {TypeError} When an option is unknown or of the wrong type.
+   * @throws {RangeError} When a size limit is not a positive whole number.
+   */
   constructor(options: MjpegDecoderStreamOptions = {}) {
+    checkParserOptions(options, "MjpegDecoderStream");
     let enqueue: (frame: Frame) => void = () => {};
     const parser = new MjpegParser(new FrameAssembler((frame) => enqueue(frame)), options);
     super({

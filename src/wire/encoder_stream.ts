@@ -11,6 +11,7 @@
  */
 import { type Frame, isFrame } from "../frame.ts";
 import { validateBoundary } from "./content_type.ts";
+import { checkOptionKeys, checkOptionType } from "./options.ts";
 
 /** The boundary used when none is given: short, and never found in JPEG headers. */
 export const DEFAULT_BOUNDARY = "mjpegstream";
@@ -120,8 +121,15 @@ export class MjpegEncoderStream extends TransformStream<Uint8Array | Frame, Uint
   /** The Content-Type header for the response: `multipart/x-mixed-replace;boundary=…`. */
   readonly contentType: string;
 
-  /** @param options The boundary to use. */
+  /**
+   * Makes an encoder; the boundary is checked here.
+   *
+   * @param options The boundary to use.
+   * @throws {TypeError} When the boundary is not a valid RFC 2046 boundary, or an option is unknown.
+   */
   constructor(options: MjpegEncoderStreamOptions = {}) {
+    const o = checkOptionKeys(options, ["boundary"], "MjpegEncoderStream");
+    checkOptionType(o, "boundary", ["string"], "MjpegEncoderStream");
     const boundary = validateBoundary(options.boundary ?? DEFAULT_BOUNDARY);
     let opened = false;
     super({

@@ -15,10 +15,12 @@
  * @module
  */
 import { excerpt, MjpegProtocolError } from "../errors.ts";
+import { concatBytes } from "./bytes.ts";
 import { parseContentType } from "./content_type.ts";
 import { JpegWalker, MORE, RESTART } from "./jpeg.ts";
 import { LineReader } from "./line_reader.ts";
 import { type DelimiterMatch, MultipartSyntax } from "./multipart.ts";
+import { checkOptionKeys, checkOptionType } from "./options.ts";
 
 /** Where the parser delivers a frame, piece by piece, as its bytes arrive. */
 export interface FrameSink {
@@ -178,10 +180,13 @@ export class MjpegParser {
   #first = new Uint8Array(0);
 
   /**
+   * Makes a parser that delivers to `sink`.
+   *
    * @param sink Receives the frames.
    * @param options Content-Type, size limits and the error callback.
    */
   constructor(sink: FrameSink, options: MjpegParserOptions = {}) {
+    checkParserOptions(options, "MjpegParser");
     this.#sink = sink;
     this.#maxFrameSize = positive(options.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, "maxFrameSize");
     this.#maxHeaderSize = positive(options.maxHeaderSize, DEFAULT_MAX_HEADER_SIZE, "maxHeaderSize");
@@ -597,19 +602,30 @@ export class MjpegParser {
   }
 }
 
+const PARSER_OPTIONS = ["contentType", "maxFrameSize", "maxHeaderSize", "onError"] as const;
+
+/**
+ * Checks the parser's options by hand (no zod in the wire layer); the size
+ * limits are checked where they are read.
+ *
+ * @param options What the caller passed.
+ * @param what Who is checking, for the message.
+ * @throws {TypeError} For an unknown option or one of the wrong type.
+ */
+export function checkParserOptions(options: unknown, what: string): void {
+  const o = checkOptionKeys(options, PARSER_OPTIONS, what);
+  checkOptionType(o, "contentType", ["string", "null"], what);
+  checkOptionType(o, "maxFrameSize", ["number"], what);
+  checkOptionType(o, "maxHeaderSize", ["number"], what);
+  checkOptionType(o, "onError", ["function"], what);
+}
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`expected ${name} to be a positive integer, got ${value}`);
   }
   return value;
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function trimLineEnd(bytes: Uint8Array): Uint8Array {

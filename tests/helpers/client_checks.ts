@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { FrameBuffer, MjpegClient } from "../../mod.ts";
+import type { FrameBuffer, MjpegClient } from "../../src/client/mod.ts";
 import { FIXTURE_FRAMES } from "./upstream.ts";
 
 /** The sha256 of some bytes, hex. */

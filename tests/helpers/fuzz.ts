@@ -17,7 +17,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { type FrameSink, MjpegParser, MjpegProtocolError } from "../../mod.ts";
+import { type FrameSink, MjpegParser, MjpegProtocolError } from "../../src/wire/mod.ts";
 import { type Corpus, type CorpusStream, Rng } from "./fuzz_corpus.ts";
 import { type FuzzLimits, type Kind, KINDS, type Mutant, mutate } from "./fuzz_mutate.ts";
 

@@ -5,7 +5,7 @@
  * where every frame lies, so a mutation's effect on each frame can be judged.
  * Also the seeded PRNG every fuzz run uses, so failures reproduce.
  */
-import { type Frame, MjpegEncoderStream } from "../../mod.ts";
+import { type Frame, MjpegEncoderStream } from "../../src/wire/mod.ts";
 import { collect, concat, fixture, frames } from "./wire.ts";
 
 /** A small, fast, seedable PRNG (sfc32, seeded through splitmix32). */

@@ -7,7 +7,7 @@
  * (multipart) or its SOI (raw) was sent, and as complete once its last JPEG
  * byte was.
  */
-import type { MjpegClient } from "../../mod.ts";
+import type { MjpegClient } from "../../src/client/mod.ts";
 import { sha256 } from "./client_checks.ts";
 import type { Rng } from "./fuzz_corpus.ts";
 import { concat, delay, FIXTURE_FRAMES, type UpstreamConnection } from "./upstream.ts";

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { Frame } from "../../src/frame.ts";
 import { type MjpegServer, serve } from "../../src/runtime/serve.ts";
 import { FrameHub } from "../../src/server/frame_hub.ts";
-import { mjpegApp } from "../../src/server/hono.ts";
+import { mjpegApp } from "../../src/hono/mjpeg_app.ts";
 import type { FrameSource } from "../../src/sources/source.ts";
 import { MjpegDecoderStream } from "../../src/wire/decoder_stream.ts";
 import { fixtureFrames, sha256, sleep } from "./server_frames.ts";

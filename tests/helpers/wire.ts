@@ -2,7 +2,11 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Frame, MjpegDecoderStream, type MjpegDecoderStreamOptions } from "../../mod.ts";
+import {
+  type Frame,
+  MjpegDecoderStream,
+  type MjpegDecoderStreamOptions,
+} from "../../src/wire/mod.ts";
 
 /** Absolute path of a file in tests/fixtures. */
 export function fixturePath(name: string): string {

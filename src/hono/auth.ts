@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "./validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Who may see frames and stats. Give `username`+`password`, `users`, `token`, or several. */
 export interface AuthOptions {

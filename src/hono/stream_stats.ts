@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { FrameHub, FrameHubStats } from "./frame_hub.ts";
+import type { FrameHub, FrameHubStats } from "../server/frame_hub.ts";
 
 /** One stream's stats as JSON. */
 export interface StreamStats extends Omit<FrameHubStats, "viewerStats" | "latest"> {

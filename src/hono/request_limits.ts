@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseOptions } from "./validate.ts";
+import { parseOptions } from "../internal/validate.ts";
 
 /** Limits on the size of a request. */
 export interface RequestLimits {

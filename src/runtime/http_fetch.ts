@@ -25,7 +25,7 @@ import { ChunkedDecoder } from "./chunked.ts";
 import { checkHttpUrl, fetchWithRedirects } from "./redirects.ts";
 // One char per byte: TextDecoder("latin1") is windows-1252 on Deno and Bun,
 // and Headers rejects the chars it makes of 0x80-0x9F.
-import { byteString } from "../wire/multipart.ts";
+import { byteString } from "../wire/bytes.ts";
 
 /** The most bytes of response heads (interim ones included) read before giving up. */
 export const MAX_HEAD = 64 * 1024;

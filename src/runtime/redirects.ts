@@ -14,7 +14,9 @@
  * @module
  */
 import { quoteUntrusted } from "../errors.ts";
-import type { FetchLike } from "./options.ts";
+
+/** Something that behaves like the global `fetch` for one `Request`. */
+export type FetchLike = (request: Request) => Promise<Response>;
 
 /** Redirects followed before giving up (fetch allows 20; a camera needs one or two). */
 export const MAX_REDIRECTS = 5;

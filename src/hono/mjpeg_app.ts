@@ -1,0 +1,240 @@
+/**
+ * The HTTP routes, as a Hono app (`@mjpeg/stream/hono`): the viewer page,
+ * the stream, a snapshot and stats for one camera or several named ones, plus
+ * mjpg-streamer's `/?action=stream` and `/?action=snapshot`, which OctoPrint,
+ * Home Assistant and many apps expect. The core module needs no Hono; only
+ * this subpath does.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { z } from "zod";
+import { duration } from "../internal/duration.ts";
+import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
+import { FrameHub } from "../server/frame_hub.ts";
+import { DEFAULT_VIEWER_TIMEOUT } from "../server/mjpeg_response.ts";
+import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
+import { parseOptions } from "../internal/validate.ts";
+import { type RequestLimits, requestLimits } from "./request_limits.ts";
+import { streamApp, type StreamAppContext, text } from "./stream_app.ts";
+import { streamStats } from "./stream_stats.ts";
+import { viewerPage } from "./viewer_page.ts";
+
+/** CORS settings: which web origins may read streams, snapshots and stats. */
+export interface CorsOptions {
+  /** Allowed origin(s), e.g. `https://dash.example.com`, or `*` for any. */
+  origin: string | string[];
+  /** Allow cookies and Authorization from those origins (not with `*`). */
+  credentials?: boolean;
+  /** Seconds browsers may cache a preflight answer, at most 86400 (a day). */
+  maxAge?: number;
+}
+
+/** Options for {@linkcode mjpegApp}. */
+export interface MjpegAppOptions {
+  /** One hub, served at `/`, or several by name, served at `/<name>/` (the first also at `/`). */
+  streams: FrameHub | Record<string, FrameHub>;
+  /** Require Basic credentials or a bearer token on every route (page, stream, snapshot, stats). */
+  auth?: AuthOptions;
+  /** Allow cross-origin reads from these origins. Off by default. */
+  cors?: CorsOptions;
+  /** At most this many streams at once across all cameras; more get 503. No limit by default. */
+  maxViewers?: number;
+  /**
+   * At most this many snapshots being answered at once (waiting for a first
+   * frame, or being sent), across all cameras; more get 503. Counted apart
+   * from viewers, so polling snapshots cannot take their places. By default
+   * the same number as `maxViewers` when that is set, else no limit.
+   */
+  maxSnapshots?: number;
+  /**
+   * Milliseconds a viewer's (or a snapshot's) connection may take no bytes
+   * before it is dropped and its place freed; counted in `/stats` as
+   * `viewersStalled`. Slow viewers that still read are not affected. 0 turns it off.
+   *
+   * @default {30000}
+   */
+  viewerTimeout?: number;
+  /** The fps cap per viewer (`?fps=N` may ask for less). No cap by default. */
+  fps?: number;
+  /**
+   * Milliseconds a snapshot waits for a first frame before answering 503 (at most 10 min).
+   *
+   * @default {5000}
+   */
+  snapshotTimeout?: number;
+  /**
+   * The viewer page's title.
+   *
+   * @default {"mjpeg-stream"}
+   */
+  title?: string;
+  /** Request size limits; by default URLs up to 2048 bytes and 8 KiB of headers. */
+  limits?: RequestLimits;
+  /**
+   * Where an unexpected error in a route is reported (it answers 500); each
+   * cause at most once a minute, without the request's query or credentials.
+   *
+   * @default {console.error}
+   */
+  log?: (line: string) => void;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const optionsSchema = z.strictObject({
+  streams: z.union([
+    z.instanceof(FrameHub),
+    z.record(
+      z.string().regex(NAME, "expected a name of letters, digits, _ and -")
+        .refine((n) => n !== "stats", 'expected a name other than the reserved "stats"'),
+      z.instanceof(FrameHub, { message: "expected a FrameHub" }),
+    ).refine((r) => Object.keys(r).length > 0, "expected at least one stream"),
+  ], { message: "expected a FrameHub or a record of name → FrameHub" }),
+  auth: authSchema.optional(),
+  cors: z.strictObject({
+    origin: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    credentials: z.boolean().optional(),
+    maxAge: duration("cors.maxAge", { unit: "s", integer: true, max: 86_400 }).optional(),
+  }).optional(),
+  maxViewers: z.number().int().min(1).optional(),
+  maxSnapshots: z.number().int().min(1).optional(),
+  viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
+    .optional(),
+  fps: z.number().positive().max(1000).optional(),
+  snapshotTimeout: duration("snapshotTimeout", { unit: "ms", max: 600_000 }).optional(),
+  title: z.string().optional(),
+  limits: z.object({}).passthrough().optional(), // checked by requestLimits()
+  log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")
+    .optional(),
+});
+
+/**
+ * Builds the Hono app that serves one or several cameras.
+ *
+ * Routes for each stream (at `/` for the first or only one, and at `/<name>/`):
+ * `GET /` viewer page, `/stream.mjpg` (`?fps=N` caps this viewer),
+ * `/snapshot.jpg`, `/stats` (JSON), `/?action=stream`, `/?action=snapshot`.
+ *
+ * @param options The hub(s), auth, CORS, limits.
+ * @returns A Hono app; serve it with `serve(app)` or mount it with `app.route()`.
+ *
+ * @example
+ * ```ts ignore
+ * import { FrameHub, serve } from "@mjpeg/stream";
+ * import { mjpegApp } from "@mjpeg/stream/hono";
+ *
+ * const front = new FrameHub(), back = new FrameHub();
+ * const app = mjpegApp({ streams: { front, back }, auth: { token: "s3cret-token" }, maxViewers: 50 });
+ * await serve(app, { port: 8080 });
+ * ```
+ */
+export function mjpegApp(options: MjpegAppOptions): Hono {
+  const parsed = parseOptions(optionsSchema, options, "mjpegApp options");
+  const title = parsed.title ?? "mjpeg-stream";
+  const auth = parsed.auth ? createAuth(parsed.auth) : undefined;
+  const started = Date.now();
+  const context: StreamAppContext = {
+    fps: parsed.fps,
+    maxViewers: parsed.maxViewers,
+    maxSnapshots: parsed.maxSnapshots ?? parsed.maxViewers,
+    viewerTimeout: parsed.viewerTimeout ?? DEFAULT_VIEWER_TIMEOUT,
+    snapshotTimeout: parsed.snapshotTimeout,
+    active: 0,
+    snapshots: 0,
+  };
+  const errors = new RateLimitedLog(parsed.log ?? ((line) => console.error(line)));
+
+  const app = new Hono();
+  // Hono's default prints the error, whose message can quote the URL (and its
+  // ?token=); say what failed once per cause, without secrets.
+  app.onError((error) => {
+    const { cause, text: what } = describeError(error);
+    errors.report(cause, `a request failed (answered 500): ${what}`);
+    return text(500, "500 Internal Server Error\n");
+  });
+  // First, before auth: an oversized request is refused whoever sends it.
+  const checkLimits = requestLimits(options.limits);
+  app.use("*", async (c, next) => checkLimits(c.req.raw) ?? await next());
+  if (parsed.cors) {
+    app.use(
+      "*",
+      cors({
+        origin: parsed.cors.origin,
+        allowMethods: ["GET", "HEAD", "OPTIONS"],
+        allowHeaders: ["Authorization"],
+        exposeHeaders: ["X-Timestamp", "Content-Length"],
+        ...(parsed.cors.credentials !== undefined ? { credentials: parsed.cors.credentials } : {}),
+        ...(parsed.cors.maxAge !== undefined ? { maxAge: parsed.cors.maxAge } : {}),
+      }),
+    );
+  }
+  if (auth) {
+    app.use("*", async (c, next) => {
+      if (c.req.method === "OPTIONS") return next();
+      const refused = await auth.check(c.req.raw);
+      if (refused) return refused;
+      return next();
+    });
+  }
+
+  // Links are relative to the page, which is always served at "prefix/".
+  const page = (streams: { name: string; path: string }[]) => () =>
+    pageResponse(viewerPage({
+      title,
+      streams: streams.map(({ name, path }) => ({
+        name,
+        stream: `${path}stream.mjpg`,
+        snapshot: `${path}snapshot.jpg`,
+        stats: `${path}stats?summary=1`,
+      })),
+    }));
+
+  if (parsed.streams instanceof FrameHub) {
+    app.route("/", streamApp(parsed.streams, context, { page: page([{ name: title, path: "" }]) }));
+    return app;
+  }
+  const hubs = Object.entries(parsed.streams as Record<string, FrameHub>);
+  for (const [name, hub] of hubs) {
+    app.route(`/${name}`, streamApp(hub, context, { page: page([{ name, path: "" }]) }));
+  }
+  // The root: stats of every stream (registered before the first stream's
+  // own /stats, so it wins), an index page, and the first stream's routes.
+  app.get("/stats", (c) => {
+    const summary = c.req.query("summary") !== undefined;
+    const streams = Object.fromEntries(hubs.map(([n, h]) => [n, streamStats(h, summary)]));
+    return c.json(
+      { uptime: (Date.now() - started) / 1000, viewers: context.active, streams },
+      200,
+      { "Cache-Control": "no-store" },
+    );
+  });
+  const names = hubs.map(([name]) => name);
+  app.route(
+    "/",
+    streamApp(hubs[0]![1], context, {
+      page: page(names.map((name) => ({ name, path: `${name}/` }))),
+      notFound: (rest) =>
+        text(
+          404,
+          `404 Not Found: unknown stream ${JSON.stringify(rest.split("/")[1])}, expected one of ${
+            names.join(", ")
+          }\n`,
+        ),
+    }),
+  );
+  return app;
+}
+
+function pageResponse(html: string): Response {
+  return new Response(html, {
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Cache-Control": "no-cache",
+      // The page needs nothing from elsewhere; say so to the browser.
+      "Content-Security-Policy":
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'",
+    },
+  });
+}

@@ -521,7 +521,10 @@ describe("the new limits are validated", () => {
     );
     const result = await runCli(["serve", "--config", config]);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /config file .*: viewerTimeout: expected between 0 and 3600 seconds/);
+    assert.match(
+      result.stderr,
+      /config file .*: viewerTimeout: expected between 0 and 3600 seconds/,
+    );
   });
 });
 

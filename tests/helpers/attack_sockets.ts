@@ -6,10 +6,42 @@
  */
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { cliCommand, startServe } from "./cli_run.ts";
+import { cliCommand, finished, sendSignal, startServe } from "./cli_run.ts";
 import { sleep } from "./server_frames.ts";
 
 export { sleep };
+
+/** A running `mjpeg serve`, as `startServe` gives it. */
+export type Served = Awaited<ReturnType<typeof startServe>>;
+
+/** A small test pattern: cheap to encode, so the attacks get the machine. */
+export const SMALL_PATTERN: string[] = [
+  "--pattern",
+  "--width",
+  "160",
+  "--height",
+  "120",
+  "--fps",
+  "10",
+];
+
+/** The port a served command listens on. */
+export function portOf(served: Served): number {
+  return Number(new URL(served.url).port);
+}
+
+/** Stops a served command with SIGTERM; resolves with its log. */
+export async function stopServe(served: Served): Promise<string> {
+  sendSignal(served.child, "SIGTERM");
+  const result = await finished(served.child, 10_000);
+  return result.stderr;
+}
+
+/** The served command's `/stats?summary=1`. */
+export async function statsOf(served: Served): Promise<Record<string, number>> {
+  const response = await fetch(`${served.url}/stats?summary=1`);
+  return await response.json() as Record<string, number>;
+}
 
 /** Polls `check` every 100 ms until it is true or `ms` pass; returns its last value. */
 export async function eventually(check: () => boolean | Promise<boolean>, ms: number) {

@@ -234,7 +234,8 @@ describe("server with real clients", () => {
     assert.equal(hub.stats.viewers, 0);
   });
   it("keeps a stream open through 11 s without frames (no idle timeout cuts it)", async () => {
-    const hub = new FrameHub();
+    // No keepalive: the runtime's own idle timeout is what is tested here.
+    const hub = new FrameHub({ keepalive: 0, offlineAfter: 0 });
     hub.publish(fixtureFrames[0]!);
     const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
     let text = "";

@@ -35,7 +35,8 @@ export type {
   HubViewerStats,
   ViewerLeaveReason,
 } from "./hub_viewer.ts";
-export type { PublishedFrame } from "./published_frame.ts";
+export type { HubStatus, SourceStatus } from "./hub_status.ts";
+export type { FrameKind, PublishedFrame } from "./published_frame.ts";
 export { mjpegResponse, type MjpegResponseOptions } from "./mjpeg_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./snapshot_response.ts";
 export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "../runtime/serve.ts";

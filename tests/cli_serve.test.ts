@@ -5,7 +5,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { main } from "../src/cli.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import { finished, sendSignal, startServe } from "./helpers/cli_run.ts";
+import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
 import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
 import { installFakeCamera, isJpeg, tempDir } from "./helpers/sources_util.ts";
 import { requireTools } from "./helpers/tools.ts";
@@ -182,10 +182,17 @@ describe("mjpeg serve, probe, snapshot, record", () => {
     }
     const empty = tempDir("cli-empty");
     try {
-      const { child: none } = await startServe(["--camera"], { env: { PATH: empty.path } });
-      const result = await finished(none, 10_000);
-      assert.equal(result.code, 1);
-      assert.match(result.stderr, /tried "rpicam-vid" and "libcamera-vid", none found on PATH/);
+      // Said before anything listens, as a mistake in the command line is.
+      const result = await runCli(["serve", "--port", "0", "--camera"], {
+        env: { PATH: empty.path },
+        timeoutMs: 15_000,
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        /--camera: no program to run: tried "rpicam-vid" and "libcamera-vid", none found on PATH/,
+      );
+      assert.doesNotMatch(result.stderr, /listening on/);
     } finally {
       empty.remove();
       dir.remove();

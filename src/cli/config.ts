@@ -12,8 +12,9 @@ import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import { DEFAULT_ON_DEMAND_IDLE } from "../sources/on_demand.ts";
 import type { RestartPolicy } from "../sources/process.ts";
-import type { FrameSource, LogLine } from "../sources/source.ts";
+import type { FrameSource, LogLine, StatusListener } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
 
 const size = {
@@ -50,6 +51,23 @@ const restartSettings = {
   stopGrace: seconds(600).optional(),
 };
 
+/**
+ * How a stream behaves when its camera pauses or nobody watches; a stream's
+ * own value wins over the file's top-level one (seconds, like every duration here).
+ */
+const outageSettings = {
+  /** Run the source only while watched, stopping this many seconds after the last viewer; false: always. */
+  onDemand: z.union([z.boolean(), seconds(86_400)], {
+    error: "expected true (stop 10 s after the last viewer), false, or seconds (0 to 86400)",
+  }).optional(),
+  /** No frame for this long: the camera is offline (the card); 0: never. */
+  offlineAfter: seconds(86_400, { zero: "0: never" })
+    .refine((v) => v === 0 || v >= 0.1, "expected 0 (never) or at least 0.1 seconds")
+    .optional(),
+  /** A frame byte-identical to the one before is not sent again. */
+  dropSameFrames: z.boolean().optional(),
+};
+
 type RestartSettings = {
   [K in keyof typeof restartSettings]?: z.output<(typeof restartSettings)[K]>;
 };
@@ -79,6 +97,7 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     type: z.literal("pattern"),
     ...size,
     quality: z.number().int().min(1).max(100).optional(),
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("camera"),
@@ -91,12 +110,14 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     extraArgs: z.array(z.string()).optional(),
     programs: z.array(z.string().min(1)).min(1).optional(),
     ...restartSettings,
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("webcam"),
     device: z.string().min(1),
     ...size,
     ...restartSettings,
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("command"),
@@ -104,6 +125,7 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     args: z.array(z.string()).default([]),
     contentType: z.string().optional(),
     ...restartSettings,
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("url"),
@@ -112,8 +134,14 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     stallTimeout: duration("", { unit: "s", exclusive: true, max: 3600 }).optional(),
     /** Seconds: the relay's MjpegClient headTimeout (request to response head). */
     headTimeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+    ...outageSettings,
   }),
-  z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
+  z.strictObject({
+    type: z.literal("file"),
+    path: z.string().min(1),
+    fps: size.fps,
+    ...outageSettings,
+  }),
 ], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
 
 /** A validated source spec. */
@@ -144,6 +172,13 @@ export const serveConfigSchema = z.strictObject({
   maxConnectionsPerAddress: z.number().int().min(1).optional(),
   /** Seconds between stats lines; 0 turns them off. */
   statsInterval: duration("", { unit: "s", max: 86_400, zero: "0 turns them off" }).default(10),
+  /** Seconds between repeats of the last frame while none comes; 0 turns it off. */
+  keepalive: seconds(60, { zero: "0 turns it off" })
+    .refine((v) => v === 0 || v >= 0.1, "expected 0 (off) or at least 0.1 seconds")
+    .default(1),
+  /** The oldest frame a snapshot hands out, in seconds; 0: any age. */
+  snapshotMaxAge: seconds(86_400, { zero: "0: any age" }).default(5),
+  ...outageSettings,
   streams: z.record(streamName, sourceSpecSchema).refine(
     (streams) => Object.keys(streams).length > 0,
     "expected at least one stream",
@@ -152,6 +187,37 @@ export const serveConfigSchema = z.strictObject({
 
 /** The validated serve configuration. */
 export type ServeConfig = z.output<typeof serveConfigSchema>;
+
+/** A stream's outage and demand settings, its own over the file's top-level ones, in the API's milliseconds. */
+export interface StreamBehaviour {
+  /** Milliseconds the source keeps running after the last viewer, or undefined: always runs. */
+  onDemand: number | undefined;
+  /** Milliseconds without a frame before the card; 0: never. */
+  offlineAfter: number;
+  /** Skip byte-identical frames. */
+  dropSameFrames: boolean;
+}
+
+/**
+ * A stream's settings for its hub and feed.
+ *
+ * @param config The whole configuration.
+ * @param name The stream.
+ * @returns Its outage and demand settings.
+ */
+export function streamBehaviour(config: ServeConfig, name: string): StreamBehaviour {
+  const spec = config.streams[name]!;
+  const onDemand = spec.onDemand ?? config.onDemand ?? false;
+  return {
+    onDemand: onDemand === false
+      ? undefined
+      : onDemand === true
+      ? DEFAULT_ON_DEMAND_IDLE
+      : Math.round(onDemand * 1000),
+    offlineAfter: Math.round((spec.offlineAfter ?? config.offlineAfter ?? 5) * 1000),
+    dropSameFrames: spec.dropSameFrames ?? config.dropSameFrames ?? false,
+  };
+}
 
 /**
  * Reads and validates a config file.
@@ -179,9 +245,15 @@ export async function readConfigFile(path: string): Promise<unknown> {
  *
  * @param spec A validated source spec.
  * @param log Where the source logs restarts and skipped files.
+ * @param onStatus Gets the source's state and last error when they change (for `/stats`).
  * @returns The source.
  */
-export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
+export function createSource(
+  spec: SourceSpec,
+  log: LogLine,
+  onStatus?: StatusListener,
+): FrameSource {
+  const status = onStatus ? { onStatus } : {};
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
   switch (spec.type) {
@@ -206,26 +278,30 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
         ),
         ...restartOptions(spec),
         log,
+        ...status,
       });
     case "webcam":
       return webcamSource({
         ...pick(["device", "width", "height", "fps"], spec),
         ...restartOptions(spec),
         log,
+        ...status,
       });
     case "command":
       return commandSource(spec.command, spec.args, {
         ...pick(["contentType"], spec),
         ...restartOptions(spec),
         log,
+        ...status,
       });
     case "url":
       return httpSource(spec.url, {
         // Config files speak seconds, the API milliseconds.
         ...(spec.stallTimeout ? { stallTimeout: spec.stallTimeout * 1000 } : {}),
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
+        ...status,
       });
     case "file":
-      return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });
+      return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log, ...status });
   }
 }

@@ -11,13 +11,14 @@ import { serve } from "../runtime/serve.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
+import { onDemandSource } from "../sources/on_demand.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
-import { createSource, type ServeConfig } from "./config.ts";
+import { createSource, type ServeConfig, streamBehaviour } from "./config.ts";
 import { watchHubs } from "./events.ts";
 import { parseServeArgs } from "./serve_flags.ts";
-import { type CliIo, logTo } from "./usage.ts";
+import { type CliIo, logTo, UsageError } from "./usage.ts";
 
 /** The help text of `mjpeg serve`. */
 export const SERVE_HELP = `Usage: mjpeg serve [source] [options]
@@ -66,6 +67,17 @@ Server:
   --max-connections N    close connections beyond N (default: the open-file limit less a reserve)
   --max-connections-per-address N   close connections beyond N from one address (default: no cap)
   --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
+
+Outages and demand (seconds; 0 turns each off):
+  --keepalive S          while no new frame comes, send the last one again every S seconds
+                         (default 1; at most 60), so proxies and players keep the stream
+  --offline-after S      no frame for S seconds: the camera is offline, viewers get an
+                         "offline" card saying since when (default 5)
+  --snapshot-max-age S   a snapshot older than S seconds is 503 with Retry-After, never an
+                         old picture (default 5)
+  --drop-same-frames     do not send a frame byte-identical to the one before
+  --on-demand[=S]        run the source only while someone watches (or a snapshot waits),
+                         stopping S seconds after the last viewer leaves (default 10)
   -h, --help             this help
 `;
 
@@ -82,26 +94,57 @@ export async function serveCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { config, named } = await parseServeArgs(argv);
+  const { config, raw } = await parseServeArgs(argv);
   if (!config) {
     io.stdout(SERVE_HELP);
     return 0;
   }
-  return await run(config, named, logTo(io), signal);
+  const file = typeof raw.values.config === "string" ? raw.values.config : undefined;
+  return await run(config, file, logTo(io), signal);
 }
 
 async function run(
   config: ServeConfig,
-  named: boolean,
+  configFile: string | undefined,
   log: LogLine,
   signal: AbortSignal | undefined,
 ): Promise<number> {
+  const named = configFile !== undefined;
   const stop = new AbortController();
   const hubs: Record<string, FrameHub> = {};
   const sources: Record<string, FrameSource> = {};
+  const onDemand: Record<string, number | undefined> = {};
   for (const [name, spec] of Object.entries(config.streams)) {
-    hubs[name] = new FrameHub();
-    sources[name] = createSource(spec, (line) => log(`[${name}] ${line}`));
+    const behaviour = streamBehaviour(config, name);
+    const hub = new FrameHub({
+      keepalive: Math.round(config.keepalive * 1000),
+      offlineAfter: behaviour.offlineAfter,
+      dropSameFrames: behaviour.dropSameFrames,
+    });
+    hubs[name] = hub;
+    const source = createSource(
+      spec,
+      (line) => log(`[${name}] ${line}`),
+      (status) => hub.reportSourceStatus(status),
+    );
+    sources[name] = behaviour.onDemand === undefined
+      ? source
+      : onDemandSource(source, hub, behaviour.onDemand);
+    onDemand[name] = behaviour.onDemand;
+  }
+  // A mistake no retry mends (no such program, device or folder) stops here,
+  // before anything listens or runs.
+  for (const [name, source] of Object.entries(sources)) {
+    try {
+      await source.check?.();
+    } catch (error) {
+      if (!(error instanceof SourceError)) throw error;
+      const type = config.streams[name]!.type;
+      const where = named
+        ? `config file ${configFile}: streams.${name}${error.setting ? `.${error.setting}` : ""}`
+        : `--${type}`;
+      throw new UsageError("serve", `${where}: ${error.message}`);
+    }
   }
   const [firstName] = Object.keys(hubs);
   const app = mjpegApp({
@@ -112,6 +155,7 @@ async function run(
     ...(config.maxViewers ? { maxViewers: config.maxViewers } : {}),
     ...(config.maxSnapshots ? { maxSnapshots: config.maxSnapshots } : {}),
     viewerTimeout: config.viewerTimeout * 1000,
+    snapshotMaxAge: Math.round(config.snapshotMaxAge * 1000),
     log,
   });
   let server;
@@ -137,7 +181,10 @@ async function run(
   log(`listening on ${base}/ (${server.runtime})`);
   for (const name of Object.keys(hubs)) {
     const path = named ? `/${name}/` : "/";
-    log(`stream ${name}: ${sources[name]!.description} → ${base}${path}stream.mjpg`);
+    const demand = onDemand[name] === undefined
+      ? ""
+      : ` (runs while watched, stops ${onDemand[name]! / 1000} s after the last viewer)`;
+    log(`stream ${name}: ${sources[name]!.description} → ${base}${path}stream.mjpg${demand}`);
   }
 
   const onSignal = (name: string) => {
@@ -223,6 +270,7 @@ async function feed(
     }
     if (published > 0) backoff.reset();
     const delay = backoff.next()!;
+    hub.reportSourceStatus({ state: "retrying", lastError: why, since: Date.now() });
     log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
   }

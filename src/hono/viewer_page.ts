@@ -1,7 +1,8 @@
 /**
  * The viewer page: one self-contained HTML document (inline CSS and script,
  * no external assets) that shows the stream(s) with live fps, viewers and
- * latency from `/stats`, and a snapshot link.
+ * latency from `/stats`, whether the camera is online and why not, and a
+ * snapshot link.
  *
  * A tab left open for days must not leak or hammer the server: a broken
  * stream is reloaded with exponential backoff, a stream is reopened when the
@@ -54,6 +55,8 @@ figcaption{display:flex;gap:4px 12px;flex-wrap:wrap;padding:6px 8px;background:#
 figcaption b{color:#fff}
 a{color:#7bf}
 .state{color:#fb4}
+.status{color:#f86;flex-basis:100%}
+.status:empty{display:none}
 `;
 
 // Runs in the browser. Kept small and dependency-free; it only touches the
@@ -79,7 +82,7 @@ const script = `
       retry: 0,
       poll: 0
     };
-    ["fps", "viewers", "latency", "state"].forEach(function (k) {
+    ["fps", "viewers", "latency", "state", "status"].forEach(function (k) {
       view.out[k] = figure.querySelector("[data-out=" + k + "]");
     });
     var link = figure.querySelector("a[data-snapshot]");
@@ -110,6 +113,17 @@ const script = `
     view.img.removeAttribute("src");
     view.out.state.textContent = "paused";
   }
+  // "offline since 12:03:04 UTC (2 min): connect ECONNREFUSED …", or nothing while frames come.
+  function describeStatus(status) {
+    if (!status || status.state === "running") return "";
+    var words = { offline: "camera offline", retrying: "camera offline, retrying",
+      starting: "camera starting", stopped: "camera stopped (nobody was watching)" };
+    var ago = Math.max(0, Math.round((Date.now() - status.since) / 1000));
+    var text = (words[status.state] || status.state) + " since " +
+      new Date(status.since).toISOString().slice(11, 19) + " UTC (" +
+      (ago < 120 ? ago + " s" : Math.round(ago / 60) + " min") + ")";
+    return status.lastError ? text + ": " + status.lastError : text;
+  }
   function schedulePoll(view, delay) {
     clearTimeout(view.poll);
     view.poll = setTimeout(function () { poll(view); }, delay);
@@ -128,6 +142,7 @@ const script = `
         view.out.fps.textContent = s.fps.toFixed(1);
         view.out.viewers.textContent = String(s.viewers);
         view.out.latency.textContent = s.latency.toFixed(0) + " ms (+" + (Date.now() - sent) + " ms rtt)";
+        view.out.status.textContent = describeStatus(s.status);
       })
       .catch(function () {
         view.down = true;
@@ -167,7 +182,8 @@ export function viewerPage(options: ViewerPageOptions): string {
 <span><span data-out="viewers">–</span> viewers</span>
 <span>latency <span data-out="latency">–</span></span>
 <a data-snapshot href="${escapeHtml(s.snapshot)}" target="_blank">snapshot</a>
-<span class="state" data-out="state"></span></figcaption>
+<span class="state" data-out="state"></span>
+<span class="status" data-out="status" role="status"></span></figcaption>
 </figure>`;
   }).join("\n");
   return `<!doctype html>

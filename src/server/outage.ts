@@ -173,13 +173,17 @@ export class Outage {
   }
 
   /**
-   * A frame if it came since the source last started (not one from before a stop).
+   * A frame if the source runs and sent it since it last started (not one
+   * from before or during a stop).
    *
    * @param frame The hub's latest frame.
    * @returns The frame, or undefined when it is stale.
    */
   fresh(frame: PublishedFrame | undefined): PublishedFrame | undefined {
-    return frame !== undefined && this.#lastFrame >= this.#waitingSince ? frame : undefined;
+    if (frame === undefined || this.#stopped || this.#lastFrame < this.#waitingSince) {
+      return undefined;
+    }
+    return frame;
   }
 
   /**

@@ -12,10 +12,11 @@ import {
   pickRestartPolicy,
   processFrames,
   type ProgramCandidate,
+  requireProgram,
   type RestartPolicy,
   restartPolicyFields,
 } from "./process.ts";
-import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+import { type FrameSource, type LogLine, logToStderr, type StatusListener } from "./source.ts";
 
 /** Options of {@linkcode cameraSource}; every field is optional. */
 export interface CameraOptions extends RestartPolicy {
@@ -44,6 +45,8 @@ export interface CameraOptions extends RestartPolicy {
   programs?: string[];
   /** Where log lines go. @default {logToStderr} */
   log?: LogLine;
+  /** Hears the source's state and last error when they change, e.g. `hub.reportSourceStatus`. */
+  onStatus?: StatusListener;
 }
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -62,6 +65,8 @@ const cameraOptionsSchema = z.object({
   // A hung camera driver is a known failure: watch for it by default.
   ...restartPolicyFields(5000),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+  onStatus: z.custom<StatusListener>((v) => typeof v === "function", "expected a function")
+    .optional(),
 }).strict();
 
 /**
@@ -171,6 +176,8 @@ export function cameraSource(options: CameraOptions = {}): FrameSource {
         env: undefined,
         log: o.log ?? logToStderr,
         diagnose: diagnoseCamera,
+        onStatus: o.onStatus,
       }, signal),
+    check: () => Promise.resolve(requireProgram(candidates, "programs")),
   };
 }

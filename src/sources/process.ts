@@ -14,10 +14,10 @@ import {
   backoffSchema,
 } from "../internal/backoff.ts";
 import { booleanOr } from "../internal/validate.ts";
-import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
+import { findProgram, type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
 import { sleep } from "../internal/sleep.ts";
-import { type LogLine, logToStderr } from "./source.ts";
+import { type LogLine, logToStderr, type StatusListener, statusReporter } from "./source.ts";
 
 /** One way to run the program; the first that exists on PATH is used. */
 export interface ProgramCandidate {
@@ -138,20 +138,45 @@ export interface ProcessRunOptions extends ResolvedRestartPolicy {
    * the same way are quiet until something changes.
    */
   diagnose?: (stderrTail: readonly string[], program: string) => string | undefined;
+  /** Hears the source's state and last error when they change (for `/stats`). */
+  onStatus?: StatusListener | undefined;
 }
 
 /** The program could not be found or failed in a way restarting will not fix. */
 export class SourceError extends Error {
   /**
+   * The source's option that is wrong, when one is (`device`, `path`,
+   * `command`, `programs`), so a command line can name its flag.
+   */
+  readonly setting: string | undefined;
+  /**
    * Makes the error.
    *
    * @param message What was tried and what happened.
-   * @param options Standard error options (`cause`).
+   * @param options Standard error options (`cause`), and the option at fault.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { setting?: string }) {
     super(message, options);
     this.name = "SourceError";
+    this.setting = options?.setting;
   }
+}
+
+/**
+ * Finds the first of `candidates` on PATH, for a source's `check()`.
+ *
+ * @param candidates The programs to look for, in order.
+ * @param setting The option that names the programs.
+ * @throws {SourceError} When none is there, naming each and PATH.
+ */
+export function requireProgram(candidates: readonly ProgramCandidate[], setting: string): void {
+  if (candidates.some((c) => findProgram(c.command) !== undefined)) return;
+  throw new SourceError(noProgramMessage(candidates.map((c) => c.command)), { setting });
+}
+
+function noProgramMessage(tried: string[]): string {
+  return `no program to run: tried ${tried.map((c) => `"${c}"`).join(" and ")}, ` +
+    `none found on PATH (PATH=${process.env.PATH ?? ""})`;
 }
 
 /**
@@ -181,6 +206,9 @@ export async function* processFrames(
   // The diagnosed failure the retries keep hitting, and how many runs it ended.
   let known: string | undefined;
   let knownRuns = 0;
+  // Once a run failed the source is "retrying" until frames come again.
+  const report = statusReporter(options.onStatus);
+  report("starting");
   while (!signal.aborted) {
     const { child, candidate } = await startFirst(candidates, options);
     runs++;
@@ -222,6 +250,7 @@ export async function* processFrames(
           known = undefined;
         }
         framesThisRun++;
+        if (framesThisRun === 1) report("running");
         yield { ...frame, sequence: sequence++ };
         arm();
       }
@@ -233,7 +262,10 @@ export async function* processFrames(
       // Also reached when the consumer leaves its loop early: never leave the program running.
       await child.stop(options.stopGrace);
     }
-    if (signal.aborted) return;
+    if (signal.aborted) {
+      report("stopped");
+      return;
+    }
     const exit = await child.exited;
     const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
     const stderr = child.stderrTail().slice(-5);
@@ -252,6 +284,7 @@ export async function* processFrames(
       const message = diagnosis ? `${diagnosis} (${why})` : why;
       throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
     }
+    report("retrying", diagnosis ?? why);
     if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
     const delay = backoff.next();
     if (delay === undefined) {
@@ -298,10 +331,7 @@ async function startFirst(
       throw error;
     }
   }
-  throw new SourceError(
-    `${options.name}: no program to run: tried ${tried.map((c) => `"${c}"`).join(" and ")}, ` +
-      `none found on PATH (PATH=${process.env.PATH ?? ""})`,
-  );
+  throw new SourceError(`${options.name}: ${noProgramMessage(tried)}`);
 }
 
 /**

@@ -132,7 +132,7 @@ class CameraAuth {
       const response = await this.#transport(authorized(request, `Bearer ${c.token}`));
       if (response.status !== 401) return this.#accepted(response);
       discard(response);
-      throw this.#refused(response, "the bearer token");
+      throw this.#refused(response, "to the bearer token");
     }
     let authorization = this.#upFront(request, c);
     let answered = false; // a challenge of this request was answered
@@ -157,7 +157,7 @@ class CameraAuth {
           );
         }
       } else if (answered) {
-        throw this.#refused(response, `the answer to its ${this.#scheme(chosen)} challenge`);
+        throw this.#refused(response, `after answering its ${this.#scheme(chosen)}`);
       }
       answered = true;
       if (typeof chosen === "object" && "problem" in chosen) {
@@ -192,7 +192,7 @@ class CameraAuth {
     this.#basic = false;
     this.#digest = undefined;
     const status = `${response.status} ${escapeControls(response.statusText)}`.trim();
-    const refused = `expected the camera to accept ${this.#who()}, got ${status} to ${answer}`;
+    const refused = `expected the camera to accept ${this.#who()}, got ${status} ${answer}`;
     if (this.#refusals < MAX_AUTH_FAILURES) {
       return new AuthenticationError(
         `${refused} (refusal ${this.#refusals} in a row; the client stops at ${MAX_AUTH_FAILURES})`,
@@ -208,8 +208,8 @@ class CameraAuth {
 
   #scheme(chosen: Chosen): string {
     return chosen instanceof DigestSession
-      ? `Digest (realm ${JSON.stringify(chosen.realm)}, algorithm ${chosen.algorithm})`
-      : "Basic";
+      ? `Digest challenge (realm ${JSON.stringify(chosen.realm)}, algorithm ${chosen.algorithm})`
+      : "Basic challenge";
   }
 
   #who(): string {

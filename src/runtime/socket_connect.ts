@@ -87,10 +87,9 @@ export class TlsCertificateError extends TypeError {
   /**
    * @param message What was expected and what came.
    * @param code The TLS library's code.
-   * @param options The original error as `cause`.
    */
-  constructor(message: string, code: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(message: string, code: string) {
+    super(message);
     this.name = "TlsCertificateError";
     this.code = code;
   }
@@ -128,7 +127,12 @@ export function socketError(error: Error, address: string): TypeError {
       `TLS: expected a trusted certificate from ${address}, got ${problem}${names} (${code}); ` +
         `trust its CA with the ca option (--ca FILE), or skip the check with insecure (--insecure)`,
       code as string,
-      { cause: error },
+    );
+  }
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    // OpenSSL's words ("ssl3_get_record:wrong version number") hide the usual cause.
+    return new TypeError(
+      `TLS: expected a TLS handshake from ${address}, got something else: is it an http:// server?`,
     );
   }
   return new TypeError(`fetch failed: ${error.message}`, { cause: error });

@@ -32,6 +32,7 @@ export interface CameraConfig {
   cert?: string;
   key?: string;
   lifetime?: number;
+  blackhole?: boolean;
 }
 
 /** One request as the camera saw it. */

@@ -15,6 +15,9 @@ it validated and, if not, why. The first line is {"event": "listening", ...}.
 
     camera_server.py '{"auth": "digest", "algorithms": ["SHA-256", "MD5"], ...}'
 
+With {"blackhole": true} it only listens, never accepting, its backlog full:
+a connect timeout on loopback.
+
 It stops when stdin closes or after "lifetime" seconds (default 120).
 """
 import base64
@@ -254,7 +257,32 @@ class Server(ThreadingHTTPServer):
     address_family = socket.AF_INET6 if ":" in HOST else socket.AF_INET
 
 
+def blackhole():
+    """A listener that never accepts, its backlog filled: connecting to it hangs
+    as it does to a camera that is off (SYNs unanswered), on loopback."""
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect((HOST, port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    time.sleep(0.2)
+    log({"event": "listening", "port": port})
+    threading.Timer(LIFETIME, lambda: os._exit(0)).start()
+    sys.stdin.read()
+    os._exit(0)
+
+
 def main():
+    if CONFIG.get("blackhole"):
+        return blackhole()
     server = Server((HOST, 0), Handler)
     if CERT:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

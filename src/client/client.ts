@@ -295,7 +295,8 @@ export class MjpegClient implements AsyncDisposable {
       if (stop.aborted || ended === undefined) break;
       this.#lastError = ended.reason;
       if (ended.final || (ended.permanent && this.#options.failFast)) {
-        failure = new Error(ended.reason);
+        // The error itself where it has a type to tell it by (AuthenticationError).
+        failure = ended.error ?? new Error(ended.reason);
         break;
       }
       const delay = this.#backoff.next();

@@ -18,6 +18,7 @@ import { parseContentType } from "../wire/content_type.ts";
 import type { MjpegParser } from "../wire/parser.ts";
 import type { FetchLike } from "./options.ts";
 import { ConnectTimeoutError, TlsCertificateError } from "../runtime/socket_connect.ts";
+import { RedirectError } from "../runtime/redirects.ts";
 import { AuthenticationError } from "./camera_fetch.ts";
 import { parseChallenges } from "./www_authenticate.ts";
 
@@ -60,6 +61,8 @@ export interface ConnectionEnd {
   permanent: boolean;
   /** Not even the client's own retries should go on: the refusals reached their cap. */
   final: boolean;
+  /** The error behind a final end, for whoever the client hands it to. */
+  error?: Error;
 }
 
 /**
@@ -71,13 +74,18 @@ export interface ConnectionEnd {
 export async function runConnection(ctx: ConnectionContext): Promise<ConnectionEnd | undefined> {
   const ended = await connect(ctx);
   if (ended === undefined) return undefined;
-  const { reason, permanent = false, final = false } = typeof ended === "string"
+  const { reason, permanent = false, final = false, error } = typeof ended === "string"
     ? { reason: ended }
     : ended;
-  return { reason: escapeControls(reason), permanent: permanent || final, final };
+  return {
+    reason: escapeControls(reason),
+    permanent: permanent || final,
+    final,
+    ...(error ? { error } : {}),
+  };
 }
 
-type Ended = string | { reason: string; permanent?: boolean; final?: boolean };
+type Ended = string | { reason: string; permanent?: boolean; final?: boolean; error?: Error };
 
 async function connect(ctx: ConnectionContext): Promise<Ended | undefined> {
   const { stop, stallTimeout, headTimeout, parser } = ctx;
@@ -156,9 +164,12 @@ async function connect(ctx: ConnectionContext): Promise<Ended | undefined> {
     }
     if (timedOut) return timedOut;
     if (error instanceof AuthenticationError) {
-      return { reason: error.message, permanent: true, final: error.kind === "exhausted" };
+      return { reason: error.message, permanent: true, final: error.kind === "exhausted", error };
     }
-    return { reason: describeError(error), permanent: error instanceof TlsCertificateError };
+    return {
+      reason: describeError(error),
+      permanent: error instanceof TlsCertificateError || error instanceof RedirectError,
+    };
   } finally {
     clearTimeout(timer);
     stop.removeEventListener("abort", onStop);

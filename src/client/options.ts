@@ -37,7 +37,7 @@ export interface MjpegClientOptions {
   /**
    * Stop at the first error that another attempt would not mend — credentials
    * refused, a 4xx status (but 408 and 429), a response that is not MJPEG,
-   * an untrusted certificate — instead of reconnecting: for scripts and
+   * an untrusted certificate, a redirect refused — instead of reconnecting: for scripts and
    * health checks. Without it those are retried with backoff like any other.
    *
    * @default {false}

@@ -29,6 +29,9 @@ export interface CameraConfig {
   interval?: number;
   http10?: boolean;
   host?: string;
+  port?: number;
+  notFound?: string[];
+  html?: string[];
   cert?: string;
   key?: string;
   lifetime?: number;

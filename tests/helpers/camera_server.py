@@ -50,6 +50,9 @@ FRAMES = CONFIG.get("frames", 8)
 INTERVAL = CONFIG.get("interval", 0.05)
 HTTP10 = CONFIG.get("http10", False)
 HOST = CONFIG.get("host", "127.0.0.1")
+PORT = CONFIG.get("port", 0)
+NOT_FOUND = CONFIG.get("notFound", [])  # paths answered 404 (after auth)
+HTML = CONFIG.get("html", [])  # paths answered 200 with an HTML page (after auth)
 CERT = CONFIG.get("cert")
 KEY = CONFIG.get("key")
 LIFETIME = CONFIG.get("lifetime", 120)
@@ -227,6 +230,16 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        path = self.path.split("?")[0]
+        if path in NOT_FOUND or path in HTML:
+            body = b"<html><body>camera menu</body></html>"
+            self.send_response(404 if path in NOT_FOUND else 200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.send_response(200)
         self.send_header("Connection", "close")
         self.send_header("Cache-Control", "no-cache")
@@ -283,7 +296,7 @@ def blackhole():
 def main():
     if CONFIG.get("blackhole"):
         return blackhole()
-    server = Server((HOST, 0), Handler)
+    server = Server((HOST, PORT), Handler)
     if CERT:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(CERT, KEY)

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished, runCli, startServe } from "./helpers/cli_run.ts";

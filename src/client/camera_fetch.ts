@@ -32,8 +32,9 @@ import { DigestSession, digestSupport } from "./digest.ts";
 import { type Challenge, parseChallenges } from "./www_authenticate.ts";
 
 /**
- * Refused logins in a row after which a camera is asked no more: below the 5
- * at which Hikvision and Dahua cameras lock an account by default.
+ * Refused logins in a row after which a camera is asked no more: many
+ * cameras (Hikvision's, Dahua's) lock an account for a while after a handful
+ * of failed logins, and a misconfigured reader must not lock the owner out.
  */
 export const MAX_AUTH_FAILURES = 3;
 /** Stale-nonce answers in one request before giving up on a camera that calls every nonce stale. */

@@ -10,39 +10,19 @@
  * @module
  */
 import { type FileHandle, open } from "node:fs/promises";
-import process from "node:process";
 import { z } from "zod";
-import { duration } from "../internal/duration.ts";
-import { MjpegClient } from "../client/client.ts";
-import type { MjpegClientOptions } from "../client/options.ts";
+import type { MjpegClient } from "../client/client.ts";
 import { sleep } from "../internal/sleep.ts";
 import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
-import { caFileSchema, readCaFile } from "./ca_file.ts";
 import {
-  type CliIo,
-  type FlagSpec,
-  logTo,
-  numberFlag,
-  parseCommandLine,
-  type RawCommandLine,
-  UsageError,
-  validateFlags,
-} from "./usage.ts";
-
-const CLIENT_FLAGS: Record<string, FlagSpec> = {
-  auth: { type: "string" },
-  token: { type: "string" },
-  ca: { type: "string" },
-  insecure: { type: "boolean" },
-};
-
-const CLIENT_HELP =
-  `  --auth USER:PASS    credentials, answered to the camera's Digest or Basic challenge
-                      (or user:pass@ in the URL; percent-encode : @ % / ? # in them there)
-  --token T           a bearer token
-  --ca FILE           trust this CA (PEM) for an https camera
-  --insecure          accept any certificate (self-signed, expired): trusted networks only
-`;
+  CLIENT_FLAGS,
+  CLIENT_HELP,
+  clientFrom,
+  sayErrors,
+  seconds,
+  stopOnSignals,
+} from "./camera_flags.ts";
+import { type CliIo, logTo, numberFlag, parseCommandLine, validateFlags } from "./usage.ts";
 
 /** Help texts of the client commands. */
 export const CAPTURE_HELP: Record<"probe" | "snapshot" | "record", string> = {
@@ -82,78 +62,6 @@ when no frame came within --timeout.
                       multipart: the HTTP body as served, as ffmpeg -f mpjpeg writes
 ${CLIENT_HELP}`,
 };
-
-const urlSchema = z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" });
-const clientSchema = z.strictObject({
-  url: urlSchema,
-  auth: z.string().regex(/^[^:]+:.+$/, "expected user:password").optional(),
-  token: z.string().min(1).optional(),
-  ca: caFileSchema.optional(),
-  insecure: z.boolean().optional(),
-}).refine((o) => !(o.auth && o.token), "expected --auth or --token, not both")
-  .refine((o) => !((o.auth || o.token) && /^https?:\/\/[^/]*@/.test(o.url)), {
-    error: "expected credentials in the URL or in --auth/--token, not both",
-  });
-
-/** A client for a read command: it stops at the first permanent error (failFast). */
-function clientFrom(command: string, raw: RawCommandLine, signal: AbortSignal): MjpegClient {
-  if (raw.positionals.length !== 1) {
-    throw new UsageError(command, `expected one URL, got ${raw.positionals.length} arguments`);
-  }
-  const v = raw.values;
-  const given = (key: string) => v[key] !== undefined ? { [key]: v[key] } : {};
-  const o = validateFlags(command, clientSchema, {
-    url: raw.positionals[0],
-    ...given("auth"),
-    ...given("token"),
-    ...given("ca"),
-    ...given("insecure"),
-  }, (path) => path[0] === "url" ? "URL" : `--${String(path[0])}`);
-  const options: MjpegClientOptions = { signal, failFast: true };
-  if (o.auth) {
-    const colon = o.auth.indexOf(":");
-    options.auth = { username: o.auth.slice(0, colon), password: o.auth.slice(colon + 1) };
-  }
-  if (o.token) options.auth = { token: o.token };
-  if (o.ca) options.ca = readCaFile(o.ca);
-  if (o.insecure) options.insecure = true;
-  return new MjpegClient(o.url, options);
-}
-
-// Ctrl-C or SIGTERM ends a capture like reaching its limit does.
-function stopOnSignals(controller: AbortController): () => void {
-  const stop = () => controller.abort();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  return () => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-  };
-}
-
-/**
- * Says each new error of the client once, so a retry is never silent (a
- * refused connection used to leave `record` waiting without a word).
- */
-function sayErrors(
-  client: MjpegClient,
-  log: (line: string) => void,
-  what: () => string,
-): () => void {
-  let said: string | undefined;
-  const timer = setInterval(() => {
-    const error = client.stats.lastError;
-    if (error !== undefined && error !== said && client.stats.state !== "stopped") {
-      said = error;
-      log(`${error}; ${what()}`);
-    }
-  }, 100);
-  return () => clearInterval(timer);
-}
-
-// A day between stats lines, a week of recording, an hour for a snapshot:
-// far beyond use, well inside what a timer can wait.
-const seconds = (max: number) => duration("", { unit: "s", exclusive: true, max });
 
 /**
  * `mjpeg probe URL`: one stats line every `--interval` seconds.

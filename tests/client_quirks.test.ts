@@ -21,7 +21,9 @@ async function readSums(url: string, n: number, options = {}): Promise<string[]>
   });
   lend(client, 65536, 16);
   client.start();
-  return (await receive(client, n, 10_000)).map((r) => r.sum);
+  const sums = (await receive(client, n, 10_000)).map((r) => r.sum);
+  assert.equal(client.stats.discardedFrames, 0);
+  return sums;
 }
 
 /** Whether this machine can listen on the IPv6 loopback. */

@@ -20,7 +20,7 @@
  * @module
  */
 export type { Frame } from "../wire/mod.ts";
-export type { FetchLike, MjpegClientOptions } from "../client/mod.ts";
+export type { Credentials, FetchLike, MjpegClientOptions } from "../client/mod.ts";
 export {
   type FramePublisher,
   type FrameSource,

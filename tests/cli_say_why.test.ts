@@ -5,18 +5,21 @@
  * one log line, and viewers see the offline card rather than a black box.
  * Mistakes no retry mends (a mistyped folder, a device or program that does
  * not exist) stop `mjpeg serve` at start with exit status 2, naming the flag
- * or the config file's setting, before it listens.
+ * or the config file's setting, before it listens; a camera that goes away
+ * later is retried, said once, and serves again when it is back.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import process from "node:process";
 import { jpegSize } from "../src/internal/jpeg_dc_decoder.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { finished, runCli, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
-import { tempDir } from "./helpers/sources_util.ts";
+import { installFakeCamera, tempDir } from "./helpers/sources_util.ts";
+import { fixtures, sha256 } from "./helpers/sources_http.ts";
 import type { StreamStats } from "../src/hono/stream_stats.ts";
 import { requireTools } from "./helpers/tools.ts";
 
@@ -63,6 +66,7 @@ async function saysWhy(
   name: string,
   state: string,
   pattern: RegExp,
+  size = { width: 640, height: 480 },
 ): Promise<void> {
   const s = await until(`${state} in /stats`, 20_000, async () => {
     const s = await stats(url);
@@ -70,12 +74,16 @@ async function saysWhy(
   });
   assert.equal(s.status.online, false);
   assert.match(String(s.source?.lastError), pattern, "the source's own report too");
-  const line = await waitForLog(child, new RegExp(`\\[${name}\\] source ${state}[^\\n]*`));
-  assert.match(line[0], pattern, "one log line says why");
-  // Not a black box: the viewer gets the offline card (640x480: there never was a frame).
-  const part = await firstPart(url);
-  assert.equal(part.headers.get("x-frame-kind"), "offline");
-  assert.deepEqual(jpegSize(part.data), { width: 640, height: 480 });
+  // One log line says why (a cause that came before may have its own line).
+  await waitForLog(child, new RegExp(`\\[${name}\\] source ${state}[^\\n]*(?:${pattern.source})`));
+  // Not a black box: the viewer gets the offline card, the size of the last
+  // frame (640x480 when there never was one).
+  // A source may say it failed before `offlineAfter` has passed since its last frame.
+  const part = await until("the offline card", 10_000, async () => {
+    const part = await firstPart(url);
+    return part.headers.get("x-frame-kind") === "offline" ? part : undefined;
+  });
+  assert.deepEqual(jpegSize(part.data), size);
   // And the page carries the place where it says so.
   assert.match(await (await fetch(`${url}/`)).text(), /data-out="status"/);
 }
@@ -150,6 +158,78 @@ describe("mjpeg serve says why there are no frames", () => {
     } finally {
       sendSignal(child, "SIGTERM");
       await finished(child, 10_000);
+      dir.remove();
+    }
+  });
+
+  it("a camera that goes away later: retried, said once for many retries, and back when it is", async (t) => {
+    if (!requireTools(t, "ffmpeg")) return;
+    const dir = tempDir("gone");
+    installFakeCamera(dir.path, "rpicam-vid");
+    const frames = join(dir.path, "frames");
+    const writeFrames = () => {
+      mkdirSync(frames, { recursive: true });
+      for (const [i, frame] of fixtures.entries()) writeFileSync(join(frames, `${i}.jpg`), frame);
+    };
+    writeFrames();
+    const absent = join(dir.path, "absent");
+    const starts = () => readdirSync(dir.path).filter((f) => f.startsWith("run.")).length;
+    const { child, url } = await startServe(
+      ["--camera", "--width", "320", "--height", "240", ...QUICK],
+      {
+        env: {
+          PATH: `${dir.path}:${process.env.PATH}`,
+          FAKE_CAMERA_DIR: dir.path,
+          FAKE_CAMERA_FRAMES: frames,
+          FAKE_CAMERA_ABSENT: absent,
+        },
+      },
+    );
+    const hashes = fixtures.map(sha256);
+    try {
+      await until("frames", 20_000, async () => (await stats(url)).status.online || undefined);
+      // The ribbon cable comes loose: the running rpicam-vid fails, and every
+      // start after it finds no camera, as rpicam-apps says it.
+      writeFileSync(absent, "");
+      rmSync(frames, { recursive: true });
+      const before = starts();
+      await saysWhy(
+        url,
+        child,
+        "camera",
+        "retrying",
+        /no camera found \("no cameras available"\)/,
+        { width: 320, height: 240 },
+      );
+      await until("three more failed starts", 20_000, () => {
+        return Promise.resolve(starts() >= before + 3 ? true : undefined);
+      });
+      assert.equal(child.exitCode, null, "still serving: a camera that went away is retried");
+      const said = child.output.stderr.match(/source retrying[^\n]*no camera found/g) ?? [];
+      assert.equal(said.length, 1, `one line for ${starts() - before} failed starts:\n${said}`);
+      // Every line says why, and since the last frame: the source's failure
+      // is news at once, not only once offlineAfter has passed.
+      const lastFrame = (await stats(url)).latest!.timestamp;
+      const lines = child.output.stderr.match(/\[camera\] source retrying[^\n]*/g) ?? [];
+      for (const line of lines) {
+        const since = Date.parse(line.match(/\(no frame since (\S+)\): \S/)?.[1] ?? "");
+        assert.ok(Math.abs(since - lastFrame) < 300, `since the last frame, with why: ${line}`);
+      }
+
+      // Plugged back in: the next start serves the camera's frames again.
+      writeFrames();
+      rmSync(absent);
+      await waitForLog(child, /\[camera\] camera online: frames are coming again after/, 30_000);
+      const s = await stats(url);
+      assert.equal(s.status.state, "running");
+      assert.equal(s.status.lastError, null);
+      const shot = await fetch(`${url}/snapshot.jpg`);
+      assert.equal(shot.status, 200);
+      assert.ok(hashes.includes(sha256(new Uint8Array(await shot.arrayBuffer()))));
+    } finally {
+      sendSignal(child, "SIGTERM");
+      const result = await finished(child, 10_000);
+      assert.equal(result.code, 0, result.stderr);
       dir.remove();
     }
   });

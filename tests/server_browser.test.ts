@@ -1,6 +1,7 @@
 /**
  * Headless Chromium loads the viewer page: the stream is painted, the picture
- * changes when the source does, and the live stats show. Pixels are compared
+ * changes when the source does, the live stats show, and so does why there is
+ * no picture when the camera is offline. Pixels are compared
  * through ffmpeg (raw RGB), so no image library is needed.
  */
 import { describe, it } from "node:test";
@@ -176,6 +177,74 @@ describe("the viewer page in headless Chromium", () => {
         "reconnecting in 2 s",
         "reconnecting in 4 s",
       ]);
+    } finally {
+      await page.close();
+      clearInterval(timer);
+      await server.close();
+    }
+  });
+  it("says when the camera is offline, since when and why, and nothing once frames come again", async (t) => {
+    if (!requireTools(t, "chromium")) return;
+    const hub = new FrameHub({ keepalive: 200, offlineAfter: 500 });
+    let live = true;
+    const timer = setInterval(() => live && hub.publish(fixtureFrames[0]!), 1000 / 30);
+    const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
+    const page = await openPage(`${server.url}/`);
+    const status = `document.querySelector("[data-out=status]")`;
+    /** Waits for the page's status line to pass `check`; returns it and whether it shows. */
+    const shown = async (what: string, check: (text: string) => boolean) => {
+      let text = "";
+      for (let i = 0; i < 100; i++) {
+        text = String(await page.evaluate(`${status}.textContent`));
+        if (check(text)) {
+          const display = await page.evaluate(`getComputedStyle(${status}).display`);
+          return { text, visible: display !== "none" };
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.fail(`expected the page to say ${what}, it says "${text}"`);
+    };
+    try {
+      // Frames come: the page polls /stats (fps shows) and says nothing more.
+      for (let i = 0; i < 100; i++) {
+        if (Number(await page.evaluate(`document.querySelector("[data-out=fps]").textContent`))) {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(await shown("nothing", (text) => text === ""), {
+        text: "",
+        visible: false,
+      });
+
+      // The camera stops and its source says why.
+      live = false;
+      hub.reportSourceStatus({
+        state: "retrying",
+        lastError: "fetch failed: connect ECONNREFUSED 10.0.0.7:80",
+        since: Date.now(),
+      });
+      const why = await shown("why", (text) => text.includes("ECONNREFUSED"));
+      const since = new Date(hub.status.since).toISOString().slice(11, 19);
+      assert.match(
+        why.text,
+        new RegExp(
+          `^camera offline, retrying since ${since} UTC \\(\\d+ s\\): ` +
+            "fetch failed: connect ECONNREFUSED 10\\.0\\.0\\.7:80$",
+        ),
+      );
+      assert.equal(why.visible, true);
+
+      // A source that says nothing: offline once offlineAfter has passed.
+      hub.reportSourceStatus({ state: "running", lastError: null, since: Date.now() });
+      const offline = await shown("offline", (text) => !text.includes("retrying"));
+      assert.match(offline.text, new RegExp(`^camera offline since ${since} UTC \\(\\d+ s\\)$`));
+
+      live = true;
+      assert.deepEqual(await shown("nothing again", (text) => text === ""), {
+        text: "",
+        visible: false,
+      });
     } finally {
       await page.close();
       clearInterval(timer);

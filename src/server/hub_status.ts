@@ -18,7 +18,10 @@ export type SourceStatus = Readonly<Record<string, string | number | boolean | n
 
 /** Whether a hub's camera is online, and what its source is doing. */
 export interface HubStatus {
-  /** True while frames come (the last one within `offlineAfter`). */
+  /**
+   * True while frames come: the last one within `offlineAfter`, and the
+   * source has not reported a failure since.
+   */
   online: boolean;
   /**
    * When `online` last changed, in ms since the epoch: when frames began
@@ -62,17 +65,20 @@ export class StatusBoard {
     const outage = this.#outage();
     const reported = this.#source?.state;
     const error = this.#source?.lastError;
-    const online = outage.online;
+    // A polling source says `failing` for what the others call `retrying`.
+    const failed = !outage.stopped && (reported === "retrying" || reported === "failing");
+    // A source that says it failed sends no frames: offline since its last
+    // frame at once, with the reason, not only once `offlineAfter` has passed.
+    const online = outage.online && !failed;
     let state: HubStatus["state"];
     if (outage.stopped) state = "stopped";
-    // A polling source says `failing` for what the others call `retrying`.
-    else if (reported === "retrying" || reported === "failing") state = "retrying";
+    else if (failed) state = "retrying";
     else if (online) state = "running";
     else if (outage.offline) state = "offline";
     else state = "starting";
     return {
       online,
-      since: outage.since,
+      since: failed ? outage.quietSince : outage.since,
       state,
       lastError: typeof error === "string" && !online ? error : null,
     };

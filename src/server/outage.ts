@@ -131,6 +131,11 @@ export class Outage {
     const now = Date.now();
     if (this.#stopped) return this.#stoppedAt;
     if (this.#isOnline(now)) return this.#onlineSince;
+    return this.quietSince;
+  }
+
+  /** When the last frame came, or the wait for one began if none came since: an outage's start. */
+  get quietSince(): number {
     return Math.max(this.#lastFrame, this.#waitingSince);
   }
 

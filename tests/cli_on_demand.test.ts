@@ -9,33 +9,24 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { finished, repoRoot, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
+import {
+  finished,
+  repoRoot,
+  runCli,
+  sendSignal,
+  startServe,
+  waitForLog,
+} from "./helpers/cli_run.ts";
 import { fixtures, sha256 } from "./helpers/sources_http.ts";
-import { installFakeCamera, tempDir } from "./helpers/sources_util.ts";
+import { fakeCameraRuns as cameras, installFakeCamera, tempDir } from "./helpers/sources_util.ts";
 import type { StreamStats } from "../src/hono/stream_stats.ts";
 import { requireTools } from "./helpers/tools.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 
 const hashes = fixtures.map(sha256);
-
-/** Starts of the stand-in camera so far, and how many of them still run. */
-function cameras(dir: string): { started: number; running: number } {
-  const pids = readdirSync(dir).filter((f) => f.startsWith("run.")).map((f) => f.slice(4));
-  const running = pids.filter((pid) => {
-    const stat = `/proc/${pid}/stat`;
-    if (!existsSync(stat)) return false;
-    try {
-      // The third field is the state; a zombie has exited.
-      return readFileSync(stat, "utf8").split(") ")[1]?.[0] !== "Z";
-    } catch {
-      return false;
-    }
-  });
-  return { started: pids.length, running: running.length };
-}
 
 async function stats(url: string): Promise<StreamStats> {
   return await (await fetch(`${url}/stats?summary=1`)).json();
@@ -87,6 +78,9 @@ describe("mjpeg serve --on-demand", () => {
         "320",
         "--height",
         "240",
+        // Slow enough that every viewer's first part can be the camera's first frame.
+        "--fps",
+        "2",
         "--stats-interval",
         "0",
       ],
@@ -98,10 +92,11 @@ describe("mjpeg serve --on-demand", () => {
       assert.deepEqual(cameras(dir.path), { started: 0, running: 0 }, "no camera while idle");
       assert.equal((await stats(url)).status.state, "stopped");
 
-      // Five viewers at once start one camera, and each gets its first frame.
+      // Five viewers at once start one camera, and each gets the first frame
+      // it makes (fixture 001, byte-exact), not a card or a keepalive.
       const viewers = await Promise.all(Array.from({ length: 5 }, () => viewer(url)));
       for (const v of viewers) {
-        assert.ok(hashes.includes(sha256(v.first.data)), "a camera frame, byte-exact");
+        assert.equal(sha256(v.first.data), hashes[0], "the camera's first frame");
         assert.equal(v.first.headers.get("x-frame-kind"), null, "not a card or keepalive");
       }
       assert.deepEqual(cameras(dir.path), { started: 1, running: 1 });
@@ -123,10 +118,11 @@ describe("mjpeg serve --on-demand", () => {
       await waitForLog(child, /source stopped: nobody watches/);
       assert.equal((await stats(url)).status.state, "stopped");
 
-      // A snapshot starts it again and waits for its first frame.
+      // A snapshot starts it again and waits for its first frame, never the
+      // last one from before the stop.
       const shot = await fetch(`${url}/snapshot.jpg`);
       assert.equal(shot.status, 200);
-      assert.ok(hashes.includes(sha256(new Uint8Array(await shot.arrayBuffer()))));
+      assert.equal(sha256(new Uint8Array(await shot.arrayBuffer())), hashes[0]);
       assert.deepEqual(cameras(dir.path), { started: 2, running: 1 });
       await until(
         "stopped after the snapshot",
@@ -136,7 +132,7 @@ describe("mjpeg serve --on-demand", () => {
 
       // And the next viewer starts it once more.
       const again = await viewer(url);
-      assert.ok(hashes.includes(sha256(again.first.data)));
+      assert.equal(sha256(again.first.data), hashes[0], "a fresh first frame, not a stale one");
       assert.deepEqual(cameras(dir.path), { started: 3, running: 1 });
       again.close();
     } finally {
@@ -144,6 +140,84 @@ describe("mjpeg serve --on-demand", () => {
       const result = await finished(child, 10_000);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(cameras(dir.path).running, 0, "no camera left behind");
+      dir.remove();
+    }
+  });
+
+  it("takes onDemand per stream from a config file: the camera waits for a viewer, the pattern runs", async (t) => {
+    if (!requireTools(t, "ffmpeg")) return;
+    const dir = tempDir("on-demand-config");
+    installFakeCamera(dir.path, "rpicam-vid");
+    const config = join(dir.path, "streams.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        keepalive: 0.5,
+        snapshotMaxAge: 2,
+        streams: {
+          pattern: { type: "pattern", fps: 5 },
+          cam: { type: "camera", width: 320, height: 240, fps: 2, onDemand: 1 },
+        },
+      }),
+    );
+    const env = {
+      PATH: `${dir.path}:${process.env.PATH}`,
+      FAKE_CAMERA_DIR: dir.path,
+      FAKE_CAMERA_FRAMES: join(repoRoot, "tests/fixtures/frames"),
+    };
+    const { child, url } = await startServe(["--config", config, "--stats-interval", "0"], {
+      env,
+    });
+    try {
+      await waitForLog(child, /stream cam: .*on demand.*\(runs while watched, stops 1 s after/);
+      await waitForLog(child, /\[pattern\] camera online/);
+      assert.equal((await stats(`${url}/pattern`)).status.state, "running");
+      assert.equal((await stats(`${url}/cam`)).status.state, "stopped");
+      assert.deepEqual(cameras(dir.path), { started: 0, running: 0 }, "no camera while idle");
+
+      const v = await viewer(`${url}/cam`);
+      assert.equal(sha256(v.first.data), hashes[0]);
+      assert.deepEqual(cameras(dir.path), { started: 1, running: 1 });
+      v.close();
+      await until("the camera stopped", 10_000, () => cameras(dir.path).running === 0 || undefined);
+      assert.equal((await stats(`${url}/pattern`)).status.state, "running", "the pattern runs on");
+    } finally {
+      sendSignal(child, "SIGTERM");
+      const result = await finished(child, 10_000);
+      assert.equal(result.code, 0, result.stderr);
+      dir.remove();
+    }
+  });
+
+  it("refuses a bad onDemand or outage setting in a config file, naming it", async () => {
+    const dir = tempDir("on-demand-bad");
+    try {
+      for (
+        const [settings, expected] of [
+          [
+            { streams: { cam: { type: "pattern", onDemand: "yes" } } },
+            /streams\.cam\.onDemand: expected true \(stop 10 s after the last viewer\), false, or seconds/,
+          ],
+          [
+            { keepalive: 0.05, streams: { cam: { type: "pattern" } } },
+            /keepalive: expected 0 \(off\) or at least 0\.1 seconds/,
+          ],
+          [
+            { streams: { cam: { type: "pattern", offlineAfter: -1 } } },
+            /streams\.cam\.offlineAfter: /,
+          ],
+        ] as const
+      ) {
+        const config = join(dir.path, "streams.json");
+        writeFileSync(config, JSON.stringify(settings));
+        const result = await runCli(["serve", "--port", "0", "--config", config], {
+          timeoutMs: 15_000,
+        });
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr, expected);
+        assert.doesNotMatch(result.stderr, /listening on/);
+      }
+    } finally {
       dir.remove();
     }
   });

@@ -105,3 +105,21 @@ export function runningInGroup(pgid: number): string[] {
   }
   return running;
 }
+
+/**
+ * Starts of the stand-in camera (helpers/sources_fake_rpicam.sh) in `dir` so
+ * far, by its run.<pid> files, and how many of them still run, by /proc (a
+ * zombie has exited).
+ */
+export function fakeCameraRuns(dir: string): { started: number; running: number } {
+  const pids = readdirSync(dir).filter((f) => f.startsWith("run.")).map((f) => f.slice(4));
+  const running = pids.filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    } catch {
+      return false; // gone
+    }
+  });
+  return { started: pids.length, running: running.length };
+}

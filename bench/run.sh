@@ -22,6 +22,8 @@ run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pat
 run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import tsx bench/client_throughput.ts
 run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qemu)" bun bench/binary_startup.ts
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
+run "server: fan-out during a camera outage, keepalive and offline card (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,node 500,1000 10 outage
+run "server: fan-out during a camera outage, keepalive and card off (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,node 500,1000 10 outage-quiet
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts
 run "reliability: 2000 viewers that never read (Deno, Bun, Node)" bun bench/stalled_viewers.ts deno,bun,node 2000 20 -- --viewer-timeout 0

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../src/cli.ts";
 import { finished, repoRoot, sendSignal, startCli, waitForLog } from "./helpers/cli_run.ts";
-import { runtimeName } from "./helpers/tools.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const FRAME = new URL("./fixtures/frames/001.jpg", import.meta.url);

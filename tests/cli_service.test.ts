@@ -10,7 +10,8 @@ import { UsageError } from "../src/cli/usage.ts";
 import { cliCommand, repoRoot, runCli } from "./helpers/cli_run.ts";
 import { tempDir } from "./helpers/sources_util.ts";
 import { verifyUnit } from "./helpers/systemd.ts";
-import { requireTools, runtimeName } from "./helpers/tools.ts";
+import { requireTools } from "./helpers/tools.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 
 /** What `mjpeg service print` puts before `serve` when run from sources on this runtime. */
 function selfArgv(): string[] {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
-import { runtimeName } from "./helpers/tools.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 
 /** How to run a TypeScript file with the runtime running this test. */
 function command(file: string): string[] {

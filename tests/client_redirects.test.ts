@@ -1,12 +1,19 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegClient } from "../mod.ts";
 import { fetchWithRedirects, MAX_REDIRECTS } from "../src/runtime/redirects.ts";
-import { FIXTURE_FRAMES, serveMultipart, startUpstream } from "./helpers/upstream.ts";
-import { FIXTURE_SUMS, lend, receive, until } from "./helpers/client_checks.ts";
+import {
+  fixtureFrames,
+  fixtureSums,
+  lend,
+  receive,
+  serveMultipart,
+  startUpstream,
+  tempDir,
+  until,
+} from "./helpers/mod.ts";
 
 /** A fetch that answers from a table of URL → [status, Location], and logs what it was asked. */
 function scripted(routes: Record<string, [number, string?]>) {
@@ -22,28 +29,23 @@ function scripted(routes: Record<string, [number, string?]>) {
 
 describe("the client's redirect follower", () => {
   it("MjpegClient fetches nothing but http(s), even from a Request it is given", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mjpeg-redirect-"));
-    const path = join(dir, "local.jpg");
-    writeFileSync(path, FIXTURE_FRAMES[0]!);
+    using dir = tempDir("redirect");
+    const path = join(dir.path, "local.jpg");
+    writeFileSync(path, fixtureFrames[0]!);
     // Deno's and Bun's fetch read file: URLs; the client must not ask them to.
-    const client = new MjpegClient(new Request(`file://${path}`), {
+    await using client = new MjpegClient(new Request(`file://${path}`), {
       reconnect: { initialDelay: 20, maxDelay: 20 },
     });
-    try {
-      lend(client, 65536, 2);
-      client.start();
-      await until(() => client.stats.reconnects >= 1, "a second attempt");
-      assert.equal(client.stats.frames, 0);
-      assert.match(client.stats.lastError ?? "", /expected an http: or https: URL, got "file:"/);
-    } finally {
-      await client.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    lend(client, 65536, 2);
+    client.start();
+    await until(() => client.stats.reconnects >= 1, "a second attempt");
+    assert.equal(client.stats.frames, 0);
+    assert.match(client.stats.lastError ?? "", /expected an http: or https: URL, got "file:"/);
   });
 
   it("a caller's own fetch is asked one hop at a time, redirect: manual, and the client follows", async () => {
-    const target = await startUpstream((conn) => serveMultipart(conn, { count: 8 }));
-    const upstream = await startUpstream(async (conn) => {
+    await using target = await startUpstream((conn) => serveMultipart(conn, { count: 8 }));
+    await using upstream = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       if (path === "/file") await conn.head(302, { Location: "file:///etc/passwd" });
       else await conn.head(307, { Location: `http://127.0.0.1:${target.port}/stream` });
@@ -53,35 +55,31 @@ describe("the client's redirect follower", () => {
       modes.push(request.redirect);
       return globalThis.fetch(request);
     };
-    const client = new MjpegClient(upstream.url.replace("http://", "http://u:secret@") + "away", {
-      fetch: ownFetch,
-    });
-    const refused = new MjpegClient(upstream.url + "file", {
+    await using client = new MjpegClient(
+      upstream.url.replace("http://", "http://u:secret@") + "away",
+      {
+        fetch: ownFetch,
+      },
+    );
+    await using refused = new MjpegClient(upstream.url + "file", {
       fetch: ownFetch,
       reconnect: { initialDelay: 20, maxDelay: 20 },
     });
-    try {
-      lend(client, 65536, 8);
-      client.start();
-      assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
-      assert.deepEqual(modes.slice(0, 2), ["manual", "manual"]);
-      assert.equal(
-        upstream.accepted[0]!.request.headers.get("authorization"),
-        `Basic ${btoa("u:secret")}`,
-      );
-      assert.equal(target.accepted[0]!.request.headers.get("authorization"), undefined);
-      refused.start();
-      await until(() => refused.stats.reconnects >= 1, "a second attempt");
-      assert.match(
-        refused.stats.lastError ?? "",
-        /expected a redirect to an http: or https: URL, got "file:"/,
-      );
-    } finally {
-      await client.stop();
-      await refused.stop();
-      await upstream.close();
-      await target.close();
-    }
+    lend(client, 65536, 8);
+    client.start();
+    assert.deepEqual((await receive(client, 8)).map((r) => r.sum), fixtureSums);
+    assert.deepEqual(modes.slice(0, 2), ["manual", "manual"]);
+    assert.equal(
+      upstream.accepted[0]!.request.headers.get("authorization"),
+      `Basic ${btoa("u:secret")}`,
+    );
+    assert.equal(target.accepted[0]!.request.headers.get("authorization"), undefined);
+    refused.start();
+    await until(() => refused.stats.reconnects >= 1, "a second attempt");
+    assert.match(
+      refused.stats.lastError ?? "",
+      /expected a redirect to an http: or https: URL, got "file:"/,
+    );
   });
 
   it("stops after MAX_REDIRECTS hops, keeps or drops credentials by origin, turns a 303 into a GET", async () => {

@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./helpers/cli_run.ts";
 import { serverTempDir } from "./helpers/server_run.ts";
-import { runtimeName } from "./helpers/tools.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 import { fixture, sha256 } from "./helpers/wire.ts";
 
 const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);

@@ -13,15 +13,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished, runCli, startServe } from "./helpers/cli_run.ts";
-import { sha256 } from "./helpers/client_checks.ts";
 import { readFrames } from "./helpers/sources_http.ts";
 import {
-  delay,
-  FIXTURE_FRAMES,
+  fixtureFrames,
   serveMultipart,
+  sha256,
+  sleep,
   startUpstream,
   type UpstreamConnection,
-} from "./helpers/upstream.ts";
+} from "./helpers/mod.ts";
 
 /** A temp folder for config files and outputs, removed by the returned function. */
 function tempDir(): { dir: string; remove: () => void } {
@@ -52,7 +52,7 @@ describe("hostile upstreams against the mjpeg command", () => {
     const { dir, remove } = tempDir();
     // A real JPEG, so that a relay that read it would parse and serve it.
     const secret = join(dir, "secret.jpg");
-    writeFileSync(secret, FIXTURE_FRAMES[3]!);
+    writeFileSync(secret, fixtureFrames[3]!);
     const upstream = await startUpstream(async (conn) => {
       await conn.head(302, { Location: `file://${secret}`, "Content-Length": "0" });
     });
@@ -75,7 +75,7 @@ describe("hostile upstreams against the mjpeg command", () => {
       assert.match(probe.stdout, /Total frames\s*: 0\b/);
       // The relay was redirected at least twice (a backoff apart) and published nothing.
       const relayed = () => upstream.accepted.filter((c) => c.request.line.includes("/relay"));
-      for (let i = 0; i < 100 && relayed().length < 2; i++) await delay(100);
+      for (let i = 0; i < 100 && relayed().length < 2; i++) await sleep(100);
       assert.ok(relayed().length >= 2, `${relayed().length} relay requests`);
       assert.equal((await stats(`${relay.url}/stats`)).framesPublished, 0);
       // Its snapshot waits for a first frame that never comes (503 after 5 s).
@@ -84,7 +84,7 @@ describe("hostile upstreams against the mjpeg command", () => {
         .catch(() => undefined);
       if (snap) {
         const body = new Uint8Array(await snap.arrayBuffer());
-        assert.notEqual(sha256(body), sha256(FIXTURE_FRAMES[3]!), "the relay served the file");
+        assert.notEqual(sha256(body), sha256(fixtureFrames[3]!), "the relay served the file");
         assert.notEqual(snap.status, 200);
       }
     } finally {
@@ -157,8 +157,8 @@ describe("hostile upstreams against the mjpeg command", () => {
     let relay: Relay | undefined;
     try {
       relay = await startServe(["--config", config]);
-      for (let i = 0; i < 50 && hostile.connections === 0; i++) await delay(100);
-      await delay(500); // the first attempt refused, both streams running
+      for (let i = 0; i < 50 && hostile.connections === 0; i++) await sleep(100);
+      await sleep(500); // the first attempt refused, both streams running
       // A viewer of the healthy stream, and its /stats, while the attack goes on.
       const seconds = 4;
       const window = AbortSignal.timeout(seconds * 1000);
@@ -173,12 +173,12 @@ describe("hostile upstreams against the mjpeg command", () => {
         } catch {
           missed++;
         }
-        await delay(250);
+        await sleep(250);
       }
       const frames = (await viewing).length;
       // Every attack was cut after a few heads (it used to last the 10 s
       // stall timeout), and the backoff spaces the attempts out.
-      await delay(200);
+      await sleep(200);
       assert.equal(lifetimes.length, hostile.connections, "an attacking connection still open");
       assert.ok(Math.max(...lifetimes) < 1000, `attacks lasted ${lifetimes.map(Math.round)} ms`);
       assert.ok(hostile.connections <= 5, `${hostile.connections} connections in ~5 s`);
@@ -232,10 +232,10 @@ describe("hostile upstreams against the mjpeg command", () => {
       );
       assert.equal(frames.length, 3, `frames; connections: ${upstream.connections}`);
       assert.deepEqual(
-        frames.map((f) => sha256(f.data)).every((s) => FIXTURE_FRAMES.some((j) => sha256(j) === s)),
+        frames.map((f) => sha256(f.data)).every((s) => fixtureFrames.some((j) => sha256(j) === s)),
         true,
       );
-      await delay(100);
+      await sleep(100);
       // The head deadline (0.5 s) cut the first, well before the stall
       // timeout would have; the frame clock (2 s) the second, though bytes came.
       assert.ok(lifetimes[0]! >= 400 && lifetimes[0]! < 1600, `head drip: ${lifetimes[0]} ms`);

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtimeName } from "./tools.ts";
+import { runtimeName } from "./runtime.ts";
 
 /** The repository root. */
 export const repoRoot: string = fileURLToPath(new URL("../../", import.meta.url));

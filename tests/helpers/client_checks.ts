@@ -1,19 +1,10 @@
 /**
- * Assertions shared by the client tests: checksums against the fixture
- * frames, bounded waits for buffers, and the "no buffer was lost" check.
+ * Assertions shared by the client tests: lending buffers, bounded waits for
+ * them, what each one held, and the "no buffer was lost" check.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import type { FrameBuffer, MjpegClient } from "../../src/client/mod.ts";
-import { FIXTURE_FRAMES } from "./upstream.ts";
-
-/** The sha256 of some bytes, hex. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** Checksums of the fixture frames 001..008, in order. */
-export const FIXTURE_SUMS: string[] = FIXTURE_FRAMES.map(sha256);
+import { sha256 } from "./hash.ts";
 
 /** Lends `count` buffers of `length` bytes and enqueues them; returns them all. */
 export function lend(client: MjpegClient, length: number, count: number): FrameBuffer[] {
@@ -60,11 +51,6 @@ export async function receive(client: MjpegClient, n: number, ms = 5000): Promis
   return out;
 }
 
-/** Index of a checksum among the fixture frames (-1 if none matches). */
-export function fixtureIndex(sum: string): number {
-  return FIXTURE_SUMS.indexOf(sum);
-}
-
 /**
  * After stop(): every buffer is either still filled (dequeue it), or held by
  * the application (`held`), or queued. Gives them all back and checks that
@@ -98,13 +84,4 @@ export async function assertStopsPromptly(client: MjpegClient): Promise<number> 
   assert.ok(took < 1000, `stop() took ${took.toFixed(0)} ms`);
   assert.equal(client.stats.state, "stopped");
   return took;
-}
-
-/** Waits until `predicate` holds, checking every 10 ms, failing after `ms`. */
-export async function until(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

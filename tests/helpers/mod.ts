@@ -1,0 +1,34 @@
+/**
+ * The tests' shared helpers, one concern a file; a test imports them from
+ * here. Fixtures (servers, processes, directories, clients) clean up after
+ * themselves: `await using upstream = await startUpstream(…)`.
+ *
+ * - `dispose.ts`: `Symbol.asyncDispose` on every runtime, `disposable()`, `defer()`
+ * - `hash.ts`: `sha256`
+ * - `wait.ts`: `sleep`, `until`
+ * - `statistics.ts`: `median`
+ * - `bytes.ts`: `concat`, `chunk`, `streamOf`, `collect`
+ * - `fixtures.ts`: the files in tests/fixtures, the eight frames and their checksums
+ * - `temp_dir.ts`: `tempDir`
+ * - `env.ts`: `patchEnv`
+ * - `runtime.ts`: `runtimeName`, `repoRoot`, `scriptCommand`
+ * - `processes.ts`: `run`, `start`, `finished`, `waitForLog`, what is left of a process
+ * - `ports.ts`: `freePort`
+ * - `tools.ts`: `requireTools` for the external programs a test needs
+ * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
+ * - `client_checks.ts`: lending buffers to an `MjpegClient` and checking they all come back
+ */
+export * from "./dispose.ts";
+export * from "./hash.ts";
+export * from "./wait.ts";
+export * from "./statistics.ts";
+export * from "./bytes.ts";
+export * from "./fixtures.ts";
+export * from "./temp_dir.ts";
+export * from "./env.ts";
+export * from "./runtime.ts";
+export * from "./processes.ts";
+export * from "./ports.ts";
+export * from "./tools.ts";
+export * from "./upstream.ts";
+export * from "./client_checks.ts";

@@ -12,7 +12,7 @@ import { serve } from "../src/runtime/serve.ts";
 import { requireTools } from "./helpers/tools.ts";
 import { fixtureFrames } from "./helpers/server_frames.ts";
 import { run, serverTempDir } from "./helpers/server_run.ts";
-import { openPage } from "./helpers/server_cdp.ts";
+import { openPage } from "./helpers/chromium.ts";
 
 const TOKEN = "browser-test-token";
 const WIDTH = 320, HEIGHT = 240;

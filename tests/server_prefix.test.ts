@@ -11,7 +11,7 @@ import { FrameHub, serve } from "../src/server/mod.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
 import { MjpegDecoderStream } from "../src/wire/mod.ts";
 import { fixtureChecksums, fixtureFrames, sha256 } from "./helpers/server_frames.ts";
-import { openPage } from "./helpers/server_cdp.ts";
+import { openPage } from "./helpers/chromium.ts";
 import { requireTools } from "./helpers/tools.ts";
 
 const [a, b] = fixtureFrames as [Uint8Array, Uint8Array];

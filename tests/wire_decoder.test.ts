@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CHUNK_SIZES, concat, decode, fixture, frames, sha256 } from "./helpers/wire.ts";
+import { concat, fixture, fixtureFrames, fixtureSums, sha256 } from "./helpers/mod.ts";
+import { CHUNK_SIZES, decode } from "./helpers/wire.ts";
 
-const want = frames.map(sha256);
-const [f1, f2, f3] = [frames[0]!, frames[1]!, frames[2]!];
+const [f1, f2, f3] = [fixtureFrames[0]!, fixtureFrames[1]!, fixtureFrames[2]!];
 const three = [f1, f2, f3].map(sha256);
 
 /** Decodes `bytes` at every chunk size and checks the frames each time. */
@@ -30,13 +30,13 @@ const cl = (jpeg: Uint8Array, extra = "") =>
 
 describe("MjpegDecoderStream reads multipart streams", () => {
   it("decodes ffmpeg's mpjpeg output byte-exact in any chunking", async () => {
-    await expectFrames(fixture("ffmpeg.mpjpeg"), want, {
+    await expectFrames(fixture("ffmpeg.mpjpeg"), fixtureSums, {
       contentType: "multipart/x-mixed-replace;boundary=ffmpeg",
     }, (r) => assert.equal(r.stats.resyncs, 0));
   });
 
   it("decodes GStreamer's multipartmux output, learning the boundary", async () => {
-    await expectFrames(fixture("gstreamer.multipart"), want, {}, (r) => {
+    await expectFrames(fixture("gstreamer.multipart"), fixtureSums, {}, (r) => {
       assert.equal(r.stats.frames, 8);
       assert.equal(r.stats.resyncs, 0);
     });
@@ -261,11 +261,11 @@ describe("MjpegDecoderStream reads multipart streams", () => {
 });
 
 describe("MjpegDecoderStream reads raw concatenated JPEGs", () => {
-  const raw = concat(...frames);
+  const raw = concat(...fixtureFrames);
 
   it("splits ffmpeg's JPEGs with Content-Type image/jpeg or none", async () => {
     for (const contentType of ["image/jpeg", undefined]) {
-      await expectFrames(raw, want, contentType ? { contentType } : {}, (r) => {
+      await expectFrames(raw, fixtureSums, contentType ? { contentType } : {}, (r) => {
         assert.equal(r.stats.frames, 8);
         assert.equal(r.stats.resyncs, 0);
       });

@@ -15,6 +15,7 @@
  * - `processes.ts`: `run`, `start`, `finished`, `waitForLog`, what is left of a process
  * - `ports.ts`: `freePort`
  * - `tools.ts`: `requireTools` for the external programs a test needs
+ * - `chromium.ts`: headless Chromium's flags, and one page to drive (`openPage`)
  * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
  * - `client_checks.ts`: lending buffers to an `MjpegClient` and checking they all come back
  */
@@ -30,5 +31,6 @@ export * from "./runtime.ts";
 export * from "./processes.ts";
 export * from "./ports.ts";
 export * from "./tools.ts";
+export * from "./chromium.ts";
 export * from "./upstream.ts";
 export * from "./client_checks.ts";

@@ -15,6 +15,9 @@
  * - `processes.ts`: `run`, `start`, `finished`, `waitForLog`, what is left of a process
  * - `ports.ts`: `freePort`
  * - `tools.ts`: `requireTools` for the external programs a test needs
+ * - `jpeg.ts`: `isJpeg`, fixtures made unique (`labelledJpeg`) or larger (`paddedJpeg`)
+ * - `stack.ts`: the server side in this process (`serveLocal`, `serveHub`, `publishFixtures`, `startStack`)
+ * - `viewers.ts`: HTTP viewers of a stream (`readFrames`, `Viewer`)
  * - `chromium.ts`: headless Chromium's flags, and one page to drive (`openPage`)
  * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
  * - `client_checks.ts`: lending buffers to an `MjpegClient` and checking they all come back
@@ -31,6 +34,9 @@ export * from "./runtime.ts";
 export * from "./processes.ts";
 export * from "./ports.ts";
 export * from "./tools.ts";
+export * from "./jpeg.ts";
+export * from "./stack.ts";
+export * from "./viewers.ts";
 export * from "./chromium.ts";
 export * from "./upstream.ts";
 export * from "./client_checks.ts";

@@ -2,16 +2,18 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { commandSource, webcamArgs, webcamSource } from "../src/sources/command.ts";
 import { SourceError } from "../src/sources/process.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
-import { isJpeg, take, tempDir } from "./helpers/sources_util.ts";
-import { requireTools } from "./helpers/tools.ts";
-
-const frameDir = fileURLToPath(new URL("./fixtures/frames/", import.meta.url));
-const fixtureFiles = fixtures.map((_, i) => join(frameDir, `00${i + 1}.jpg`));
-const fixtureHashes = fixtures.map(sha256);
+import {
+  fixtureFiles,
+  fixturePath,
+  fixtureSums,
+  isJpeg,
+  requireTools,
+  sha256,
+  take,
+  tempDir,
+} from "./helpers/mod.ts";
 
 describe("commandSource", () => {
   it("splits a program's raw JPEG output into byte-exact frames", async () => {
@@ -19,7 +21,7 @@ describe("commandSource", () => {
       commandSource("cat", fixtureFiles, { restart: false, log: () => {} }),
       8,
     );
-    assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureHashes);
+    assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureSums);
     assert.deepEqual(frames.map((f) => f.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
@@ -33,7 +35,7 @@ describe("commandSource", () => {
         "-loglevel",
         "error",
         "-i",
-        join(frameDir, "%03d.jpg"),
+        fixturePath("frames/%03d.jpg"),
         "-c",
         "copy",
         "-f",
@@ -41,7 +43,7 @@ describe("commandSource", () => {
         "-",
       ], { restart: false, log: () => {} }); // deno-fmt-ignore
       const frames = await take(source, 8);
-      assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureHashes, format);
+      assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureSums, format);
     }
   });
 
@@ -107,24 +109,20 @@ describe("commandSource", () => {
   });
 
   it("passes arguments verbatim, never through a shell", async () => {
-    const dir = tempDir("command");
-    try {
-      const marker = join(dir.path, "PWNED");
-      const source = commandSource("cat", [
-        fixtureFiles[0]!,
-        `; touch ${marker}`,
-        `$(touch ${marker})`,
-      ], {
-        restart: false,
-        log: () => {},
-      });
-      await assert.rejects(async () => {
-        for await (const _ of source.frames(AbortSignal.timeout(5000))) { /* drain */ }
-      }, /No such file/);
-      assert.ok(!existsSync(marker));
-    } finally {
-      dir.remove();
-    }
+    using dir = tempDir("command");
+    const marker = join(dir.path, "PWNED");
+    const source = commandSource("cat", [
+      fixtureFiles[0]!,
+      `; touch ${marker}`,
+      `$(touch ${marker})`,
+    ], {
+      restart: false,
+      log: () => {},
+    });
+    await assert.rejects(async () => {
+      for await (const _ of source.frames(AbortSignal.timeout(5000))) { /* drain */ }
+    }, /No such file/);
+    assert.ok(!existsSync(marker));
   });
 
   it("builds the webcam preset that copies the camera's JPEGs without re-encoding", () => {

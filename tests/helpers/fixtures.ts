@@ -1,11 +1,14 @@
 /** The files in tests/fixtures: real JPEGs from ffmpeg, and real multipart bodies. */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "./hash.ts";
 
-/** Absolute path of a file in tests/fixtures. */
+const fixturesDir = fileURLToPath(new URL("../fixtures/", import.meta.url));
+
+/** Absolute path of a file in tests/fixtures (a plain path: `%` in `name` stays as it is). */
 export function fixturePath(name: string): string {
-  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+  return join(fixturesDir, name);
 }
 
 /** A fixture file's bytes. */

@@ -18,6 +18,9 @@
  * - `jpeg.ts`: `isJpeg`, fixtures made unique (`labelledJpeg`) or larger (`paddedJpeg`)
  * - `stack.ts`: the server side in this process (`serveLocal`, `serveHub`, `publishFixtures`, `startStack`)
  * - `viewers.ts`: HTTP viewers of a stream (`readFrames`, `Viewer`)
+ * - `task.ts`: `background`, work beside the test that stops with it
+ * - `sources.ts`: `take` frames from a source
+ * - `fake_camera.ts`: stand-ins for rpicam-vid (`fakeCameraDir`, the scripted `FakeCamera`)
  * - `chromium.ts`: headless Chromium's flags, and one page to drive (`openPage`)
  * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
  * - `client_checks.ts`: lending buffers to an `MjpegClient` and checking they all come back
@@ -37,6 +40,9 @@ export * from "./tools.ts";
 export * from "./jpeg.ts";
 export * from "./stack.ts";
 export * from "./viewers.ts";
+export * from "./task.ts";
+export * from "./sources.ts";
+export * from "./fake_camera.ts";
 export * from "./chromium.ts";
 export * from "./upstream.ts";
 export * from "./client_checks.ts";

@@ -1,14 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { main } from "../src/cli.ts";
 import { splitCommandLine } from "../src/cli/usage.ts";
-import { runCli } from "./helpers/cli_run.ts";
-
-async function mjpeg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (t) => stdout += t, stderr: (t) => stderr += t });
-  return { code, stdout, stderr };
-}
+import { mjpeg, runCli } from "./helpers/mod.ts";
 
 describe("mjpeg command line", () => {
   it("prints help for the command and every subcommand, exit status 0", async () => {

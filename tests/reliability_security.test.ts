@@ -7,9 +7,14 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
-import { readFrames } from "./helpers/sources_http.ts";
-import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import {
+  readFrames,
+  runCli,
+  serveMultipart,
+  sleep,
+  startServe,
+  startUpstream,
+} from "./helpers/mod.ts";
 
 const PASSWORD = "pw-Zq81-never-logged";
 const TOKEN = "tok-Hx47-never-logged";
@@ -17,7 +22,7 @@ const RELAY_PASSWORD = "relay-Kd29-never-logged";
 
 describe("secrets stay out of the logs", () => {
   it("serve, relay and probe log no password or token, whatever clients send", async () => {
-    const upstream = await startServe([
+    await using upstream = await startServe([
       "--pattern",
       "--width",
       "160",
@@ -32,7 +37,7 @@ describe("secrets stay out of the logs", () => {
     ]);
     // The relay holds a password in its upstream URL; it must not log it.
     const upstreamWithCredentials = upstream.url.replace("http://", `http://viewer:${PASSWORD}@`);
-    const relay = await startServe([
+    await using relay = await startServe([
       "--url",
       `${upstreamWithCredentials}/stream.mjpg`,
       "--token",
@@ -40,95 +45,80 @@ describe("secrets stay out of the logs", () => {
       "--stats-interval",
       "1",
     ]);
-    try {
-      // Wrong and missing credentials: refused, and not echoed anywhere.
-      for (
-        const headers of [
-          {},
-          { Authorization: `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}` },
-          { Authorization: `Bearer ${RELAY_PASSWORD}` },
-        ]
-      ) {
-        const refused = await fetch(`${upstream.url}/stream.mjpg`, { headers });
-        assert.equal(refused.status, 401);
-        assert.doesNotMatch(await refused.text(), /never-logged/);
-        assert.equal((await fetch(`${relay.url}/snapshot.jpg`, { headers })).status, 401);
-      }
-      // The right ones work, through the relay as well.
-      const frames = await readFrames(
-        `${relay.url}/stream.mjpg?token=${TOKEN}`,
-        AbortSignal.timeout(15_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      // probe with credentials in its URL prints stats with the URL redacted.
-      const probe = await runCli([
-        "probe",
-        `${upstreamWithCredentials}/stream.mjpg`,
-        "--interval",
-        "1",
-        "--seconds",
-        "2",
-      ], { timeoutMs: 20_000 });
-      assert.equal(probe.code, 0, probe.stderr);
-      assert.match(probe.stdout + probe.stderr, /viewer:\*\*\*@/);
-      // Let a stats line or two go by while viewers come and go.
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-      sendSignal(relay.child, "SIGTERM");
-      sendSignal(upstream.child, "SIGTERM");
-      const logs = [
-        await finished(relay.child, 10_000),
-        await finished(upstream.child, 10_000),
-        probe,
-      ];
-      const all = logs.map((r) => r.stdout + r.stderr).join("\n");
-      for (const secret of [PASSWORD, TOKEN, RELAY_PASSWORD, btoa(`viewer:${PASSWORD}`)]) {
-        assert.ok(!all.includes(secret), `a secret reached the log:\n${all}`);
-      }
-    } finally {
-      relay.child.kill("SIGKILL");
-      upstream.child.kill("SIGKILL");
+    // Wrong and missing credentials: refused, and not echoed anywhere.
+    for (
+      const headers of [
+        {},
+        { Authorization: `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}` },
+        { Authorization: `Bearer ${RELAY_PASSWORD}` },
+      ]
+    ) {
+      const refused = await fetch(`${upstream.url}/stream.mjpg`, { headers });
+      assert.equal(refused.status, 401);
+      assert.doesNotMatch(await refused.text(), /never-logged/);
+      assert.equal((await fetch(`${relay.url}/snapshot.jpg`, { headers })).status, 401);
+    }
+    // The right ones work, through the relay as well.
+    const frames = await readFrames(
+      `${relay.url}/stream.mjpg?token=${TOKEN}`,
+      AbortSignal.timeout(15_000),
+      (f) => f.length >= 3,
+    );
+    assert.equal(frames.length, 3);
+    // probe with credentials in its URL prints stats with the URL redacted.
+    const probe = await runCli([
+      "probe",
+      `${upstreamWithCredentials}/stream.mjpg`,
+      "--interval",
+      "1",
+      "--seconds",
+      "2",
+    ], { timeoutMs: 20_000 });
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.match(probe.stdout + probe.stderr, /viewer:\*\*\*@/);
+    // Let a stats line or two go by while viewers come and go.
+    await sleep(1200);
+    const logs = [
+      ...await Promise.all([relay.stop("SIGTERM"), upstream.stop("SIGTERM")]),
+      probe,
+    ];
+    const all = logs.map((r) => r.stdout + r.stderr).join("\n");
+    for (const secret of [PASSWORD, TOKEN, RELAY_PASSWORD, btoa(`viewer:${PASSWORD}`)]) {
+      assert.ok(!all.includes(secret), `a secret reached the log:\n${all}`);
     }
   });
 
   it("a relay's credentials follow a redirect on their own origin only, and reach no log", async () => {
     // Another origin (another port) that a redirect points at; it must see no credentials.
-    const elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
-    const redirector = await startUpstream(async (conn) => {
+    await using elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
+    await using redirector = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       const location = path === "/first" ? "/second" : `http://127.0.0.1:${elsewhere.port}/stream`;
       await conn.head(302, { Location: location, "Content-Length": "0" });
     });
-    const relay = await startServe([
+    await using relay = await startServe([
       "--url",
       `http://viewer:${RELAY_PASSWORD}@127.0.0.1:${redirector.port}/first`,
       "--stats-interval",
       "1",
     ]);
-    try {
-      const frames = await readFrames(
-        `${relay.url}/stream.mjpg`,
-        AbortSignal.timeout(15_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
-      const asked = redirector.accepted.map((c) => c.request);
-      assert.deepEqual(asked.slice(0, 2).map((r) => r.line.split(" ")[1]), ["/first", "/second"]);
-      for (const request of asked) assert.equal(request.headers.get("authorization"), basic);
-      for (const conn of elsewhere.accepted) {
-        assert.equal(conn.request.headers.get("authorization"), undefined);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line or two
-      sendSignal(relay.child, "SIGTERM");
-      const log = await finished(relay.child, 10_000);
-      for (const secret of [RELAY_PASSWORD, btoa(`viewer:${RELAY_PASSWORD}`)]) {
-        assert.ok(!(log.stdout + log.stderr).includes(secret), `a secret reached the log`);
-      }
-    } finally {
-      relay.child.kill("SIGKILL");
-      await redirector.close();
-      await elsewhere.close();
+    const frames = await readFrames(
+      `${relay.url}/stream.mjpg`,
+      AbortSignal.timeout(15_000),
+      (f) => f.length >= 3,
+    );
+    assert.equal(frames.length, 3);
+    const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
+    const asked = redirector.accepted.map((c) => c.request);
+    assert.deepEqual(asked.slice(0, 2).map((r) => r.line.split(" ")[1]), ["/first", "/second"]);
+    for (const request of asked) assert.equal(request.headers.get("authorization"), basic);
+    for (const conn of elsewhere.accepted) {
+      assert.equal(conn.request.headers.get("authorization"), undefined);
+    }
+    await sleep(1200); // a stats line or two
+    const log = await relay.stop("SIGTERM");
+    for (const secret of [RELAY_PASSWORD, btoa(`viewer:${RELAY_PASSWORD}`)]) {
+      assert.ok(!(log.stdout + log.stderr).includes(secret), `a secret reached the log`);
     }
   });
 });

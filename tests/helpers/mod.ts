@@ -21,6 +21,7 @@
  * - `task.ts`: `background`, work beside the test that stops with it
  * - `sources.ts`: `take` frames from a source
  * - `fake_camera.ts`: stand-ins for rpicam-vid (`fakeCameraDir`, the scripted `FakeCamera`)
+ * - `cli_run.ts`: the `mjpeg` command, in this process or as a process (`runCli`, `startServe`)
  * - `chromium.ts`: headless Chromium's flags, and one page to drive (`openPage`)
  * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
  * - `client_checks.ts`: lending buffers to an `MjpegClient` and checking they all come back
@@ -43,6 +44,7 @@ export * from "./viewers.ts";
 export * from "./task.ts";
 export * from "./sources.ts";
 export * from "./fake_camera.ts";
+export * from "./cli_run.ts";
 export * from "./chromium.ts";
 export * from "./upstream.ts";
 export * from "./client_checks.ts";

@@ -4,20 +4,15 @@ import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import {
-  fakeCameraDir,
-  fixturePath,
-  fixtureSums,
-  inCI,
-  isJpeg,
-  readFrames,
-  repoRoot,
-  requireTools,
-  runCli,
-  sha256,
-  startServe,
-  tempDir,
-} from "./helpers/mod.ts";
+import { runCli, startServe, stopCleanly } from "./helpers/cli_run.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixturePath, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { repoRoot } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { inCI, requireTools } from "./helpers/tools.ts";
+import { firstFrames } from "./helpers/viewers.ts";
 import { verifyUnit } from "./helpers/systemd.ts";
 
 // Debian's libc6-arm64-cross puts the arm64 loader and libc here; qemu-user's -L points at it.
@@ -87,8 +82,7 @@ describe("standalone binaries (npm run build:binaries)", () => {
     const curl = spawnSync("curl", ["-sf", "-m", "10", "-o", shot, `${server.url}/snapshot.jpg`]);
     assert.equal(curl.status, 0);
     assert.ok(isJpeg(readFileSync(shot)));
-    const result = await server.stop("SIGINT");
-    assert.equal(result.code, 0, result.stderr);
+    const result = await stopCleanly(server);
     assert.match(result.stderr, /listening on .*\(bun\)/);
   });
 
@@ -112,12 +106,7 @@ describe("standalone binaries (npm run build:binaries)", () => {
       ["--camera", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
       { command: qemu, env },
     );
-    const frames = await readFrames(
-      `${server.url}/stream.mjpg`,
-      AbortSignal.timeout(60_000),
-      (f) => f.length >= 10,
-    );
-    assert.equal(frames.length, 10, "ten frames within a minute");
+    const frames = await firstFrames(`${server.url}/stream.mjpg`, 10, 60_000);
     // Every frame is one of the stand-in's files, byte for byte, in the order it wrote them
     // (a slow viewer may skip some, never reorder or alter one).
     const indexes = frames.map((f) => fixtureSums.indexOf(sha256(f.data)));
@@ -131,8 +120,7 @@ describe("standalone binaries (npm run build:binaries)", () => {
       runs[0]!.argv.join(" "),
       "rpicam-vid -t 0 -n --codec mjpeg --width 320 --height 240 --framerate 10 -q 80 --flush -v 0 -o -",
     );
-    const result = await server.stop("SIGINT", 30_000);
-    assert.equal(result.code, 0, result.stderr);
+    const result = await stopCleanly(server, "SIGINT", 30_000);
     assert.match(result.stderr, /listening on .*\(bun\)/);
     assert.match(result.stderr, /stopped/);
   });

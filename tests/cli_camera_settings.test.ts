@@ -3,19 +3,14 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
-import {
-  FakeCamera,
-  fakeCameraDir,
-  fixtureFrames,
-  fixtureSums,
-  mjpeg,
-  readFrames,
-  sha256,
-  startServe,
-  tempDir,
-  until,
-  waitForLog,
-} from "./helpers/mod.ts";
+import { assertUsageErrors, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { FakeCamera, fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { waitForLog } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { firstFrames } from "./helpers/viewers.ts";
+import { until } from "./helpers/wait.ts";
 
 /** The camera stream's settings that `mjpeg serve ARGS` would run. */
 async function cameraSpec(...args: string[]): Promise<Record<string, unknown>> {
@@ -39,11 +34,7 @@ describe("mjpeg serve: camera settings", () => {
       [["--camera=1.5"], /--camera: .*expected int/],
       [["--camera", "1", "--pattern"], /expected one source, got --pattern and --camera/],
     ];
-    for (const [args, message] of cases) {
-      const r = await mjpeg("serve", ...args);
-      assert.equal(r.code, 2, `mjpeg serve ${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, message, `mjpeg serve ${args.join(" ")}`);
-    }
+    await assertUsageErrors(["serve"], cases);
   });
 
   it("sets every camera option from flags and from the config file alike", async () => {
@@ -97,32 +88,25 @@ describe("mjpeg serve: camera settings", () => {
     assert.deepEqual(fromFlags, { type: "camera", ...settings });
 
     using dir = tempDir("camera-config");
-    const file = join(dir.path, "streams.json");
-    writeFileSync(file, JSON.stringify({ streams: { cam: { type: "camera", ...settings } } }));
+    const file = writeConfig(dir.path, { streams: { cam: { type: "camera", ...settings } } });
     const fromFile = (await parseServeArgs(["--config", file])).config;
     assert.deepEqual(fromFile!.streams.cam, { type: "camera", ...settings });
 
     // The same checks hold in the file, naming the setting.
-    writeFileSync(
-      file,
-      JSON.stringify({ streams: { cam: { type: "camera", restart: { maxDelay: 0.1 } } } }),
-    );
-    const bad = await mjpeg("serve", "--config", file);
-    assert.equal(bad.code, 2);
-    assert.match(
-      bad.stderr,
-      /config file \S+: streams\.cam\.restart\.maxDelay: expected maxDelay \(default 10 s\) to be at least initialDelay \(default 0\.5 s\)/,
-    );
-    writeFileSync(
-      file,
-      JSON.stringify({ streams: { cam: { type: "camera", stallTimeout: -1 } } }),
-    );
-    const negative = await mjpeg("serve", "--config", file);
-    assert.equal(negative.code, 2);
-    assert.match(
-      negative.stderr,
-      /config file \S+: streams\.cam\.stallTimeout: expected between 0 and 600 seconds/,
-    );
+    const badFiles: [Record<string, unknown>, RegExp][] = [
+      [
+        { restart: { maxDelay: 0.1 } },
+        /config file \S+: streams\.cam\.restart\.maxDelay: expected maxDelay \(default 10 s\) to be at least initialDelay \(default 0\.5 s\)/,
+      ],
+      [
+        { stallTimeout: -1 },
+        /config file \S+: streams\.cam\.stallTimeout: expected between 0 and 600 seconds/,
+      ],
+    ];
+    for (const [camera, message] of badFiles) {
+      writeConfig(dir.path, { streams: { cam: { type: "camera", ...camera } } });
+      await assertUsageErrors(["serve"], [[["--config", file], message]]);
+    }
 
     const cases: [string[], RegExp][] = [
       [["--camera", "--stall-timeout", "soon"], /--stall-timeout: expected a number/],
@@ -145,11 +129,7 @@ describe("mjpeg serve: camera settings", () => {
         /--camera-args: expected only with --camera, not with --webcam/,
       ],
     ];
-    for (const [args, message] of cases) {
-      const r = await mjpeg("serve", ...args);
-      assert.equal(r.code, 2, `mjpeg serve ${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, message, `mjpeg serve ${args.join(" ")}`);
-    }
+    await assertUsageErrors(["serve"], cases);
     // Restart settings reach the webcam and command sources too.
     const { config } = await parseServeArgs([
       "--command",
@@ -168,25 +148,20 @@ describe("mjpeg serve: camera settings", () => {
     using fake = new FakeCamera();
     fake.jpeg("once", 0);
     fake.plan("default", ["write once.jpg", "hang"]);
-    const file = join(fake.dir.path, "streams.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        streams: {
-          cam: {
-            type: "camera",
-            programs: [fake.program],
-            stallTimeout: 0.4,
-            restart: { initialDelay: 0.02 },
-          },
+    const file = writeConfig(fake.dir.path, {
+      streams: {
+        cam: {
+          type: "camera",
+          programs: [fake.program],
+          stallTimeout: 0.4,
+          restart: { initialDelay: 0.02 },
         },
-      }),
-    );
+      },
+    });
     await using server = await startServe(["--config", file, "--stats-interval", "0"]);
     await waitForLog(server, /no frame for 400 ms from pid \d+; stopping it to restart/);
     await waitForLog(server, /stalled \(no frame for 400 ms\).*restart #1 in 20 ms/);
-    const result = await server.stop("SIGINT");
-    assert.equal(result.code, 0, result.stderr);
+    await stopCleanly(server);
   });
 });
 
@@ -200,29 +175,17 @@ describe("mjpeg serve: two cameras", () => {
         writeFileSync(join(dir.path, `frames/camera${camera}/${i}.jpg`), fixtureFrames[i]!);
       }
     }
-    const file = join(dir.path, "streams.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        streams: {
-          front: { type: "camera", camera: 0, width: 320, height: 240, fps: 10 },
-          back: { type: "camera", camera: 1, width: 320, height: 240, fps: 10 },
-        },
-      }),
-    );
+    const file = writeConfig(dir.path, {
+      streams: {
+        front: { type: "camera", camera: 0, width: 320, height: 240, fps: 10 },
+        back: { type: "camera", camera: 1, width: 320, height: 240, fps: 10 },
+      },
+    });
     const env = { ...dir.env, FAKE_CAMERA_FRAMES: join(dir.path, "frames") };
     await using server = await startServe(["--config", file, "--stats-interval", "0"], { env });
     const [front, back] = await Promise.all(
-      ["front", "back"].map((name) =>
-        readFrames(
-          `${server.url}/${name}/stream.mjpg`,
-          AbortSignal.timeout(20_000),
-          (f) => f.length >= 6,
-        )
-      ),
+      ["front", "back"].map((name) => firstFrames(`${server.url}/${name}/stream.mjpg`, 6, 20_000)),
     );
-    assert.equal(front!.length, 6);
-    assert.equal(back!.length, 6);
     assert.ok(
       front!.every((f) => fixtureSums.slice(0, 4).includes(sha256(f.data))),
       "front: camera 0",
@@ -237,8 +200,7 @@ describe("mjpeg serve: two cameras", () => {
       dir.runs().map((run) => run.argv.join(" ")).sort(),
       [`rpicam-vid ${base} --camera 0`, `rpicam-vid ${base} --camera 1`],
     );
-    const result = await server.stop("SIGINT");
-    assert.equal(result.code, 0, result.stderr);
+    const result = await stopCleanly(server);
     assert.match(result.stderr, /stream front: camera 0 rpicam-vid/);
     assert.match(result.stderr, /stream back: camera 1 rpicam-vid/);
   });
@@ -286,17 +248,12 @@ describe("mjpeg serve: no camera attached", () => {
     assert.equal(lines.length, 2, `only the first start and that line:\n${lines.join("\n")}`);
 
     rmSync(join(dir.path, absent)); // the camera is plugged in
-    const frames = await readFrames(
-      `${server.url}/stream.mjpg`,
-      AbortSignal.timeout(10_000),
-      (f) => f.length >= 2,
-    );
+    const frames = await firstFrames(`${server.url}/stream.mjpg`, 2);
     assert.equal(sha256(frames[1]!.data), fixtureSums[0]);
     await waitForLog(
       server,
       /camera: frames again after \d+ runs that failed with "rpicam-vid: no camera found/,
     );
-    const result = await server.stop("SIGINT");
-    assert.equal(result.code, 0, result.stderr);
+    await stopCleanly(server);
   });
 });

@@ -4,7 +4,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseCameraList } from "../src/sources/camera_list.ts";
-import { fixturePath, installProgram, mjpeg, runCli, tempDir } from "./helpers/mod.ts";
+import { mjpeg, runCli } from "./helpers/cli_run.ts";
+import { installProgram } from "./helpers/fake_camera.ts";
+import { fixturePath } from "./helpers/fixtures.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 
 const fakeHello = fileURLToPath(new URL("./helpers/sources_fake_rpicam_hello.sh", import.meta.url));
 const listing = (name: string) => fixturePath(`rpicam/${name}`);

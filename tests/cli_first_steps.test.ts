@@ -7,20 +7,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  finished,
-  fixtureFiles,
-  fixtureSums,
-  freePort,
-  mjpeg,
-  repoRoot,
-  scriptCommand,
-  sha256,
-  start,
-  tempDir,
-  until,
-  waitForLog,
-} from "./helpers/mod.ts";
+import { mjpeg, writeConfig } from "./helpers/cli_run.ts";
+import { fixtureFiles, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { freePort } from "./helpers/ports.ts";
+import { finished, start, waitForLog } from "./helpers/processes.ts";
+import { repoRoot, scriptCommand } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { until } from "./helpers/wait.ts";
 
 describe("first steps", () => {
   it("npm start -- --file DIR serves the folder (the start script adds no source of its own)", async () => {
@@ -79,8 +73,11 @@ describe("first steps", () => {
 
   it("a config file's typo at the top level is reported with the file's name and the key", async () => {
     using folder = tempDir("config");
-    const file = join(folder.path, "cameras.json");
-    writeFileSync(file, JSON.stringify({ prot: 8081, streams: { cam: { type: "pattern" } } }));
+    const file = writeConfig(
+      folder.path,
+      { prot: 8081, streams: { cam: { type: "pattern" } } },
+      "cameras.json",
+    );
     const top = await mjpeg("serve", "--config", file);
     assert.equal(top.code, 2);
     assert.match(
@@ -92,7 +89,7 @@ describe("first steps", () => {
       ),
     );
 
-    writeFileSync(file, JSON.stringify({ streams: { cam: { type: "pattern", widht: 320 } } }));
+    writeConfig(folder.path, { streams: { cam: { type: "pattern", widht: 320 } } }, "cameras.json");
     const nested = await mjpeg("serve", "--config", file);
     assert.match(
       nested.stderr,
@@ -100,7 +97,7 @@ describe("first steps", () => {
     );
 
     // A flag given with --config is reported as the flag, not as a key of the file.
-    writeFileSync(file, JSON.stringify({ streams: { cam: { type: "pattern" } } }));
+    writeConfig(folder.path, { streams: { cam: { type: "pattern" } } }, "cameras.json");
     const flag = await mjpeg("serve", "--config", file, "--port", "70000");
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /mjpeg serve: --port: .*65535/);

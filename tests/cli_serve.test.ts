@@ -1,23 +1,19 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import {
-  background,
-  fakeCameraDir,
-  finished,
-  fixtureFiles,
-  fixtureSums,
-  isJpeg,
-  mjpeg,
-  readFrames,
-  requireTools,
-  sha256,
-  sleep,
-  startServe,
-  tempDir,
-} from "./helpers/mod.ts";
+import { mjpeg, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixtureFiles, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { finished } from "./helpers/processes.ts";
+import { background } from "./helpers/task.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
+import { firstFrames, readFrames } from "./helpers/viewers.ts";
+import { sleep } from "./helpers/wait.ts";
 
 async function decodeFile(path: string, contentType: string): Promise<Uint8Array[]> {
   const bytes = readFileSync(path);
@@ -68,8 +64,7 @@ describe("mjpeg serve, probe, snapshot, record", () => {
     assert.match(probe.stdout, /streaming/);
 
     await sleep(1200); // a stats line and the leave lines
-    const result = await server.stop("SIGINT");
-    assert.equal(result.code, 0, result.stderr);
+    const result = await stopCleanly(server);
     assert.match(result.stderr, /stream pattern: test pattern 320x240@15fps/);
     assert.match(result.stderr, /viewer \d+ joined \(1 watching\)/);
     assert.match(result.stderr, /viewer \d+ left after \d+ frames/);
@@ -82,18 +77,14 @@ describe("mjpeg serve, probe, snapshot, record", () => {
     const folder = join(dir.path, "frames");
     mkdirSync(folder);
     fixtureFiles.forEach((file, i) => copyFileSync(file, join(folder, `${i}.jpg`)));
-    const config = join(dir.path, "streams.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        statsInterval: 0,
-        auth: "viewer:s3cret",
-        streams: {
-          demo: { type: "pattern", width: 160, height: 120, fps: 5 },
-          files: { type: "file", path: folder, fps: 20 },
-        },
-      }),
-    );
+    const config = writeConfig(dir.path, {
+      statsInterval: 0,
+      auth: "viewer:s3cret",
+      streams: {
+        demo: { type: "pattern", width: 160, height: 120, fps: 5 },
+        files: { type: "file", path: folder, fps: 20 },
+      },
+    });
     await using upstream = await startServe(["--config", config]);
     // The relay passes credentials in the URL; MjpegClient sends them as Basic auth.
     const withCredentials = upstream.url.replace("http://", "http://viewer:s3cret@");
@@ -105,19 +96,9 @@ describe("mjpeg serve, probe, snapshot, record", () => {
       "0",
     ]);
     assert.equal((await fetch(`${upstream.url}/files/stream.mjpg`)).status, 401);
-    const direct = await readFrames(
-      `${upstream.url}/files/stream.mjpg`,
-      AbortSignal.timeout(10_000),
-      (f) => f.length >= 8,
-      basic,
-    );
+    const direct = await firstFrames(`${upstream.url}/files/stream.mjpg`, 8, 10_000, basic);
     assert.ok(direct.every((f) => fixtureSums.includes(sha256(f.data))));
-    const relayed = await readFrames(
-      `${relay.url}/stream.mjpg`,
-      AbortSignal.timeout(10_000),
-      (f) => f.length >= 8,
-    );
-    assert.equal(relayed.length, 8);
+    const relayed = await firstFrames(`${relay.url}/stream.mjpg`, 8);
     assert.ok(
       relayed.every((f) => fixtureSums.includes(sha256(f.data))),
       "relayed frames are byte-exact",
@@ -125,9 +106,10 @@ describe("mjpeg serve, probe, snapshot, record", () => {
     const snapshot = await fetch(`${upstream.url}/demo/snapshot.jpg`, { headers: basic });
     assert.equal(snapshot.status, 200);
     assert.ok(isJpeg(new Uint8Array(await snapshot.arrayBuffer())));
-    const [relayExit, up] = await Promise.all([relay.stop("SIGTERM"), upstream.stop("SIGTERM")]);
-    assert.equal(relayExit.code, 0);
-    assert.equal(up.code, 0, up.stderr);
+    const [, up] = await Promise.all([
+      stopCleanly(relay, "SIGTERM"),
+      stopCleanly(upstream, "SIGTERM"),
+    ]);
     assert.match(up.stderr, /stream files: file .*frames → http:\/\/\S+\/files\/stream\.mjpg/);
   });
 
@@ -144,14 +126,8 @@ describe("mjpeg serve, probe, snapshot, record", () => {
         "--stats-interval",
         "0",
       ], { env: camera.env });
-      const frames = await readFrames(
-        `${server.url}/stream.mjpg`,
-        AbortSignal.timeout(10_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      const result = await server.stop("SIGINT");
-      assert.equal(result.code, 0, result.stderr);
+      await firstFrames(`${server.url}/stream.mjpg`, 3);
+      const result = await stopCleanly(server);
       assert.match(
         result.stderr,
         /started rpicam-vid -t 0 -n --codec mjpeg --width 320 --height 240 --framerate 15/,
@@ -196,7 +172,6 @@ describe("mjpeg serve, probe, snapshot, record", () => {
     assert.equal(second.status, 503);
     await second.body?.cancel();
     assert.ok((await first.stop()).length >= 1);
-    const result = await server.stop("SIGINT");
-    assert.equal(result.code, 0, result.stderr);
+    await stopCleanly(server);
   });
 });

@@ -7,7 +7,10 @@ import { parseServeArgs } from "../src/cli/serve_flags.ts";
 import { serviceCommand, type ServiceSystem } from "../src/cli/service.ts";
 import { quoteExecArg } from "../src/cli/systemd_unit.ts";
 import { UsageError } from "../src/cli/usage.ts";
-import { cliCommand, repoRoot, requireTools, runCli, runtimeName, tempDir } from "./helpers/mod.ts";
+import { cliCommand, runCli, writeConfig } from "./helpers/cli_run.ts";
+import { repoRoot, runtimeName } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 import { verifyUnit } from "./helpers/systemd.ts";
 
 /** What `mjpeg service print` puts before `serve` when run from sources on this runtime. */
@@ -127,8 +130,7 @@ describe("mjpeg service", () => {
   it("hands a --config file to the service privately by its absolute path; --name, --file, ports below 1024", async (t) => {
     if (!requireTools(t, "systemd-analyze")) return;
     using dir = tempDir("service-config");
-    const config = join(dir.path, "streams.json");
-    writeFileSync(config, JSON.stringify({ port: 80, streams: { cam: { type: "camera" } } }));
+    const config = writeConfig(dir.path, { port: 80, streams: { cam: { type: "camera" } } });
     const r = await runCli([
       "service",
       "print",

@@ -1,13 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  finished,
-  repoRoot,
-  scriptCommand,
-  serveMultipart,
-  start,
-  startUpstream,
-} from "./helpers/mod.ts";
+import { finished, start } from "./helpers/processes.ts";
+import { repoRoot, scriptCommand } from "./helpers/runtime.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
 
 describe("examples/client.ts", () => {
   it("runs the py-mjpeg loop against a server and prints py-mjpeg's stats block", async () => {

@@ -1,20 +1,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MjpegClient } from "../mod.ts";
+import { concat } from "./helpers/bytes.ts";
 import {
   assertPoolIntact,
   assertStopsPromptly,
-  concat,
-  fixtureFrames,
-  fixtureSums,
   lend,
   receive,
-  serveMultipart,
-  sleep,
-  startUpstream,
-  until,
-  type UpstreamConnection,
-} from "./helpers/mod.ts";
+  startClient,
+} from "./helpers/client_checks.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { serveMultipart, startUpstream, type UpstreamConnection } from "./helpers/upstream.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 // Fast reconnects keep these tests short; jitter 0 keeps them predictable.
 const quick = { initialDelay: 20, maxDelay: 100, jitter: 0 };
@@ -28,9 +25,7 @@ async function eightThenIdle(conn: UpstreamConnection, boundary = "frame"): Prom
 describe("MjpegClient against misbehaving servers", () => {
   it("receives multipart frames byte for byte, in order, numbered from 0", async () => {
     await using upstream = await startUpstream((conn) => eightThenIdle(conn));
-    await using client = new MjpegClient(upstream.url);
-    lend(client, 65536, 10);
-    client.start();
+    await using client = startClient(upstream.url, 10);
     const got = await receive(client, 8);
     assert.deepEqual(got.map((r) => r.sum), fixtureSums);
     assert.deepEqual(got.map((r) => r.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
@@ -62,9 +57,7 @@ describe("MjpegClient against misbehaving servers", () => {
       }
       await eightThenIdle(conn);
     });
-    await using client = new MjpegClient(upstream.url, { reconnect: quick });
-    lend(client, 65536, 12);
-    client.start();
+    await using client = startClient(upstream.url, 12, { reconnect: quick });
     const got = await receive(client, 11);
     assert.deepEqual(got.map((r) => r.sum), [...fixtureSums.slice(0, 3), ...fixtureSums]);
     assert.deepEqual(got.map((r) => r.sequence), [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -85,9 +78,7 @@ describe("MjpegClient against misbehaving servers", () => {
       }
       await eightThenIdle(conn);
     });
-    await using client = new MjpegClient(upstream.url, { stallTimeout: 300, reconnect: quick });
-    lend(client, 65536, 12);
-    client.start();
+    await using client = startClient(upstream.url, 12, { stallTimeout: 300, reconnect: quick });
     const started = performance.now();
     const got = await receive(client, 10);
     assert.ok(performance.now() - started >= 250, "expected to wait for the stall timeout");
@@ -107,9 +98,7 @@ describe("MjpegClient against misbehaving servers", () => {
       if (conn.index === 0) return await conn.closed(); // no response head at all
       await eightThenIdle(conn);
     });
-    await using client = new MjpegClient(upstream.url, { stallTimeout: 200, reconnect: quick });
-    lend(client, 65536, 8);
-    client.start();
+    await using client = startClient(upstream.url, 8, { stallTimeout: 200, reconnect: quick });
     assert.deepEqual((await receive(client, 8)).map((r) => r.sum), fixtureSums);
     assert.equal(client.stats.reconnects, 1);
     assert.match(client.stats.lastError ?? "", /expected a response head within 200 ms/);
@@ -124,9 +113,7 @@ describe("MjpegClient against misbehaving servers", () => {
       for (let i = 1; i < 8; i++) await conn.part(fixtureFrames[i]!, "frame");
       await conn.closed();
     });
-    await using client = new MjpegClient(upstream.url, { reconnect: quick });
-    lend(client, 65536, 8);
-    client.start();
+    await using client = startClient(upstream.url, 8, { reconnect: quick });
     const got = await receive(client, 8);
     assert.deepEqual(got.map((r) => r.sum), fixtureSums);
     assert.match(client.stats.lastError ?? "", /expected "--frame" delimiter, got/);
@@ -144,9 +131,7 @@ describe("MjpegClient against misbehaving servers", () => {
       }
       await eightThenIdle(conn);
     });
-    await using client = new MjpegClient(upstream.url, { reconnect: quick });
-    lend(client, 65536, 8);
-    client.start();
+    await using client = startClient(upstream.url, 8, { reconnect: quick });
     const got = await receive(client, 8);
     assert.deepEqual(got.map((r) => r.sum), fixtureSums);
     assert.equal(client.stats.reconnects, 1);
@@ -159,9 +144,7 @@ describe("MjpegClient against misbehaving servers", () => {
         await conn.head(status, { "Content-Type": "text/plain", "Content-Length": "4" });
         await conn.write("nope");
       });
-      await using client = new MjpegClient(upstream.url, { reconnect: { ...quick, limit: 2 } });
-      lend(client, 65536, 2);
-      client.start();
+      await using client = startClient(upstream.url, 2, { reconnect: { ...quick, limit: 2 } });
       await assert.rejects(client.dequeueBuffer(), /gave up after 2 failed reconnects in a row/);
       const stats = client.stats;
       assert.equal(stats.state, "stopped");
@@ -182,12 +165,10 @@ describe("MjpegClient against misbehaving servers", () => {
       await eightThenIdle(conn);
     });
     const url = upstream.url.replace("http://", "http://admin:pa%20ss@");
-    await using client = new MjpegClient(url, {
+    await using client = startClient(url, 8, {
       headers: { "X-Test": "1" },
       reconnect: { limit: 0 },
     });
-    lend(client, 65536, 8);
-    client.start();
     const got = await receive(client, 8);
     assert.deepEqual(got.map((r) => r.sum), fixtureSums);
     assert.equal(upstream.accepted[0]!.request.headers.get("x-test"), "1");
@@ -225,12 +206,10 @@ describe("MjpegClient against misbehaving servers", () => {
       }
       await conn.closed();
     });
-    await using client = new MjpegClient(upstream.url, {
+    await using client = startClient(upstream.url, 2, {
       reconnect: quick,
       maxFrameSize: 1_000_000,
     });
-    lend(client, 65536, 2);
-    client.start();
     const got = await receive(client, 2);
     assert.deepEqual(got.map((r) => r.sum), [fixtureSums[0], fixtureSums[0]]);
     assert.deepEqual(got.map((r) => r.sequence), [0, 3]);
@@ -246,9 +225,7 @@ describe("MjpegClient against misbehaving servers", () => {
       await serveMultipart(conn, { count: 4, boundary: conn.index === 0 ? "aaa" : "--bbb" });
       if (conn.index > 0) await conn.closed();
     });
-    await using client = new MjpegClient(upstream.url, { reconnect: quick });
-    lend(client, 65536, 8);
-    client.start();
+    await using client = startClient(upstream.url, 8, { reconnect: quick });
     const got = await receive(client, 8);
     assert.deepEqual(got.map((r) => r.sum), [
       ...fixtureSums.slice(0, 4),
@@ -285,9 +262,7 @@ describe("MjpegClient against misbehaving servers", () => {
 
   it("counts one overrun while the application holds every buffer, and discards", async () => {
     await using upstream = await startUpstream((conn) => eightThenIdle(conn));
-    await using client = new MjpegClient(upstream.url);
-    const bufs = lend(client, 65536, 2);
-    client.start();
+    await using client = startClient(upstream.url, 2);
     await until(() => client.stats.frames === 8, "8 frames");
     const stats = client.stats;
     assert.equal(stats.overruns, 1);
@@ -297,6 +272,6 @@ describe("MjpegClient against misbehaving servers", () => {
     const got = await receive(client, 2);
     assert.deepEqual(got.map((r) => r.sum), fixtureSums.slice(0, 2));
     await assertStopsPromptly(client);
-    await assertPoolIntact(client, bufs.length);
+    await assertPoolIntact(client, 2);
   });
 });

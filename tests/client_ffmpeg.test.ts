@@ -7,15 +7,14 @@ import { MjpegClient } from "../mod.ts";
 import {
   assertPoolIntact,
   assertStopsPromptly,
-  type Child,
-  freePort,
-  lend,
   receive,
-  requireTools,
-  sha256,
-  start,
-  tempDir,
-} from "./helpers/mod.ts";
+  startClient,
+} from "./helpers/client_checks.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { freePort } from "./helpers/ports.ts";
+import { type Child, start } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 
 const SOURCE = ["-f", "lavfi", "-i", "testsrc=size=640x480:rate=30"];
 const FRAMES = 30;
@@ -77,9 +76,7 @@ describe("MjpegClient against ffmpeg's MJPEG HTTP server", () => {
     if (!requireTools(t, "ffmpeg")) return;
     const sums = referenceSums();
     await using ffmpeg = await startFfmpeg();
-    await using client = new MjpegClient(ffmpeg.url, patient);
-    lend(client, 65536, 50);
-    client.start();
+    await using client = startClient(ffmpeg.url, 50, patient);
     const got = await receive(client, FRAMES, 10_000);
     assert.deepEqual(got.map((r) => r.sum), sums);
     assert.deepEqual(got.map((r) => r.sequence), Array.from({ length: FRAMES }, (_, i) => i));

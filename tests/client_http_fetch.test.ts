@@ -2,8 +2,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { httpFetch, MAX_HEAD, MAX_INTERIM_RESPONSES } from "../src/runtime/http_fetch.ts";
 import { ChunkedDecoder } from "../src/runtime/chunked.ts";
-import { MjpegClient } from "../mod.ts";
-import { concat, fixtureFrames, fixtureSums, lend, receive, startUpstream } from "./helpers/mod.ts";
+import { concat } from "./helpers/bytes.ts";
+import { receive, startClient } from "./helpers/client_checks.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { startUpstream } from "./helpers/upstream.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -135,9 +137,7 @@ describe("httpFetch, the client's socket transport", () => {
       await conn.write(chunked(stream, 4096).subarray(0, -5)); // no last chunk: still streaming
       await conn.closed();
     });
-    await using client = new MjpegClient(upstream.url);
-    lend(client, 65536, 8);
-    client.start();
+    await using client = startClient(upstream.url, 8);
     assert.deepEqual((await receive(client, 8)).map((r) => r.sum), fixtureSums);
   });
 

@@ -1,14 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FrameHub, MjpegClient, mjpegResponse, serve } from "../mod.ts";
-import {
-  assertPoolIntact,
-  disposable,
-  fixtureFrames,
-  fixtureSums,
-  lend,
-  receive,
-} from "./helpers/mod.ts";
+import { assertPoolIntact, receive, startClient } from "./helpers/client_checks.ts";
+import { disposable } from "./helpers/dispose.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
 
 /** The fixture frames in order, then nothing until the viewer goes away. */
 async function* fixtureThenWait(signal: AbortSignal): AsyncGenerator<Uint8Array> {
@@ -22,9 +17,7 @@ describe("MjpegClient against this module's own server", () => {
       fetch: (request) =>
         mjpegResponse(fixtureThenWait(request.signal), { signal: request.signal }),
     }, { port: 0, hostname: "127.0.0.1", shutdownTimeout: 100 });
-    await using client = new MjpegClient(server.url + "/stream.mjpg");
-    lend(client, 65536, 8);
-    client.start();
+    await using client = startClient(server.url + "/stream.mjpg", 8);
     const got = await receive(client, 8);
     assert.deepEqual(got.map((r) => r.sum), fixtureSums);
     assert.deepEqual(got.map((r) => r.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);

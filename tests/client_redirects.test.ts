@@ -4,16 +4,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegClient } from "../mod.ts";
 import { fetchWithRedirects, MAX_REDIRECTS } from "../src/runtime/redirects.ts";
-import {
-  fixtureFrames,
-  fixtureSums,
-  lend,
-  receive,
-  serveMultipart,
-  startUpstream,
-  tempDir,
-  until,
-} from "./helpers/mod.ts";
+import { lend, receive, startClient } from "./helpers/client_checks.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { until } from "./helpers/wait.ts";
 
 /** A fetch that answers from a table of URL → [status, Location], and logs what it was asked. */
 function scripted(routes: Record<string, [number, string?]>) {
@@ -33,11 +28,9 @@ describe("the client's redirect follower", () => {
     const path = join(dir.path, "local.jpg");
     writeFileSync(path, fixtureFrames[0]!);
     // Deno's and Bun's fetch read file: URLs; the client must not ask them to.
-    await using client = new MjpegClient(new Request(`file://${path}`), {
+    await using client = startClient(new Request(`file://${path}`), 2, {
       reconnect: { initialDelay: 20, maxDelay: 20 },
     });
-    lend(client, 65536, 2);
-    client.start();
     await until(() => client.stats.reconnects >= 1, "a second attempt");
     assert.equal(client.stats.frames, 0);
     assert.match(client.stats.lastError ?? "", /expected an http: or https: URL, got "file:"/);

@@ -4,16 +4,14 @@ import { type Frame, MjpegClient } from "../mod.ts";
 import {
   assertPoolIntact,
   assertStopsPromptly,
-  fixture,
-  fixtureFrames,
-  fixtureSums,
   lend,
   receive,
-  serveMultipart,
-  sha256,
-  startUpstream,
-  until,
-} from "./helpers/mod.ts";
+  startClient,
+} from "./helpers/client_checks.ts";
+import { fixture, fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { until } from "./helpers/wait.ts";
 
 const FFMPEG_FIXTURE = fixture("ffmpeg.mpjpeg");
 
@@ -31,9 +29,7 @@ describe("MjpegClient stop() and lifecycle", () => {
 
   it("stop() returns within a second while connecting to a server that never answers", async () => {
     await using upstream = await startUpstream((conn) => conn.closed());
-    await using client = new MjpegClient(upstream.url);
-    lend(client, 65536, 2);
-    client.start();
+    await using client = startClient(upstream.url, 2);
     const pending = client.dequeueBuffer();
     await until(() => upstream.connections === 1, "the connection");
     assert.equal(client.stats.state, "connecting");
@@ -50,9 +46,7 @@ describe("MjpegClient stop() and lifecycle", () => {
       await conn.write(fixtureFrames[1]!.subarray(0, 3000));
       await conn.closed();
     });
-    await using client = new MjpegClient(upstream.url);
-    lend(client, 65536, 2);
-    client.start();
+    await using client = startClient(upstream.url, 2);
     const [first] = await receive(client, 1);
     assert.equal(first!.sum, fixtureSums[0]);
     await until(() => client.stats.bytes > 3000 + fixtureFrames[0]!.length, "half a frame");
@@ -98,9 +92,7 @@ describe("MjpegClient stop() and lifecycle", () => {
       await serveMultipart(conn, { count: 2 });
       await conn.closed();
     });
-    await using client = new MjpegClient(upstream.url);
-    lend(client, 65536, 4);
-    client.start();
+    await using client = startClient(upstream.url, 4);
     const first = await receive(client, 2);
     await client.stop();
     client.start();

@@ -12,7 +12,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixture, repoRoot, run, runtimeName, sha256, tempDir } from "./helpers/mod.ts";
+import { fixture } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run } from "./helpers/processes.ts";
+import { repoRoot, runtimeName } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 
 const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
 const TYPES_NODE: string =

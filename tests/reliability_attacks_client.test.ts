@@ -10,26 +10,13 @@ import { Buffer } from "node:buffer";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  fixtureFrames,
-  readFrames,
-  runCli,
-  serveMultipart,
-  sha256,
-  sleep,
-  startServe,
-  startUpstream,
-  tempDir,
-  until,
-  type UpstreamConnection,
-} from "./helpers/mod.ts";
-
-/** Writes a `mjpeg serve --config` file with these streams; returns its path. */
-function writeConfig(dir: string, streams: Record<string, unknown>, extra = {}): string {
-  const path = join(dir, "streams.json");
-  writeFileSync(path, JSON.stringify({ ...extra, streams }));
-  return path;
-}
+import { runCli, startServe, writeConfig } from "./helpers/cli_run.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { serveMultipart, startUpstream, type UpstreamConnection } from "./helpers/upstream.ts";
+import { readFrames } from "./helpers/viewers.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 async function stats(url: string): Promise<{ framesPublished: number }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -134,8 +121,10 @@ describe("hostile upstreams against the mjpeg command", () => {
       lifetimes.push(performance.now() - accepted);
     });
     const config = writeConfig(dir.path, {
-      healthy: { type: "pattern", width: 160, height: 120, fps: 10 },
-      hostile: { type: "url", url: hostile.url },
+      streams: {
+        healthy: { type: "pattern", width: 160, height: 120, fps: 10 },
+        hostile: { type: "url", url: hostile.url },
+      },
     });
     await using relay = await startServe(["--config", config]);
     await until(() => hostile.connections > 0, "a first attacking connection", 5000);
@@ -195,7 +184,7 @@ describe("hostile upstreams against the mjpeg command", () => {
       await closed;
     });
     const config = writeConfig(dir.path, {
-      relay: { type: "url", url: upstream.url, headTimeout: 0.5, stallTimeout: 2 },
+      streams: { relay: { type: "url", url: upstream.url, headTimeout: 0.5, stallTimeout: 2 } },
     });
     await using relay = await startServe(["--config", config]);
     const frames = await readFrames(
@@ -230,25 +219,22 @@ describe("hostile upstreams against the mjpeg command", () => {
       }
     });
     using dir = tempDir("attack");
+    const probe = (path: string) =>
+      runCli(["probe", `${upstream.url}${path}`, "--interval", "1", "--seconds", "1.5"]);
+    const snapshot = (path: string, file: string) =>
+      runCli([
+        "snapshot",
+        `${upstream.url}${path}`,
+        "-o",
+        join(dir.path, file),
+        "--timeout",
+        "1.5",
+      ]);
     const runs = await Promise.all([
-      runCli(["probe", `${upstream.url}status`, "--interval", "1", "--seconds", "1.5"]),
-      runCli([
-        "snapshot",
-        `${upstream.url}status`,
-        "-o",
-        join(dir.path, "a.jpg"),
-        "--timeout",
-        "1.5",
-      ]),
-      runCli(["probe", `${upstream.url}type`, "--interval", "1", "--seconds", "1.5"]),
-      runCli([
-        "snapshot",
-        `${upstream.url}type`,
-        "-o",
-        join(dir.path, "b.jpg"),
-        "--timeout",
-        "1.5",
-      ]),
+      probe("status"),
+      snapshot("status", "a.jpg"),
+      probe("type"),
+      snapshot("type", "b.jpg"),
     ]);
     for (const r of runs) {
       const output = r.stdout + r.stderr;
@@ -264,7 +250,13 @@ describe("hostile upstreams against the mjpeg command", () => {
 
   it("a duration beyond what a timer can wait is refused at once, not a log line every millisecond", async () => {
     using dir = tempDir("attack");
-    const config = writeConfig(dir.path, { p: { type: "pattern" } }, { statsInterval: 2_147_484 });
+    const config = writeConfig(dir.path, {
+      statsInterval: 2_147_484,
+      streams: { p: { type: "pattern" } },
+    });
+    const relay = writeConfig(dir.path, {
+      streams: { r: { type: "url", url: "http://127.0.0.1:9/", stallTimeout: 2 ** 31 } },
+    }, "relay.json");
     // Four runtimes starting at once on a busy 2-core CI host took over 4 s;
     // a run that floods instead of exiting is still cut by the deadline (no status 2).
     const timeoutMs = 15_000;
@@ -272,7 +264,7 @@ describe("hostile upstreams against the mjpeg command", () => {
       runCli(["serve", "--port", "0", "--stats-interval", "2147484"], { timeoutMs }),
       runCli(["serve", "--port", "0", "--config", config], { timeoutMs }),
       runCli(["probe", "http://127.0.0.1:9/", "--interval", "3000000"], { timeoutMs }),
-      runCli(["serve", "--port", "0", "--config", writeRelay(dir.path)], { timeoutMs }),
+      runCli(["serve", "--port", "0", "--config", relay], { timeoutMs }),
     ]);
     for (const r of runs) {
       assert.equal(r.code, 2, r.stdout.slice(0, 300) + r.stderr.slice(0, 300));
@@ -290,14 +282,3 @@ describe("hostile upstreams against the mjpeg command", () => {
     );
   });
 });
-
-function writeRelay(dir: string): string {
-  const path = join(dir, "relay.json");
-  writeFileSync(
-    path,
-    JSON.stringify({
-      streams: { r: { type: "url", url: "http://127.0.0.1:9/", stallTimeout: 2 ** 31 } },
-    }),
-  );
-  return path;
-}

@@ -2,18 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Frame } from "../src/wire/mod.ts";
 import { type FrameBuffer, MjpegClient } from "../src/client/mod.ts";
-import {
-  assertPoolIntact,
-  assertStopsPromptly,
-  fixtureFrames,
-  lend,
-  median,
-  sha256,
-  sleep,
-  startUpstream,
-  until,
-  type UpstreamConnection,
-} from "./helpers/mod.ts";
+import { assertPoolIntact, assertStopsPromptly, lend } from "./helpers/client_checks.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { median } from "./helpers/statistics.ts";
+import { startUpstream, type UpstreamConnection } from "./helpers/upstream.ts";
+import { sleep, until } from "./helpers/wait.ts";
 import { Rng } from "./helpers/fuzz_corpus.ts";
 import { httpFetch } from "../src/runtime/http_fetch.ts";
 import {

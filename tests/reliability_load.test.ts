@@ -17,20 +17,13 @@ import type { ChildProcess } from "node:child_process";
 import process from "node:process";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegResponse } from "../src/server/mjpeg_response.ts";
-import {
-  defer,
-  disposable,
-  exited,
-  fixtureFrames,
-  isAlive,
-  paddedJpeg,
-  publishFixtures,
-  runtimeName,
-  serveLocal,
-  sleep,
-  startStack,
-  until,
-} from "./helpers/mod.ts";
+import { defer, disposable } from "./helpers/dispose.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { paddedJpeg } from "./helpers/jpeg.ts";
+import { exited, isAlive } from "./helpers/processes.ts";
+import { runtimeName } from "./helpers/runtime.ts";
+import { publishFixtures, serveLocal, startStack } from "./helpers/stack.ts";
+import { sleep, until } from "./helpers/wait.ts";
 import {
   gcMethod,
   onLines,

@@ -7,14 +7,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  readFrames,
-  runCli,
-  serveMultipart,
-  sleep,
-  startServe,
-  startUpstream,
-} from "./helpers/mod.ts";
+import { runCli, startServe } from "./helpers/cli_run.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { firstFrames } from "./helpers/viewers.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const PASSWORD = "pw-Zq81-never-logged";
 const TOKEN = "tok-Hx47-never-logged";
@@ -59,12 +55,7 @@ describe("secrets stay out of the logs", () => {
       assert.equal((await fetch(`${relay.url}/snapshot.jpg`, { headers })).status, 401);
     }
     // The right ones work, through the relay as well.
-    const frames = await readFrames(
-      `${relay.url}/stream.mjpg?token=${TOKEN}`,
-      AbortSignal.timeout(15_000),
-      (f) => f.length >= 3,
-    );
-    assert.equal(frames.length, 3);
+    await firstFrames(`${relay.url}/stream.mjpg?token=${TOKEN}`, 3, 15_000);
     // probe with credentials in its URL prints stats with the URL redacted.
     const probe = await runCli([
       "probe",
@@ -102,12 +93,7 @@ describe("secrets stay out of the logs", () => {
       "--stats-interval",
       "1",
     ]);
-    const frames = await readFrames(
-      `${relay.url}/stream.mjpg`,
-      AbortSignal.timeout(15_000),
-      (f) => f.length >= 3,
-    );
-    assert.equal(frames.length, 3);
+    await firstFrames(`${relay.url}/stream.mjpg`, 3, 15_000);
     const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
     const asked = redirector.accepted.map((c) => c.request);
     assert.deepEqual(asked.slice(0, 2).map((r) => r.line.split(" ")[1]), ["/first", "/second"]);

@@ -7,7 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runSoak } from "../bench/soak_run.ts";
-import { runtimeName } from "./helpers/mod.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 
 const SECONDS = runtimeName === "deno" ? 120 : 20;
 

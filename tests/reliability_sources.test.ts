@@ -14,20 +14,16 @@ import process from "node:process";
 import { type CameraOptions, cameraSource } from "../src/sources/camera.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { jpegLength } from "../src/wire/jpeg.ts";
-import {
-  background,
-  defer,
-  FakeCamera,
-  labelledJpeg,
-  median,
-  runningInGroup,
-  type Seen,
-  sha256,
-  sleep,
-  startStack,
-  until,
-  Viewer,
-} from "./helpers/mod.ts";
+import { defer } from "./helpers/dispose.ts";
+import { FakeCamera } from "./helpers/fake_camera.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { labelledJpeg } from "./helpers/jpeg.ts";
+import { runningInGroup } from "./helpers/processes.ts";
+import { startStack } from "./helpers/stack.ts";
+import { median } from "./helpers/statistics.ts";
+import { background } from "./helpers/task.ts";
+import { type Seen, Viewer } from "./helpers/viewers.ts";
+import { sleep, until } from "./helpers/wait.ts";
 import { garbageStream } from "./helpers/reliability_sources_garbage.ts";
 
 function figures(name: string, values: Record<string, unknown>): void {
@@ -44,6 +40,37 @@ function camera(cam: FakeCamera, log: string[], options: CameraOptions) {
     log: (line) => log.push(line),
     ...options,
   });
+}
+
+/**
+ * The real server stack fed by `cam`'s source, and a viewer that connected
+ * before its first frame. close() closes the viewer, then the stack (and so
+ * the camera's processes); disposal does that too, and closes the hub.
+ */
+async function watchCamera(cam: FakeCamera, log: string[], options: CameraOptions) {
+  const stack = await startStack();
+  const viewer = new Viewer(stack.server.url);
+  const close = async () => {
+    await viewer.close();
+    await stack.close();
+  };
+  const watched = {
+    stack,
+    viewer,
+    close,
+    async [Symbol.asyncDispose]() {
+      await close();
+      await stack[Symbol.asyncDispose]();
+    },
+  };
+  try {
+    assert.equal(await viewer.status, 200);
+  } catch (error) {
+    await watched[Symbol.asyncDispose]();
+    throw error;
+  }
+  void stack.feed(camera(cam, log, options));
+  return watched;
 }
 
 /** Plan lines writing `count` labelled frames `r<run>f<j>` about 30 fps apart. */
@@ -100,15 +127,15 @@ describe("fault injection for the camera source, with a viewer on the real serve
       for (let j = 0; j < PER_RUN; j++) expected.push(`r${k}f${j}`);
       cam.plan(k, k < CRASHES ? [...ops, `stderr sensor timeout in run ${k}`, "exit 3"] : ops);
     }
-    await using stack = await startStack();
-    await using viewer = new Viewer(stack.server.url);
-    assert.equal(await viewer.status, 200);
-    void stack.feed(camera(cam, log, { restart: { initialDelay: 10, maxDelay: 80 } }));
+    await using watched = await watchCamera(cam, log, {
+      restart: { initialDelay: 10, maxDelay: 80 },
+    });
+    const { stack, viewer } = watched;
     const last = `r${CRASHES}f${PER_RUN - 1}`;
     await viewer.until(
       (f) => labels(cam, f).includes(last),
       () =>
-        `${last}; it has ${labels(cam, viewer.frames).slice(-3)}; log:\n${
+        `the viewer to get ${last}; it has ${labels(cam, viewer.frames).slice(-3)}; log:\n${
           log.slice(-3).join("\n")
         }`,
       30_000,
@@ -170,8 +197,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
       framesWritten: expected.length,
       framesAtViewer: seen.length,
     });
-    await viewer.close();
-    await stack.close();
+    await watched.close();
     assertNoProcessLeft(cam);
   });
 
@@ -182,13 +208,11 @@ describe("fault injection for the camera source, with a viewer on the real serve
     cam.plan(0, [...frameOps(cam, 0, 6), "hang"]);
     cam.plan(1, [...frameOps(cam, 1, 6), "hang-hard"]);
     cam.plan(2, [...frameOps(cam, 2, 6), "hang"]);
-    await using stack = await startStack();
-    await using viewer = new Viewer(stack.server.url);
-    assert.equal(await viewer.status, 200);
-    void stack.feed(camera(cam, log, {
+    await using watched = await watchCamera(cam, log, {
       restart: { initialDelay: 10, maxDelay: 80 },
       stallTimeout: STALL,
-    }));
+    });
+    const { stack, viewer } = watched;
     await viewer.until((f) => labels(cam, f).includes("r0f5"), "the viewer to get r0f5", 10_000);
     // The camera hangs now. A viewer joining gets the last frame at once, and so does a snapshot.
     await using late = new Viewer(stack.server.url);
@@ -244,8 +268,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
     assert.ok(hang2 >= STALL + 300 && hang2 <= STALL + 3000, `second hang: ${hang2} ms`);
     figures("hangs", { stallTimeout: STALL, outage1, outage2, stopGrace: 300 });
     await late.close();
-    await viewer.close();
-    await stack.close();
+    await watched.close();
     assertNoProcessLeft(cam);
   });
 
@@ -260,10 +283,8 @@ describe("fault injection for the camera source, with a viewer on the real serve
     const decoded = new Blob([new Uint8Array(written)]).stream()
       .pipeThrough(new MjpegDecoderStream({ contentType: "image/jpeg" }));
     for await (const frame of decoded) oracle.push(sha256(frame.data));
-    await using stack = await startStack();
-    await using viewer = new Viewer(stack.server.url);
-    assert.equal(await viewer.status, 200);
-    void stack.feed(camera(cam, log, { stallTimeout: 10_000 }));
+    await using watched = await watchCamera(cam, log, { stallTimeout: 10_000 });
+    const { stack, viewer } = watched;
     const last = good[good.length - 1]!;
     await viewer.until(
       (f) => labels(cam, f).includes(last),
@@ -300,8 +321,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
       otherPublished: stack.published.length - delivered.length,
       atViewer: viewer.frames.length,
     });
-    await viewer.close();
-    await stack.close();
+    await watched.close();
     assertNoProcessLeft(cam);
   });
 
@@ -318,13 +338,11 @@ describe("fault injection for the camera source, with a viewer on the real serve
       "stderr ERROR: *** failed to allocate capture buffers for stream ***",
       "exit 1",
     ]);
-    await using stack = await startStack();
-    await using viewer = new Viewer(stack.server.url);
-    assert.equal(await viewer.status, 200);
-    void stack.feed(camera(cam, log, {
+    await using watched = await watchCamera(cam, log, {
       restart: { initialDelay: MIN, maxDelay: MAX },
       healthyRun: 700,
-    }));
+    });
+    const { stack, viewer } = watched;
     await until(() => cam.runs()[0]?.exitedAt !== undefined, "the first run to exit", 10_000);
     const t0 = cam.runs()[0]!.exitedAt!;
     // Mid-outage: a new viewer and a snapshot get the last frame, byte-exact.
@@ -405,8 +423,7 @@ describe("fault injection for the camera source, with a viewer on the real serve
       outageMs: resumed - t0,
     });
     await late.close();
-    await viewer.close();
-    await stack.close();
+    await watched.close();
     assertNoProcessLeft(cam);
   });
 

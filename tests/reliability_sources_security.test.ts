@@ -13,16 +13,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import net from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  cliCommand,
-  finished,
-  labelledJpeg,
-  requireTools,
-  runningInGroup,
-  sha256,
-  startServe,
-  tempDir,
-} from "./helpers/mod.ts";
+import { cliCommand, startServe, writeConfig } from "./helpers/cli_run.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { labelledJpeg } from "./helpers/jpeg.ts";
+import { finished, runningInGroup } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 
 /** Sends one raw request (no client-side URL clean-up) and returns up to `limit` bytes. */
 function rawGet(url: string, target: string, extra = "", limit = 256 * 1024): Promise<Buffer> {
@@ -75,17 +71,13 @@ describe("security of the sources, traced on a real mjpeg serve", () => {
     writeFileSync(program, '#!/bin/sh\nwhile :; do cat "${0%.sh}.jpg"; sleep 0.1; done\n');
     chmodSync(program, 0o755);
     const args = ["--quality", "80", "an argument with spaces"];
-    const config = join(d, "config.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        statsInterval: 0,
-        streams: {
-          cam: { type: "file", path: join(d, "cam", "cam.jpg") },
-          cmd: { type: "command", command: program, args, contentType: "image/jpeg" },
-        },
-      }),
-    );
+    const config = writeConfig(d, {
+      statsInterval: 0,
+      streams: {
+        cam: { type: "file", path: join(d, "cam", "cam.jpg") },
+        cmd: { type: "command", command: program, args, contentType: "image/jpeg" },
+      },
+    }, "config.json");
     const trace = join(d, "trace.log");
     const strace = ["strace", "-f", "-qq", "-s", "4096", "-e", "trace=%file,execve", "-o", trace];
     await using server = await startServe(["--config", config], {

@@ -6,18 +6,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  CHROMIUM_FLAGS,
-  defer,
-  fixtureFiles,
-  fixtureFrames,
-  openPage,
-  requireTools,
-  run,
-  startStack,
-  tempDir,
-  until,
-} from "./helpers/mod.ts";
+import { CHROMIUM_FLAGS, openPage } from "./helpers/chromium.ts";
+import { defer } from "./helpers/dispose.ts";
+import { fixtureFiles, fixtureFrames } from "./helpers/fixtures.ts";
+import { run } from "./helpers/processes.ts";
+import { startStack } from "./helpers/stack.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
+import { until } from "./helpers/wait.ts";
 
 const TOKEN = "browser-test-token";
 const WIDTH = 320, HEIGHT = 240;

@@ -8,18 +8,14 @@ import net from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import {
-  defer,
-  fixtureFrames,
-  fixtureSums,
-  requireTools,
-  run,
-  sha256,
-  sleep,
-  startStack,
-  tempDir,
-  until,
-} from "./helpers/mod.ts";
+import { defer } from "./helpers/dispose.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run } from "./helpers/processes.ts";
+import { startStack } from "./helpers/stack.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 /** Checks every JPEG file in `dir` is one of the fixtures, byte for byte; returns the count. */
 function checkFrameFiles(dir: string): number {

@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { FrameHub } from "../src/server/mod.ts";
 import { requestLimits } from "../src/hono/request_limits.ts";
 import { mjpegApp } from "../src/hono/mjpeg_app.ts";
-import { startStack } from "./helpers/mod.ts";
+import { startStack } from "./helpers/stack.ts";
 
 /** Sends a raw request and returns the status line (or what happened instead). */
 function statusOf(port: number, request: string): Promise<string> {

@@ -10,16 +10,12 @@ import { Hono } from "hono";
 import { FrameHub } from "../src/server/mod.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
 import { MjpegDecoderStream } from "../src/wire/mod.ts";
-import {
-  fixtureFrames,
-  fixtureSums,
-  openPage,
-  publishFixtures,
-  requireTools,
-  serveLocal,
-  sha256,
-  until,
-} from "./helpers/mod.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { publishFixtures, serveLocal } from "./helpers/stack.ts";
+import { requireTools } from "./helpers/tools.ts";
+import { until } from "./helpers/wait.ts";
 
 const [a, b] = fixtureFrames as [Uint8Array, Uint8Array];
 const TOKEN = "prefix-test-token";

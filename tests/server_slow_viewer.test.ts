@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import process from "node:process";
 import type { Buffer } from "node:buffer";
-import { defer, fixtureFrames, paddedJpeg, sleep, startStack } from "./helpers/mod.ts";
+import { defer } from "./helpers/dispose.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { paddedJpeg } from "./helpers/jpeg.ts";
+import { startStack } from "./helpers/stack.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const FRAME_SIZE = 400_000;
 const FPS = 30;

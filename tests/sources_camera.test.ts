@@ -1,16 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { cameraArgs, cameraSource, diagnoseCamera } from "../src/sources/camera.ts";
-import {
-  fakeCameraDir,
-  isAlive,
-  isJpeg,
-  patchEnv,
-  requireTools,
-  runningInGroup,
-  take,
-  tempDir,
-} from "./helpers/mod.ts";
+import { patchEnv } from "./helpers/env.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { isAlive, runningInGroup } from "./helpers/processes.ts";
+import { take } from "./helpers/sources.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 
 const EXACT =
   "-t 0 -n --codec mjpeg --width 640 --height 480 --framerate 15 -q 80 --flush -v 0 -o -";

@@ -4,16 +4,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { commandSource, webcamArgs, webcamSource } from "../src/sources/command.ts";
 import { SourceError } from "../src/sources/process.ts";
-import {
-  fixtureFiles,
-  fixturePath,
-  fixtureSums,
-  isJpeg,
-  requireTools,
-  sha256,
-  take,
-  tempDir,
-} from "./helpers/mod.ts";
+import { fixtureFiles, fixturePath, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { take } from "./helpers/sources.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
+
+/** ffmpeg with no questions and no chatter: only errors on stderr. */
+const QUIET = ["-nostdin", "-hide_banner", "-loglevel", "error"];
 
 describe("commandSource", () => {
   it("splits a program's raw JPEG output into byte-exact frames", async () => {
@@ -30,18 +29,9 @@ describe("commandSource", () => {
     for (const format of ["mjpeg", "mpjpeg"]) {
       // -c copy: ffmpeg passes the fixture JPEGs through untouched.
       const source = commandSource("ffmpeg", [
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-i",
-        fixturePath("frames/%03d.jpg"),
-        "-c",
-        "copy",
-        "-f",
-        format,
-        "-",
-      ], { restart: false, log: () => {} }); // deno-fmt-ignore
+        ...QUIET,
+        ...["-i", fixturePath("frames/%03d.jpg"), "-c", "copy", "-f", format, "-"],
+      ], { restart: false, log: () => {} });
       const frames = await take(source, 8);
       assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureSums, format);
     }
@@ -50,20 +40,19 @@ describe("commandSource", () => {
   it("decodes ffmpeg encoding live from a test source", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
     const source = commandSource("ffmpeg", [
-      "-nostdin",
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc=size=160x120:rate=25",
-      "-frames:v",
-      "5",
-      "-f",
-      "mjpeg",
-      "-",
-    ], { restart: false, log: () => {} }); // deno-fmt-ignore
+      ...QUIET,
+      ...[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=25",
+        "-frames:v",
+        "5",
+        "-f",
+        "mjpeg",
+        "-",
+      ],
+    ], { restart: false, log: () => {} });
     const frames = [];
     for await (const frame of source.frames(AbortSignal.timeout(10_000))) frames.push(frame);
     assert.equal(frames.length, 5, "the source ends when the program exits and restart is off");

@@ -6,19 +6,15 @@ import { join } from "node:path";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { fileSource } from "../src/sources/file.ts";
 import { pipeToHub } from "../src/sources/source.ts";
-import {
-  background,
-  disposable,
-  fixtureFiles,
-  fixtureFrames,
-  fixtureSums,
-  readFrames,
-  serveHub,
-  sha256,
-  sleep,
-  take,
-  tempDir,
-} from "./helpers/mod.ts";
+import { disposable } from "./helpers/dispose.ts";
+import { fixtureFiles, fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { take } from "./helpers/sources.ts";
+import { serveHub } from "./helpers/stack.ts";
+import { background } from "./helpers/task.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { readFrames } from "./helpers/viewers.ts";
+import { sleep } from "./helpers/wait.ts";
 
 describe("fileSource", () => {
   it("never serves a half-written file while a writer rewrites it 100 times", async () => {

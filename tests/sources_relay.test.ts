@@ -3,16 +3,13 @@ import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { httpSource } from "../src/sources/http.ts";
 import { pipeToHub } from "../src/sources/source.ts";
-import {
-  background,
-  disposable,
-  fixtureFrames,
-  fixtureSums,
-  readFrames,
-  serveHub,
-  sha256,
-  sleep,
-} from "./helpers/mod.ts";
+import { disposable } from "./helpers/dispose.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { serveHub } from "./helpers/stack.ts";
+import { background } from "./helpers/task.ts";
+import { firstFrames } from "./helpers/viewers.ts";
+import { sleep } from "./helpers/wait.ts";
 
 describe("httpSource", () => {
   it("relays a chain serve → relay → client with byte-exact frames", async () => {
@@ -29,12 +26,7 @@ describe("httpSource", () => {
         await sleep(20);
       }
     });
-    const frames = await readFrames(
-      `${relayServer.url}/`,
-      AbortSignal.timeout(10_000),
-      (f) => f.length >= 16,
-    );
-    assert.equal(frames.length, 16);
+    const frames = await firstFrames(`${relayServer.url}/`, 16);
     const hashes = frames.map((f) => sha256(f.data));
     for (const hash of hashes) {
       assert.ok(fixtureSums.includes(hash), "frame changed on the way");

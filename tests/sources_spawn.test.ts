@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { findProgram, SpawnError, spawnProcess } from "../src/runtime/spawn.ts";
-import { isAlive, runningInGroup, sleep } from "./helpers/mod.ts";
+import { isAlive, runningInGroup } from "./helpers/processes.ts";
+import { sleep } from "./helpers/wait.ts";
 
 describe("spawnProcess", () => {
   it("reads stdout to the end and keeps stderr's last lines", async () => {

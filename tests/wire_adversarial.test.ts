@@ -1,7 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type FrameSink, MjpegParser, MjpegProtocolError } from "../src/wire/mod.ts";
-import { chunk, concat, fixtureFrames, sha256 } from "./helpers/mod.ts";
+import { chunk, concat } from "./helpers/bytes.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { CHUNK_SIZES, decode } from "./helpers/wire.ts";
 
 const [f1, f2, f3] = [fixtureFrames[0]!, fixtureFrames[1]!, fixtureFrames[2]!];

@@ -11,17 +11,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../src/server/mod.ts";
-import {
-  fixture,
-  fixtureSums,
-  openPage,
-  repoRoot,
-  requireTools,
-  run,
-  sleep,
-  tempDir,
-  until,
-} from "./helpers/mod.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { fixture, fixtureSums } from "./helpers/fixtures.ts";
+import { run } from "./helpers/processes.ts";
+import { repoRoot } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 const bun = join(repoRoot, "node_modules", ".bin", "bun");
 

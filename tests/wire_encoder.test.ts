@@ -7,7 +7,8 @@ import {
   parseContentType,
   validateBoundary,
 } from "../src/wire/mod.ts";
-import { collect, concat, fixtureFrames, streamOf } from "./helpers/mod.ts";
+import { collect, concat, streamOf } from "./helpers/bytes.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
 

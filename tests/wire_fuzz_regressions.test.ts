@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { concat, fixture, fixtureFrames, fixtureSums, sha256 } from "./helpers/mod.ts";
+import { concat } from "./helpers/bytes.ts";
+import { fixture, fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { CHUNK_SIZES, decode } from "./helpers/wire.ts";
 
 // Inputs the decoder fuzzer (tests/reliability_fuzz.test.ts) found, kept as

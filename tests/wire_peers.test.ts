@@ -7,17 +7,12 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Frame, jpegLength, MjpegDecoderStream, MjpegEncoderStream } from "../src/wire/mod.ts";
-import {
-  collect,
-  concat,
-  fixtureFrames,
-  fixtureSums,
-  requireTools,
-  run,
-  sha256,
-  streamOf,
-  tempDir,
-} from "./helpers/mod.ts";
+import { collect, concat, streamOf } from "./helpers/bytes.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 
 /** Runs a program to completion (at most 60 s), feeding `input` to its stdin. */
 function runPeer(command: string, args: string[], input?: Uint8Array) {

@@ -5,6 +5,9 @@
  * test (`startCli`, `startServe`), killed at the end of the test's block if
  * still running.
  */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Child, type Finished, finished, start, waitForLog } from "./processes.ts";
 import { repoRoot, scriptCommand } from "./runtime.ts";
 
@@ -29,6 +32,29 @@ export async function mjpeg(...args: string[]): Promise<MainResult> {
 /** The argv that runs src/cli.ts (from the repository root) on this runtime. */
 export function cliCommand(): string[] {
   return scriptCommand("src/cli.ts");
+}
+
+/**
+ * Runs `mjpeg PREFIX ARGS` in this process for each case and asserts it is
+ * refused as a usage error: exit status 2 and `message` on stderr.
+ */
+export async function assertUsageErrors(
+  prefix: string[],
+  cases: [args: string[], message: RegExp][],
+): Promise<void> {
+  for (const [args, message] of cases) {
+    const command = `mjpeg ${[...prefix, ...args].join(" ")}`;
+    const r = await mjpeg(...prefix, ...args);
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, message, command);
+  }
+}
+
+/** Writes `config` as JSON to `dir/name` (streams.json), for `--config`; returns its path. */
+export function writeConfig(dir: string, config: object, name = "streams.json"): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
 }
 
 /** Options for a CLI process: extra environment, or another command than src/cli.ts (a binary). */
@@ -66,4 +92,15 @@ export async function startServe(args: string[], options: CliOptions = {}): Prom
     await child[Symbol.asyncDispose]();
     throw error;
   }
+}
+
+/** Stops a started CLI with `signal` (SIGINT) and asserts it exits with status 0; returns its output. */
+export async function stopCleanly(
+  child: Child,
+  signal: NodeJS.Signals = "SIGINT",
+  timeoutMs = 10_000,
+): Promise<Finished> {
+  const result = await child.stop(signal, timeoutMs);
+  assert.equal(result.code, 0, result.stderr);
+  return result;
 }

@@ -3,8 +3,23 @@
  * them, what each one held, and the "no buffer was lost" check.
  */
 import assert from "node:assert/strict";
-import type { FrameBuffer, MjpegClient } from "../../src/client/mod.ts";
+import { type FrameBuffer, MjpegClient, type MjpegClientOptions } from "../../src/client/mod.ts";
 import { sha256 } from "./hash.ts";
+
+/**
+ * A client of `url` with `buffers` buffers of 64 KiB lent to it, started; it
+ * stops at the end of the test's block: `await using client = startClient(…)`.
+ */
+export function startClient(
+  url: string | Request,
+  buffers: number,
+  options?: MjpegClientOptions,
+): MjpegClient {
+  const client = new MjpegClient(url, options);
+  lend(client, 65536, buffers);
+  client.start();
+  return client;
+}
 
 /** Lends `count` buffers of `length` bytes and enqueues them; returns them all. */
 export function lend(client: MjpegClient, length: number, count: number): FrameBuffer[] {

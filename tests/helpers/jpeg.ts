@@ -1,4 +1,5 @@
 /** JPEGs made for tests: fixtures made larger or unique by comment segments, and a quick check. */
+import { concat } from "./bytes.ts";
 import { fixtureFrames } from "./fixtures.ts";
 
 /** Starts with SOI (FF D8) and ends with EOI (FF D9). */
@@ -10,15 +11,7 @@ export function isJpeg(bytes: Uint8Array): boolean {
 
 /** `jpeg` with `segments` inserted right after its SOI. */
 function withSegments(jpeg: Uint8Array, segments: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(jpeg.length + segments.reduce((n, s) => n + s.length, 0));
-  out.set(jpeg.subarray(0, 2));
-  let offset = 2;
-  for (const segment of segments) {
-    out.set(segment, offset);
-    offset += segment.length;
-  }
-  out.set(jpeg.subarray(2), offset);
-  return out;
+  return concat(jpeg.subarray(0, 2), ...segments, jpeg.subarray(2));
 }
 
 /** A comment (COM) segment holding `payload`. */

@@ -1,7 +1,9 @@
 /**
- * The tests' shared helpers, one concern a file; a test imports them from
- * here. Fixtures (servers, processes, directories, clients) clean up after
- * themselves: `await using upstream = await startUpstream(…)`.
+ * The index of the tests' shared helpers: one concern a file, each helper in
+ * one of them only (re-exporting them all here makes the type checker refuse
+ * a name two modules export). A test imports a helper from its module, so the
+ * import names its home. Fixtures (servers, processes, directories, clients)
+ * clean up after themselves: `await using upstream = await startUpstream(…)`.
  *
  * - `dispose.ts`: `Symbol.asyncDispose` on every runtime, `disposable()`, `defer()`
  * - `hash.ts`: `sha256`
@@ -21,10 +23,15 @@
  * - `task.ts`: `background`, work beside the test that stops with it
  * - `sources.ts`: `take` frames from a source
  * - `fake_camera.ts`: stand-ins for rpicam-vid (`fakeCameraDir`, the scripted `FakeCamera`)
- * - `cli_run.ts`: the `mjpeg` command, in this process or as a process (`runCli`, `startServe`)
+ * - `cli_run.ts`: the `mjpeg` command in this process (`mjpeg`, `assertUsageErrors`) or as a
+ *   process (`runCli`, `startServe`, `stopCleanly`)
  * - `chromium.ts`: headless Chromium's flags, and one page to drive (`openPage`)
  * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
- * - `client_checks.ts`: lending buffers to an `MjpegClient` and checking they all come back
+ * - `client_checks.ts`: a started `MjpegClient` with lent buffers, and checks that they all come back
+ *
+ * Helpers for one family of tests are not re-exported: `wire.ts` (decoding in
+ * chunks), `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`, `systemd.ts`,
+ * `reliability_*.ts`.
  */
 export * from "./dispose.ts";
 export * from "./hash.ts";

@@ -1,10 +1,11 @@
 /**
  * HTTP viewers of an MJPEG stream, decoding with the project's decoder: one
- * that reads until it has enough (`readFrames`), and one that stays connected
+ * that reads until it has enough (`readFrames`, `firstFrames`), and one that stays connected
  * and records every frame with its arrival time (`Viewer`, which disconnects
  * at the end of the test's block).
  */
 import "./dispose.ts";
+import assert from "node:assert/strict";
 import type { Frame } from "../../src/frame.ts";
 import { MjpegDecoderStream } from "../../src/wire/decoder_stream.ts";
 import { sha256 } from "./hash.ts";
@@ -33,6 +34,18 @@ export async function readFrames(
   } catch (error) {
     if (!signal.aborted) throw error;
   }
+  return frames;
+}
+
+/** Reads the first `count` frames of an MJPEG URL, failing unless all came within `ms` (10 s). */
+export async function firstFrames(
+  url: string,
+  count: number,
+  ms = 10_000,
+  headers?: HeadersInit,
+): Promise<Frame[]> {
+  const frames = await readFrames(url, AbortSignal.timeout(ms), (f) => f.length >= count, headers);
+  assert.equal(frames.length, count, `${count} frames from ${url} within ${ms} ms`);
   return frames;
 }
 

@@ -7,7 +7,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startCamera } from "./helpers/camera.ts";
 import { runCli, startServe } from "./helpers/cli_run.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
 import { firstFrames } from "./helpers/viewers.ts";
 import { sleep } from "./helpers/wait.ts";
@@ -15,6 +18,8 @@ import { sleep } from "./helpers/wait.ts";
 const PASSWORD = "pw-Zq81-never-logged";
 const TOKEN = "tok-Hx47-never-logged";
 const RELAY_PASSWORD = "relay-Kd29-never-logged";
+const DIGEST_PASSWORD = "dg:@%-Wm52-never-logged";
+const WRONG_PASSWORD = "wrong-Tb68-never-logged";
 
 describe("secrets stay out of the logs", () => {
   it("serve, relay and probe log no password or token, whatever clients send", async () => {
@@ -84,6 +89,10 @@ describe("secrets stay out of the logs", () => {
     await using elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
     await using redirector = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
+      // Credentials go out only when asked for, as a camera asks.
+      if (!conn.request.headers.has("authorization")) {
+        return void await conn.head(401, { "WWW-Authenticate": 'Basic realm="cam"' });
+      }
       const location = path === "/first" ? "/second" : `http://127.0.0.1:${elsewhere.port}/stream`;
       await conn.head(302, { Location: location, "Content-Length": "0" });
     });
@@ -96,8 +105,15 @@ describe("secrets stay out of the logs", () => {
     await firstFrames(`${relay.url}/stream.mjpg`, 3, 15_000);
     const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
     const asked = redirector.accepted.map((c) => c.request);
-    assert.deepEqual(asked.slice(0, 2).map((r) => r.line.split(" ")[1]), ["/first", "/second"]);
-    for (const request of asked) assert.equal(request.headers.get("authorization"), basic);
+    assert.deepEqual(asked.slice(0, 3).map((r) => r.line.split(" ")[1]), [
+      "/first",
+      "/first",
+      "/second",
+    ]);
+    assert.equal(asked[0]!.headers.get("authorization"), undefined);
+    for (const request of asked.slice(1)) {
+      assert.equal(request.headers.get("authorization"), basic);
+    }
     for (const conn of elsewhere.accepted) {
       assert.equal(conn.request.headers.get("authorization"), undefined);
     }
@@ -105,6 +121,68 @@ describe("secrets stay out of the logs", () => {
     const log = await relay.stop("SIGTERM");
     for (const secret of [RELAY_PASSWORD, btoa(`viewer:${RELAY_PASSWORD}`)]) {
       assert.ok(!(log.stdout + log.stderr).includes(secret), `a secret reached the log`);
+    }
+  });
+
+  it("Digest: relay, probe, snapshot and record log no password, right or wrong, nor a hash of one", async () => {
+    using dir = tempDir("secrets");
+    await using camera = await startCamera({
+      algorithms: ["SHA-256"],
+      password: DIGEST_PASSWORD,
+      frames: 10_000,
+      interval: 0.05,
+    });
+    const withPassword = (password: string) =>
+      camera.url.replace("://", `://admin:${encodeURIComponent(password)}@`) + "stream";
+    await using relay = await startServe([
+      "--url",
+      withPassword(DIGEST_PASSWORD),
+      "--stats-interval",
+      "1",
+    ]);
+    await firstFrames(`${relay.url}/stream.mjpg`, 3, 15_000);
+    const runs = await Promise.all([
+      runCli(["probe", withPassword(DIGEST_PASSWORD), "--interval", "1", "--seconds", "2"]),
+      runCli(["snapshot", withPassword(DIGEST_PASSWORD), "-o", join(dir.path, "a.jpg")]),
+      runCli([
+        "record",
+        withPassword(DIGEST_PASSWORD),
+        "-o",
+        join(dir.path, "a.mjpeg"),
+        "--frames",
+        "3",
+      ]),
+      runCli(["snapshot", withPassword(WRONG_PASSWORD), "-o", join(dir.path, "b.jpg")]),
+      runCli([
+        "probe",
+        camera.url + "stream",
+        "--auth",
+        `admin:${WRONG_PASSWORD}`,
+        "--seconds",
+        "2",
+      ]),
+    ]);
+    assert.deepEqual(
+      runs.map((r) => r.code),
+      [0, 0, 0, 1, 1],
+      runs.map((r) => r.stderr).join("\n"),
+    );
+    await sleep(1200); // a stats line or two
+    const all = [await relay.stop("SIGTERM"), ...runs]
+      .map((r) => r.stdout + r.stderr).join("\n");
+    assert.match(all, /admin:\*\*\*@/);
+    // What the camera got: every Digest response (a hash of the password) stays out too.
+    const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
+    assert.ok(hashes.length >= 5);
+    for (
+      const secret of [
+        DIGEST_PASSWORD,
+        encodeURIComponent(DIGEST_PASSWORD),
+        WRONG_PASSWORD,
+        ...hashes,
+      ]
+    ) {
+      assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
     }
   });
 });

@@ -11,6 +11,7 @@ import { serve } from "../runtime/serve.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
+import { AuthenticationError } from "../client/camera_fetch.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
@@ -31,7 +32,8 @@ Source (one; the test pattern when none is given):
                          of several (see "mjpeg cameras"; also --camera=N)
   --webcam DEV           USB webcam via ffmpeg, e.g. /dev/video0 (MJPEG passed through)
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
-  --url URL              relay another MJPEG server's stream
+  --url URL              relay another MJPEG server's stream (user:pass@ in it for
+                         Digest or Basic auth)
   --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
   --config FILE          a JSON file with several named streams (see README)
 
@@ -42,6 +44,10 @@ Image (camera, webcam, pattern; --fps also for folders):
   --rotation 0|180 --hflip --vflip   camera orientation
   --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
+
+Relay (--url):
+  --ca FILE              trust this CA (PEM) for an https upstream
+  --insecure             accept any certificate from it (self-signed, expired)
 
 Restarts (camera, webcam, command; in seconds, like every duration here):
   --no-restart           end when the program exits instead of restarting it
@@ -59,6 +65,12 @@ Server:
   --token T              require a bearer token (or ?token=T), at least 8 characters
   --cors ORIGIN          allow web pages from ORIGIN (comma-separated, or *) to read streams
   --max-viewers N        refuse viewers beyond N with 503
+  --max-snapshots N      answer at most N snapshots at once, 503 beyond (default: --max-viewers)
+  --viewer-timeout S     drop a viewer whose connection takes no bytes for S seconds
+                         (default 30; 0: never; at most 3600)
+  --header-timeout S     seconds a client has to send its request head (default 10; 0.1 to 600)
+  --max-connections N    close connections beyond N (default: the open-file limit less a reserve)
+  --max-connections-per-address N   close connections beyond N from one address (default: no cap)
   --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
   -h, --help             this help
 `;
@@ -104,10 +116,23 @@ async function run(
     ...(config.token ? { auth: { token: config.token } } : {}),
     ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
     ...(config.maxViewers ? { maxViewers: config.maxViewers } : {}),
+    ...(config.maxSnapshots ? { maxSnapshots: config.maxSnapshots } : {}),
+    viewerTimeout: config.viewerTimeout * 1000,
+    log,
   });
   let server;
   try {
-    server = await serve(app, { port: config.port, hostname: config.host, shutdownTimeout: 2000 });
+    server = await serve(app, {
+      port: config.port,
+      hostname: config.host,
+      shutdownTimeout: 2000,
+      headerTimeout: config.headerTimeout * 1000,
+      ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
+      ...(config.maxConnectionsPerAddress
+        ? { maxConnectionsPerAddress: config.maxConnectionsPerAddress }
+        : {}),
+      log,
+    });
   } catch (error) {
     log(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
     return 1;
@@ -200,6 +225,12 @@ async function feed(
     } catch (error) {
       if (signal.aborted) return;
       if (!everPublished && error instanceof SourceError) throw error;
+      // Credentials refused as often as a camera allows: asking again could lock the account.
+      if (error instanceof AuthenticationError && error.kind === "exhausted") {
+        if (!everPublished) throw error;
+        log(`[${name}] ${error.message}; the stream stays offline until mjpeg is restarted`);
+        return;
+      }
       why = `source failed: ${(error as Error).message}`;
     }
     if (published > 0) backoff.reset();

@@ -25,6 +25,8 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   webcam: { type: "string" },
   command: { type: "string" },
   url: { type: "string" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
   file: { type: "string" },
   config: { type: "string", short: "c" },
   width: { type: "string" },
@@ -48,8 +50,25 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   token: { type: "string" },
   cors: { type: "string" },
   "max-viewers": { type: "string" },
+  "max-snapshots": { type: "string" },
+  "viewer-timeout": { type: "string" },
+  "header-timeout": { type: "string" },
+  "max-connections": { type: "string" },
+  "max-connections-per-address": { type: "string" },
   "stats-interval": { type: "string" },
 };
+
+// Top-level settings a flag may give: config key → flag.
+const TOP_NUMBER_SETTINGS: [string, string][] = [
+  ["port", "port"],
+  ["maxViewers", "max-viewers"],
+  ["maxSnapshots", "max-snapshots"],
+  ["viewerTimeout", "viewer-timeout"],
+  ["headerTimeout", "header-timeout"],
+  ["maxConnections", "max-connections"],
+  ["maxConnectionsPerAddress", "max-connections-per-address"],
+  ["statsInterval", "stats-interval"],
+];
 
 const SOURCES = ["pattern", "camera", "webcam", "command", "url", "file"] as const;
 const RESTART_FLAGS = [
@@ -77,7 +96,7 @@ const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   ],
   webcam: ["width", "height", "fps", ...RESTART_FLAGS],
   command: RESTART_FLAGS,
-  url: [],
+  url: ["ca", "insecure"],
   file: ["fps"],
 };
 const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
@@ -232,14 +251,9 @@ export function serveFlagsToConfig(
     );
   }
   const top: Record<string, unknown> = {};
-  for (
-    const [key, flag] of [["port", "port"], ["maxViewers", "max-viewers"], [
-      "statsInterval",
-      "stats-interval",
-    ]]
-  ) {
-    const n = num(flag!);
-    if (n !== undefined) top[key!] = n;
+  for (const [key, flag] of TOP_NUMBER_SETTINGS) {
+    const n = num(flag);
+    if (n !== undefined) top[key] = n;
   }
   for (const key of ["host", "auth", "token", "cors"]) if (v[key] !== undefined) top[key] = v[key];
   if (fromFile !== undefined) {
@@ -294,6 +308,8 @@ export function serveFlagsToConfig(
   if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
+  if (v.ca !== undefined) spec.ca = v.ca;
+  if (v.insecure) spec.insecure = true;
   if (type === "file") spec.path = v.file;
   if (type === "command") {
     const command = words("command");

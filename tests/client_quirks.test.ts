@@ -10,22 +10,11 @@ import { createServer } from "node:net";
 import { MjpegClient } from "../src/client/client.ts";
 import { cameraFetch } from "../src/client/camera_fetch.ts";
 import { startCamera } from "./helpers/camera.ts";
-import { lend, receive } from "./helpers/client_checks.ts";
+import { readSums, readToEnd } from "./helpers/client_checks.ts";
 import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";
 import { inCI } from "./helpers/tools.ts";
-
-async function readSums(url: string, n: number, options = {}): Promise<string[]> {
-  await using client = new MjpegClient(url, {
-    reconnect: { initialDelay: 20, maxDelay: 20 },
-    ...options,
-  });
-  lend(client, 65536, 16);
-  client.start();
-  const sums = (await receive(client, n, 10_000)).map((r) => r.sum);
-  assert.equal(client.stats.discardedFrames, 0);
-  return sums;
-}
+import { startUpstream } from "./helpers/upstream.ts";
 
 /** Whether this machine can listen on the IPv6 loopback. */
 function ipv6Loopback(): Promise<boolean> {
@@ -97,9 +86,7 @@ describe("cameras' HTTP quirks", () => {
     });
     const started = Date.now();
     await assert.rejects(
-      (async () => {
-        for await (const _ of client.frames()) { /* none */ }
-      })(),
+      readToEnd(client),
       /last error: expected a connection to 127\.0\.0\.1:\d+ within the head timeout of 400 ms, got none after \d+ ms \(connect timeout\)$/,
     );
     const took = Date.now() - started;
@@ -107,22 +94,11 @@ describe("cameras' HTTP quirks", () => {
   });
 
   it("a server that accepts but never answers is a head timeout, not a connect timeout", async () => {
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (silent.address() as { port: number }).port;
-      const client = new MjpegClient(`http://127.0.0.1:${port}/`, {
-        headTimeout: 300,
-        reconnect: { limit: 0 },
-      });
-      await assert.rejects(
-        (async () => {
-          for await (const _ of client.frames()) { /* none */ }
-        })(),
-        /last error: expected a response head within 300 ms, got none after \d+ ms$/,
-      );
-    } finally {
-      silent.close();
-    }
+    await using silent = await startUpstream((conn) => conn.closed());
+    const client = new MjpegClient(silent.url, { headTimeout: 300, reconnect: { limit: 0 } });
+    await assert.rejects(
+      readToEnd(client),
+      /last error: expected a response head within 300 ms, got none after \d+ ms$/,
+    );
   });
 });

@@ -12,6 +12,7 @@ import { cameraFetch } from "../src/client/camera_fetch.ts";
 import { httpSource } from "../src/sources/http.ts";
 import { type Certificates, makeCertificates, startCamera } from "./helpers/camera.ts";
 import { lend, receive } from "./helpers/client_checks.ts";
+import { defer } from "./helpers/dispose.ts";
 import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";
 import { requireTools } from "./helpers/tools.ts";
@@ -167,22 +168,21 @@ describe("an untrusted certificate is refused with its reason", () => {
       socket.on("error", () => {});
       socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
     });
-    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (plain.address() as { port: number }).port;
-      const started = Date.now();
-      const message = await firstError(`https://127.0.0.1:${port}/`, {
-        headTimeout: 5000,
-        reconnect: { limit: 0 },
-      });
-      assert.match(
-        message,
-        /last error: TLS: expected a TLS handshake from 127\.0\.0\.1:\d+, got something else: is it an http:\/\/ server\?$/,
-      );
-      assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
-    } finally {
+    await using _plain = defer(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => plain.close(resolve));
-    }
+    });
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+    const port = (plain.address() as { port: number }).port;
+    const started = Date.now();
+    const message = await firstError(`https://127.0.0.1:${port}/`, {
+      headTimeout: 5000,
+      reconnect: { limit: 0 },
+    });
+    assert.match(
+      message,
+      /last error: TLS: expected a TLS handshake from 127\.0\.0\.1:\d+, got something else: is it an http:\/\/ server\?$/,
+    );
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
   });
 });

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startCamera } from "./helpers/camera.ts";
-import { runCli, startServe } from "./helpers/cli_run.ts";
+import { runCli, SMALL_PATTERN, startServe } from "./helpers/cli_run.ts";
 import { tempDir } from "./helpers/temp_dir.ts";
 import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
 import { firstFrames } from "./helpers/viewers.ts";
@@ -24,13 +24,7 @@ const WRONG_PASSWORD = "wrong-Tb68-never-logged";
 describe("secrets stay out of the logs", () => {
   it("serve, relay and probe log no password or token, whatever clients send", async () => {
     await using upstream = await startServe([
-      "--pattern",
-      "--width",
-      "160",
-      "--height",
-      "120",
-      "--fps",
-      "10",
+      ...SMALL_PATTERN,
       "--auth",
       `viewer:${PASSWORD}`,
       "--stats-interval",

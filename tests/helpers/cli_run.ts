@@ -79,6 +79,17 @@ export function runCli(
   return finished(startCli(args, options), options.timeoutMs ?? 30_000);
 }
 
+/** `mjpeg serve` flags for a small test pattern: cheap to encode, so the test gets the machine. */
+export const SMALL_PATTERN: string[] = [
+  "--pattern",
+  "--width",
+  "160",
+  "--height",
+  "120",
+  "--fps",
+  "10",
+];
+
 /** A running `mjpeg serve` and its base URL. */
 export type ServeProcess = Child & { url: string };
 

@@ -21,6 +21,11 @@ export function startClient(
   return client;
 }
 
+/** Reads the client's frames to the end: `await assert.rejects(readToEnd(client), /why/)`. */
+export async function readToEnd(client: MjpegClient): Promise<void> {
+  for await (const _ of client.frames()) { /* until it ends or fails */ }
+}
+
 /** Lends `count` buffers of `length` bytes and enqueues them; returns them all. */
 export function lend(client: MjpegClient, length: number, count: number): FrameBuffer[] {
   const bufs = client.requestBuffers(length, count);
@@ -48,6 +53,29 @@ export interface Received {
   sum: string;
   used: number;
   timestamp: number;
+}
+
+/**
+ * Reads `n` frames from `url` with a fresh client (reconnecting after 20 ms,
+ * unless `options` say otherwise) and returns their checksums; fails if the
+ * client dropped one for want of a buffer.
+ */
+export async function readSums(
+  url: string,
+  n: number,
+  options: MjpegClientOptions = {},
+): Promise<string[]> {
+  await using client = new MjpegClient(url, {
+    reconnect: { initialDelay: 20, maxDelay: 20 },
+    ...options,
+  });
+  // Enough buffers that a busy machine's burst of frames drops none (the
+  // client drops, by design, what finds no free buffer).
+  lend(client, 65536, 16);
+  client.start();
+  const sums = (await receive(client, n, 10_000)).map((r) => r.sum);
+  assert.equal(client.stats.discardedFrames, 0);
+  return sums;
 }
 
 /** Dequeues `n` frames, records them and gives each buffer straight back. */

@@ -24,14 +24,16 @@
  * - `sources.ts`: `take` frames from a source
  * - `fake_camera.ts`: stand-ins for rpicam-vid (`fakeCameraDir`, the scripted `FakeCamera`)
  * - `cli_run.ts`: the `mjpeg` command in this process (`mjpeg`, `assertUsageErrors`) or as a
- *   process (`runCli`, `startServe`, `stopCleanly`)
+ *   process (`runCli`, `startServe`, `stopCleanly`), and `SMALL_PATTERN` to serve
  * - `chromium.ts`: headless Chromium's flags, and one page to drive (`openPage`)
  * - `upstream.ts`: fault-injecting MJPEG servers on raw sockets
- * - `client_checks.ts`: a started `MjpegClient` with lent buffers, and checks that they all come back
+ * - `client_checks.ts`: a started `MjpegClient` with lent buffers, and checks that they all come
+ *   back; `readSums` (a fresh client's first frames), `readToEnd` (until it fails)
  *
  * Helpers for one family of tests are not re-exported: `wire.ts` (decoding in
- * chunks), `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`, `systemd.ts`,
- * `reliability_*.ts`.
+ * chunks), `attack_sockets.ts` (raw hostile sockets), `camera.ts` (a camera
+ * in Python), `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`,
+ * `systemd.ts`, `reliability_*.ts`.
  */
 export * from "./dispose.ts";
 export * from "./hash.ts";

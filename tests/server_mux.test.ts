@@ -121,6 +121,29 @@ describe("muxResponse", () => {
     assert.equal(capped.stats.viewers, 0, "aborting the signal leaves the hub at once");
   });
 
+  it("drops a viewer whose connection takes no bytes from every hub, as stalled", async () => {
+    const front = new FrameHub(), back = new FrameHub();
+    const response = muxResponse({ front, back }, { viewerTimeout: 300 });
+    const reader = response.body!.getReader();
+    await reader.read(); // the opening; then nothing more is read
+    let n = 0;
+    const timer = setInterval(() => {
+      front.publish(fixtureFrames[n++ % 8]!);
+      back.publish(fixtureFrames[n % 8]!);
+    }, 20);
+    try {
+      const gone = performance.now();
+      for (let i = 0; i < 100 && front.stats.viewers + back.stats.viewers > 0; i++) await sleep(20);
+      assert.equal(front.stats.viewers + back.stats.viewers, 0, "left both hubs");
+      assert.ok(performance.now() - gone < 1500);
+      assert.equal(front.stats.viewersStalled, 1);
+      assert.equal(back.stats.viewersStalled, 1);
+      await assert.rejects(reader.read(), /viewer stalled: no bytes taken for 300 ms/);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it("says what was wrong with its arguments", () => {
     const hub = new FrameHub();
     assert.throws(() => muxResponse({}), /expected at least one hub, got none/);

@@ -49,9 +49,10 @@ export function muxApp(hubs: Record<string, FrameHub>, context: StreamAppContext
       return new Response(null, { headers: streamHeaders(DEFAULT_BOUNDARY) });
     }
     const selected = Object.fromEntries(wanted.map((name) => [name, hubs[name]!]));
+    const viewerTimeout = context.viewerTimeout;
     return admitViewer(
       context,
-      () => muxResponse(selected, fps === undefined ? {} : { fps }),
+      () => muxResponse(selected, fps === undefined ? { viewerTimeout } : { fps, viewerTimeout }),
     );
   });
   return app;

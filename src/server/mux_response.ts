@@ -14,12 +14,14 @@
  * @module
  */
 import { z } from "zod";
+import { duration } from "../internal/duration.ts";
 import { DEFAULT_BOUNDARY, encodeOpening } from "../wire/encoder_stream.ts";
 import { STREAM_HEADER, validateStreamName } from "../wire/demuxer.ts";
 import { FrameHub } from "./frame_hub.ts";
-import type { HubViewer } from "./hub_viewer.ts";
-import { streamHeaders } from "./mjpeg_response.ts";
-import { registerStream } from "../runtime/stream_control.ts";
+import type { HubViewer, ViewerLeaveReason } from "./hub_viewer.ts";
+import { DEFAULT_VIEWER_TIMEOUT, streamHeaders } from "./mjpeg_response.ts";
+import { watchStall } from "./stall_watch.ts";
+import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode muxResponse}. */
@@ -28,6 +30,14 @@ export interface MuxResponseOptions {
   fps?: number;
   /** Ends the stream when aborted; pass `request.signal` so a leaving viewer unsubscribes at once. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds the connection may take no bytes before the viewer is
+   * dropped from every hub (counted as stalled), as for `mjpegResponse`. 0
+   * turns it off.
+   *
+   * @default {30000}
+   */
+  viewerTimeout?: number;
   /** More response headers (e.g. CORS); the stream's own headers win. */
   headers?: HeadersInit;
 }
@@ -35,6 +45,8 @@ export interface MuxResponseOptions {
 const optionsSchema = z.strictObject({
   fps: z.number().min(0).max(1000).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
+    .optional(),
+  viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
     .optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
@@ -104,11 +116,12 @@ export function muxResponse(
   const done = new Promise<void>((resolve) => resolveDone = resolve);
   let controller: ReadableStreamDefaultController<Uint8Array>;
 
-  const finish = (close: boolean) => {
+  const finish = (close: boolean, reason: ViewerLeaveReason = "left") => {
     if (finished) return;
     finished = true;
+    watch?.stop();
     parsed.signal?.removeEventListener("abort", onAbort);
-    for (const lane of lanes) lane.viewer.close();
+    for (const lane of lanes) lane.viewer.close(reason);
     if (close) {
       try {
         controller.close();
@@ -118,6 +131,17 @@ export function muxResponse(
     resolveDone();
   };
   const onAbort = () => finish(true);
+  const control: StreamControl = { end: () => finish(true), done };
+  const viewerTimeout = parsed.viewerTimeout ?? DEFAULT_VIEWER_TIMEOUT;
+  // A connection that takes no bytes leaves every hub, as a single stream's would.
+  const watch = viewerTimeout > 0
+    ? watchStall(viewerTimeout, () => {
+      if (finished) return;
+      controller.error(new Error(`viewer stalled: no bytes taken for ${viewerTimeout} ms`));
+      finish(false, "stalled");
+      control.cut?.();
+    })
+    : undefined;
 
   /** Hands over the next stream's newest frame, or waits until one has a frame. */
   const send = (): Promise<void> | undefined => {
@@ -132,6 +156,7 @@ export function muxResponse(
         controller.enqueue(lane.prefix);
         controller.enqueue(part.subarray(0, part.length - lane.hubTail));
         controller.enqueue(tail);
+        watch?.handed();
         return;
       }
       if (!lane.viewer.closed) open++;
@@ -162,9 +187,11 @@ export function muxResponse(
       if (parsed.signal?.aborted) finish(true);
     },
     pull(c) {
+      watch?.taken();
       if (!opened) {
         opened = true;
         c.enqueue(encodeOpening(boundary));
+        watch?.handed();
         return;
       }
       return send();
@@ -174,6 +201,6 @@ export function muxResponse(
     },
   }, { highWaterMark: 0 });
   parsed.signal?.addEventListener("abort", onAbort, { once: true });
-  registerStream(body, { end: () => finish(true), done });
+  registerStream(body, control);
   return new Response(body, { status: 200, headers: streamHeaders(boundary, parsed.headers) });
 }

@@ -13,12 +13,16 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { FrameHub, type MjpegServer, serve } from "../src/server/mod.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   fixtureChecksums,
   fixtureFrames,
   publishFixtures,
+  sha256,
   sleep,
 } from "./helpers/server_frames.ts";
+import { serverTempDir } from "./helpers/server_run.ts";
 import { htmlResponse, startBrowser, until, viewPage } from "./helpers/browser_view.ts";
 import { requireTools } from "./helpers/tools.ts";
 
@@ -34,19 +38,6 @@ function streamerPart(jpeg: Uint8Array, boundary: string): Uint8Array[] {
     }\r\n\r\n`;
   return [encoder.encode(head), jpeg, encoder.encode(`\r\n--${boundary}\r\n`)];
 }
-
-/** Collects what the page's view told: event counts and details. */
-const LISTEN = `(() => {
-  window.seen = {};
-  for (const view of document.querySelectorAll("mjpeg-view")) {
-    const log = seen[view.id] = { frame: 0, stall: 0, reconnect: 0, error: 0, errors: [], reconnects: [] };
-    view.addEventListener("frame", () => log.frame++);
-    view.addEventListener("stall", () => log.stall++);
-    view.addEventListener("reconnect", (e) => { log.reconnect++; log.reconnects.push(e.detail); });
-    view.addEventListener("error", (e) => { log.error++; log.errors.push(e.detail.message); });
-  }
-  return true;
-})()`;
 
 /** sha256 of the view's snapshot, computed in the page. */
 const SNAPSHOT_SHA = (id: string) =>
@@ -80,14 +71,15 @@ describe("<mjpeg-view> in headless Chromium", () => {
       htmlResponse(viewPage(
         `<mjpeg-view id="v" src="/stream.mjpg" token="${TOKEN}" fps="15" overlay controls></mjpeg-view>
          <mjpeg-view id="q" src="/stream.mjpg" token="${TOKEN}" token-in="query"></mjpeg-view>
-         <mjpeg-view id="none" src="/stream.mjpg"></mjpeg-view>`,
+         <mjpeg-view id="none" src="/stream.mjpg"></mjpeg-view>
+         <mjpeg-view id="odd" fit="zoom" stall-timeout="soon" token="${TOKEN}" fps="0"
+           src="/stream.mjpg" style="width:100px;height:100px"></mjpeg-view>`,
       )));
     outer.route("/", mjpegApp({ streams: hub, auth: { token: TOKEN } }));
     const server = await serve(outer, { port: 0, hostname: "127.0.0.1" });
     const browser = await startBrowser();
     try {
       await browser.goto(`${server.url}/t/view.html`);
-      await browser.evaluate(LISTEN);
       await browser.waitFor(`${stats("v")}.frames >= 20 && ${stats("q")}.frames >= 20`, "frames");
       const first = await browser.evaluate(PIXELS("v"));
       await sleep(300);
@@ -150,6 +142,40 @@ describe("<mjpeg-view> in headless Chromium", () => {
         true,
         "no overlay without the attribute",
       );
+
+      // Attributes it does not understand: said in error events, defaults used.
+      assert.deepEqual(log.odd!.errors.slice(0, 3), [
+        'expected fps to be a number from 0.1 to 1000, got "0"',
+        'expected stall-timeout to be a number from 0.5 to 3600, got "soon"',
+        'expected fit to be contain, cover, fill, got "zoom"',
+      ]);
+      const fit = (id: string) =>
+        browser.evaluate(
+          `getComputedStyle(document.getElementById(${
+            JSON.stringify(id)
+          }).shadowRoot.querySelector("canvas")).objectFit`,
+        );
+      assert.equal(await fit("odd"), "contain");
+      await browser.evaluate(`document.getElementById("odd").setAttribute("fit", "cover")`);
+      assert.equal(await fit("odd"), "cover");
+      assert.ok((await browser.evaluate(`${stats("odd")}.frames`) as number) > 0);
+
+      // The snapshot button's download: the JPEG as the server sent it, in a file.
+      const downloads = serverTempDir("downloads");
+      try {
+        await browser.send("Page.setDownloadBehavior", {
+          behavior: "allow",
+          downloadPath: downloads.path,
+        });
+        await browser.evaluate(`document.getElementById("v").download("door.jpg")`);
+        const file = join(downloads.path, "door.jpg");
+        assert.ok(await until(() => existsSync(file)), "the download was saved");
+        assert.ok(
+          await until(() => fixtureChecksums.has(sha256(new Uint8Array(readFileSync(file))))),
+        );
+      } finally {
+        downloads.remove();
+      }
 
       const gesture = (expression: string) =>
         browser.send("Runtime.evaluate", { expression, awaitPromise: true, userGesture: true });
@@ -214,7 +240,6 @@ describe("<mjpeg-view> in headless Chromium", () => {
     const browser = await startBrowser();
     try {
       await browser.goto(`${server.url}/t/view.html`);
-      await browser.evaluate(LISTEN);
       await browser.waitFor(`${stats("v")}.state === "live"`, "live");
       // Six seconds: four stall timeouts of the silent server, twelve keepalive parts.
       await sleep(6000);
@@ -370,7 +395,6 @@ describe("<mjpeg-view> in headless Chromium", () => {
     const browser = await startBrowser();
     try {
       await browser.goto(`${server.url}/t/view.html`);
-      await browser.evaluate(LISTEN);
       await browser.waitFor(
         `${stats("cam")}.frames >= 10`,
         "frames from the mjpg-streamer-style camera",

@@ -31,6 +31,34 @@ export const BITMAP_COUNTER = `
 })();
 `;
 
+/**
+ * Logs every view's events from the start (capturing listeners on the window
+ * see events on any element, bubbling or not): `window.seen[id]` counts
+ * `frame`, `stall`, `reconnect` and `error`, and keeps the error messages and
+ * reconnect details.
+ */
+export const EVENT_LOG = `
+(() => {
+  window.seen = {};
+  const log = (target) => seen[target.id] ??= {
+    frame: 0, stall: 0, reconnect: 0, error: 0, errors: [], reconnects: [],
+  };
+  addEventListener("frame", (e) => log(e.target).frame++, true);
+  addEventListener("stall", (e) => log(e.target).stall++, true);
+  addEventListener("reconnect", (e) => {
+    const entry = log(e.target);
+    entry.reconnect++;
+    entry.reconnects.push(e.detail);
+  }, true);
+  addEventListener("error", (e) => {
+    if (!(e instanceof CustomEvent)) return;
+    const entry = log(e.target);
+    entry.error++;
+    entry.errors.push(e.detail.message);
+  }, true);
+})();
+`;
+
 /** An HTML page with the served element script and the given body. */
 export function viewPage(body: string, script = "/mjpeg-view.js"): string {
   return `<!doctype html><meta charset="utf-8"><title>view</title>
@@ -65,11 +93,11 @@ export interface ViewBrowser extends BrowserPage {
   waitFor(expression: string, what: string, ms?: number): Promise<unknown>;
 }
 
-/** Starts headless Chromium with the bitmap counter in every document. */
+/** Starts headless Chromium with the bitmap counter and the event log in every document. */
 export async function startBrowser(flags: string[] = []): Promise<ViewBrowser> {
   const page = await openPage("about:blank", flags);
   await page.send("Page.enable");
-  await page.send("Page.addScriptToEvaluateOnNewDocument", { source: BITMAP_COUNTER });
+  await page.send("Page.addScriptToEvaluateOnNewDocument", { source: BITMAP_COUNTER + EVENT_LOG });
   const waitFor = async (expression: string, what: string, ms = 10_000) => {
     let value: unknown;
     const ok = await until(async () => Boolean(value = await page.evaluate(expression)), ms);

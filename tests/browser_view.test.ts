@@ -341,13 +341,27 @@ describe("<mjpeg-view> in headless Chromium", () => {
   it("reads an mjpg-streamer-style stream from another origin, and backs off from one that is not MJPEG", async (t) => {
     if (!requireTools(t, "chromium")) return;
     const boundary = "boundarydonotcross";
-    const requests = { notMjpeg: [] as number[], noCors: 0 };
+    const requests = { notMjpeg: [] as number[], noCors: 0, basic: [] as string[] };
     // The camera: another origin, mjpg-streamer's URL, boundary and headers, CORS for anyone.
     const camera = await serve({
       fetch(request) {
         const url = new URL(request.url);
-        const cors = url.pathname === "/";
+        const cors = url.pathname !== "/nocors/";
+        const allow = {
+          "Access-Control-Allow-Origin": "*",
+          "Access-Control-Allow-Headers": "Authorization",
+        };
+        if (request.method === "OPTIONS") {
+          return new Response(null, { status: 204, headers: allow });
+        }
         if (url.searchParams.get("action") !== "stream") return new Response("no", { status: 404 });
+        if (url.pathname === "/auth/") {
+          const expected = `Basic ${btoa("viewer:secret pass")}`;
+          requests.basic.push(request.headers.get("authorization") ?? "none");
+          if (request.headers.get("authorization") !== expected) {
+            return new Response("401", { status: 401, headers: allow });
+          }
+        }
         if (!cors) requests.noCors++;
         let n = 0;
         let timer: ReturnType<typeof setInterval> | undefined;
@@ -374,7 +388,7 @@ describe("<mjpeg-view> in headless Chromium", () => {
             "Cache-Control":
               "no-store, no-cache, must-revalidate, pre-check=0, post-check=0, max-age=0",
             "Server": "MJPG-Streamer/0.2",
-            ...(cors ? { "Access-Control-Allow-Origin": "*" } : {}),
+            ...(cors ? allow : {}),
           },
         });
       },
@@ -384,6 +398,9 @@ describe("<mjpeg-view> in headless Chromium", () => {
       htmlResponse(viewPage(
         `<mjpeg-view id="cam" src="${camera.url}/?action=stream"></mjpeg-view>
          <mjpeg-view id="nocors" src="${camera.url}/nocors/?action=stream"></mjpeg-view>
+         <mjpeg-view id="basic" src="${
+          camera.url.replace("//", "//viewer:secret%20pass@")
+        }/auth/?action=stream"></mjpeg-view>
          <mjpeg-view id="html" src="/login"></mjpeg-view>`,
       )));
     outer.get("/login", () => {
@@ -399,6 +416,9 @@ describe("<mjpeg-view> in headless Chromium", () => {
         `${stats("cam")}.frames >= 10`,
         "frames from the mjpg-streamer-style camera",
       );
+      // fetch() refuses a URL with credentials: the view sends them as Basic (through CORS).
+      await browser.waitFor(`${stats("basic")}.frames >= 3`, "frames with Basic from the URL");
+      assert.equal(requests.basic[0], `Basic ${btoa("viewer:secret pass")}`);
       const cam = await browser.evaluate(stats("cam")) as Record<string, unknown>;
       assert.equal(cam.width, 320);
       assert.equal(cam.latency, null, "its X-Timestamp is not wall-clock time: no latency");

@@ -79,6 +79,17 @@ export function readSettings(
         if (tokenIn === "query") url.searchParams.set("token", token);
         else headers.set("Authorization", `Bearer ${token}`);
       }
+      // fetch() refuses a URL with credentials, and a page opened as
+      // http://user:pass@host/ hands them to every relative URL: send them as
+      // Basic instead (the same credentials the browser would send).
+      if (url.username || url.password) {
+        if (!headers.has("Authorization")) {
+          const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+          headers.set("Authorization", `Basic ${base64(pair)}`);
+        }
+        url.username = "";
+        url.password = "";
+      }
       request = { url: url.href, headers, stallTimeout: stallTimeout * 1000 };
     } catch {
       problems.push(
@@ -94,4 +105,11 @@ export function readSettings(
     },
     problems,
   };
+}
+
+/** Base64 of text as UTF-8, as Basic credentials are sent. */
+function base64(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }

@@ -124,7 +124,10 @@ export const MEMORY_FLAGS: string[] = [
   "--optimization-guide-performance-class=2",
 ];
 
-/** A server for the memory runs: the viewer page at `/`, and a plain `<img>` page at `/img.html`. */
+/**
+ * A server for the memory runs: the viewer page at `/`, a page with only a
+ * `<mjpeg-view>` at `/view.html`, and one with only an `<img>` at `/img.html`.
+ */
 export interface MemoryServer extends AsyncDisposable {
   server: MjpegServer;
   hub: FrameHub;
@@ -151,6 +154,13 @@ export async function startMemoryServer(
   let n = 0;
   const timer = setInterval(() => hub.publish(frames[n++ % frames.length]!), 1000 / fps);
   const outer = new Hono();
+  outer.get(
+    "/view.html",
+    () =>
+      htmlResponse(`<!doctype html><meta charset="utf-8"><title>view</title>
+<script type="module" src="mjpeg-view.js"></script>
+<body style="margin:0;background:#111"><mjpeg-view src="stream.mjpg"></mjpeg-view></body>`),
+  );
   outer.get("/img.html", () =>
     htmlResponse(`<!doctype html><meta charset="utf-8"><title>img</title>
 <body style="margin:0;background:#111"><img src="stream.mjpg" alt="camera"></body>`));

@@ -12,16 +12,7 @@
  */
 import { type Frame, parseContentType } from "../wire/mod.ts";
 import { pause, retryDelay } from "./backoff.ts";
-
-/** Why a connection is being made again, as a `reconnect` event tells it. */
-export interface ReconnectDetail {
-  /** Failed attempts in a row, from 1. */
-  attempt: number;
-  /** Milliseconds until the next request. */
-  delay: number;
-  /** What ended the last one. */
-  reason: string;
-}
+import type { ReconnectEventDetail } from "./view_events.ts";
 
 /** What a connection asks of its owner and tells it. */
 export interface ConnectionHandlers<F extends Frame> {
@@ -38,7 +29,7 @@ export interface ConnectionHandlers<F extends Frame> {
   /** Nothing came for the stall timeout; a reconnect follows. */
   stall(timeout: number): void;
   /** The request ended; another follows after `detail.delay`. */
-  reconnect(detail: ReconnectDetail): void;
+  reconnect(detail: ReconnectEventDetail): void;
   /** The request failed (HTTP status, not MJPEG, network): why. A reconnect follows. */
   error(error: Error): void;
 }

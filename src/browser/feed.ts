@@ -6,7 +6,8 @@
  * @module
  */
 import { type Frame, MjpegDecoderStream } from "../wire/mod.ts";
-import { checkResponse, Connection, type ReconnectDetail } from "./connection.ts";
+import { checkResponse, Connection } from "./connection.ts";
+import type { ReconnectEventDetail } from "./view_events.ts";
 
 /** What a feed tells its view. */
 export interface FeedListener {
@@ -17,7 +18,7 @@ export interface FeedListener {
   /** Nothing came for the stall timeout; a reconnect follows. */
   stall(timeout: number): void;
   /** The request ended; another follows after `detail.delay`. */
-  reconnect(detail: ReconnectDetail): void;
+  reconnect(detail: ReconnectEventDetail): void;
   /** The request failed; a reconnect follows. */
   error(error: Error): void;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Frame } from "../wire/mod.ts";
-import type { ReconnectDetail } from "./connection.ts";
+import { ElementBase } from "./element_base.ts";
 import { type Feed, type FeedListener, type FeedRequest, openStream } from "./feed.ts";
 import { joinMux } from "./mux_feed.ts";
 import { FramePainter } from "./painter.ts";
@@ -20,42 +20,12 @@ import {
   type ViewState,
 } from "./view_stats.ts";
 import { readSettings, type ViewSettings } from "./view_settings.ts";
-
-/** What a `frame` event carries. */
-export interface FrameEventDetail {
-  /** The frame's number in its stream (in the multiplexed stream, for a shared one). */
-  sequence: number;
-  /** Its size in pixels. */
-  width: number;
-  /** Its height in pixels. */
-  height: number;
-  /** JPEG bytes. */
-  size: number;
-  /** Milliseconds from the server's `X-Timestamp` to painting, or null (see `stats.latency`). */
-  latency: number | null;
-}
-
-/** What a `stall` event carries. */
-export interface StallEventDetail {
-  /** The stall timeout that passed without a part, in milliseconds. */
-  timeout: number;
-}
-
-/** What a `reconnect` event carries. */
-export type ReconnectEventDetail = ReconnectDetail;
-
-/** What an `error` event carries. */
-export interface ErrorEventDetail {
-  /** Why, e.g. `expected multipart/x-mixed-replace or image/jpeg from …, got text/html`. */
-  message: string;
-  /** The error itself. */
-  error: Error;
-}
-
-// Lets the module load where there is no DOM (a server importing the types,
-// the package's own checks); the element is only defined in a browser.
-const Base: typeof HTMLElement = globalThis.HTMLElement ??
-  (class {} as unknown as typeof HTMLElement);
+import type {
+  ErrorEventDetail,
+  FrameEventDetail,
+  ReconnectEventDetail,
+  StallEventDetail,
+} from "./view_events.ts";
 
 // The overlay's text changes at most this often: fps and latency are read by people.
 const OVERLAY_INTERVAL = 250;
@@ -77,7 +47,7 @@ const OVERLAY_INTERVAL = 250;
  * document.body.append(view);
  * ```
  */
-export class MjpegView extends Base {
+export class MjpegView extends ElementBase {
   /** The attributes the element reacts to. */
   static readonly observedAttributes: string[] = [
     "src",

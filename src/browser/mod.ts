@@ -31,13 +31,13 @@
  */
 import { MjpegView } from "./mjpeg_view.ts";
 
-export {
-  type ErrorEventDetail,
-  type FrameEventDetail,
-  MjpegView,
-  type ReconnectEventDetail,
-  type StallEventDetail,
-} from "./mjpeg_view.ts";
+export { MjpegView } from "./mjpeg_view.ts";
+export type {
+  ErrorEventDetail,
+  FrameEventDetail,
+  ReconnectEventDetail,
+  StallEventDetail,
+} from "./view_events.ts";
 export type { MjpegViewStats, ViewState } from "./view_stats.ts";
 
 /** The element's tag name. */

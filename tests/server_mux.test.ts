@@ -4,14 +4,22 @@
  * encoded bytes; per stream the newest frame wins, a silent camera holds up
  * nobody and a busy one starves nobody; a leaving viewer leaves every hub.
  * `GET /mux.mjpg?streams=…` in mjpegApp, in-process and over a real server
- * on this runtime (read with curl), including its limits and auth.
+ * on this runtime (read with curl), including its limits and auth, and a
+ * viewer that takes no bytes dropped from a real server after viewerTimeout.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FrameHub, muxResponse, serve } from "../src/server/mod.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
 import { MjpegDemuxStream, type MuxFrame } from "../src/wire/mod.ts";
-import { fixtureFrames, sha256, sleep } from "./helpers/server_frames.ts";
+import {
+  fixtureFrames,
+  paddedJpeg,
+  publishFixtures,
+  sha256,
+  sleep,
+} from "./helpers/server_frames.ts";
+import { eventually, probe } from "./helpers/attack_sockets.ts";
 import { run } from "./helpers/server_run.ts";
 import { collect } from "./helpers/wire.ts";
 import { requireTools } from "./helpers/tools.ts";
@@ -206,6 +214,53 @@ describe("GET /mux.mjpg in mjpegApp", () => {
     });
     assert.equal(ok.status, 200);
     await ok.body!.cancel();
+  });
+
+  it("a real server drops a viewer that takes no bytes for the app's viewerTimeout, and frees its place", async () => {
+    // 400 KB parts: a viewer that never reads fills the socket buffers within a second.
+    const big = fixtureFrames.map((frame) => paddedJpeg(frame, 400_000));
+    const front = new FrameHub(), back = new FrameHub();
+    const stops = [publishFixtures(front, 20, big), publishFixtures(back, 20, big)];
+    const server = await serve(
+      mjpegApp({ streams: { front, back }, viewerTimeout: 1000, maxViewers: 1 }),
+      { port: 0, hostname: "127.0.0.1" },
+    );
+    const stalled = probe(
+      Number(new URL(server.url).port),
+      "GET /mux.mjpg?streams=front,back HTTP/1.1\r\nHost: a\r\n\r\n",
+      false,
+    );
+    try {
+      assert.ok(await eventually(() => front.stats.viewers === 1, 5000), "the viewer joined");
+      const full = await fetch(`${server.url}/mux.mjpg`);
+      assert.equal(full.status, 503, "its place is the only one");
+      await full.body?.cancel();
+      const started = Date.now();
+      assert.ok(
+        await eventually(
+          () => front.stats.viewersStalled === 1 && back.stats.viewersStalled === 1,
+          10_000,
+        ),
+        `dropped from both hubs as stalled: ${
+          JSON.stringify([front.stats.viewersStalled, back.stats.viewersStalled])
+        }`,
+      );
+      const tookMs = Date.now() - started;
+      assert.ok(tookMs < 8000, `dropped ${tookMs} ms after the 503 (timeout 1 s)`);
+      assert.equal(front.stats.viewers + back.stats.viewers, 0);
+      // The server closed it; a reader that never reads never sees the FIN,
+      // so it reads what was buffered and then finds the end.
+      stalled.socket.resume();
+      await Promise.race([stalled.closed, sleep(5000)]);
+      assert.notEqual(stalled.closedAfter(), undefined, "its connection is closed");
+      const again = await fetch(`${server.url}/mux.mjpg?streams=back`);
+      assert.equal(again.status, 200, "the place is free again");
+      await again.body?.cancel();
+    } finally {
+      stalled.socket.destroy();
+      for (const stop of stops) stop();
+      await server.close();
+    }
   });
 
   it("curl reads it from a real server on this runtime, and shutdown ends it cleanly", async (t) => {

@@ -1,34 +1,24 @@
 /**
- * Headless Chromium loads the viewer page: the stream is painted, the picture
- * changes when the source does, the live stats show, and so does why there is
- * no picture when the camera is offline. Pixels are compared
- * through ffmpeg (raw RGB), so no image library is needed.
+ * Headless Chromium loads the viewer page: its `<mjpeg-view>` paints the
+ * stream pixel-exact, the picture changes when the source does, the live
+ * stats show, and so does why there is no picture when the camera is offline. Screenshots come over the DevTools protocol; pixels are
+ * compared through ffmpeg (raw RGB), so no image library is needed.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/hono/mjpeg_app.ts";
-import { serve } from "../src/runtime/serve.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { defer } from "./helpers/dispose.ts";
+import { fixtureFiles, fixtureFrames } from "./helpers/fixtures.ts";
+import { run } from "./helpers/processes.ts";
+import { startStack } from "./helpers/stack.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
-import { fixtureFrames } from "./helpers/server_frames.ts";
-import { run, serverTempDir } from "./helpers/server_run.ts";
-import { openPage } from "./helpers/server_cdp.ts";
+import { until } from "./helpers/wait.ts";
 
 const TOKEN = "browser-test-token";
 const WIDTH = 320, HEIGHT = 240;
-
-function chromium(profile: string, ...args: string[]) {
-  return run("chromium", [
-    ..."--headless --no-sandbox --disable-gpu --disable-background-networking --disable-quic".split(
-      " ",
-    ),
-    ..."--no-first-run --disable-component-update --disable-sync --hide-scrollbars".split(" "),
-    `--user-data-dir=${profile}`,
-    "--window-size=600,400",
-    ...args,
-  ], 30_000);
-}
 
 /** Decodes an image file to raw RGB with ffmpeg. */
 async function rgb(file: string): Promise<{ data: Uint8Array; width: number; height: number }> {
@@ -76,179 +66,153 @@ function whichFrame(shot: Image, frames: Image[]): { index: number; error: numbe
 }
 
 describe("the viewer page in headless Chromium", () => {
-  it("paints the stream, follows the source, and shows live stats", async (t) => {
+  it("paints the stream in <mjpeg-view>, follows the source, and shows live stats", async (t) => {
     if (!requireTools(t, "chromium", "ffmpeg", "ffprobe")) return;
-    const hub = new FrameHub();
+    await using stack = await startStack({ app: { auth: { token: TOKEN } } });
+    const { hub, server } = stack;
     let current = 0;
     const timer = setInterval(() => hub.publish(fixtureFrames[current]!), 1000 / 30);
-    const server = await serve(mjpegApp({ streams: hub, auth: { token: TOKEN } }), {
-      port: 0,
-      hostname: "127.0.0.1",
-    });
-    const dir = serverTempDir("chromium");
-    try {
-      const page = `${server.url}/?token=${TOKEN}`;
-      const frames = await Promise.all(
-        [1, 2, 3, 4, 5, 6, 7, 8].map((i) => rgb(`tests/fixtures/frames/00${i}.jpg`)),
+    await using _timer = defer(() => clearInterval(timer));
+    using dir = tempDir("chromium");
+    await using page = await openPage(`${server.url}/?token=${TOKEN}`, [
+      "--window-size=600,400",
+      "--hide-scrollbars",
+    ]);
+    const painted = async () =>
+      await page.evaluate(`document.querySelector("mjpeg-view")?.stats?.frames ?? 0`) as number;
+    const frames = await Promise.all(fixtureFiles.map(rgb));
+    const seen: number[] = [];
+    for (const [shot, frame] of [[1, 0], [2, 4]] as const) {
+      current = frame;
+      // Wait for frames painted after the switch, so the screenshot shows the new one.
+      const before = await painted();
+      await until(
+        async () => await painted() > before + 5,
+        "frames painted after the switch",
+        10_000,
+        100,
       );
-      const seen: number[] = [];
-      for (const [shot, frame] of [[1, 0], [2, 4]] as const) {
-        current = frame;
-        const file = join(dir.path, `shot${shot}.png`);
-        const result = await chromium(
-          join(dir.path, `profile${shot}`),
-          `--screenshot=${file}`,
-          page,
-        );
-        assert.equal(result.code, 0, result.stderr.slice(-2000));
-        const match = whichFrame(await rgb(file), frames);
-        assert.ok(
-          match.error < 8,
-          `screenshot ${shot} shows a fixture frame (error ${match.error})`,
-        );
-        seen.push(match.index);
-        console.log(
-          `# screenshot ${shot}: frame ${match.index + 1}, error ${match.error.toFixed(2)}`,
-        );
-      }
-      assert.deepEqual(seen, [0, 4], "each screenshot shows the frame being published then");
+      const file = join(dir.path, `shot${shot}.png`);
+      const { data } = await page.send("Page.captureScreenshot", { format: "png" });
+      writeFileSync(file, Buffer.from(data as string, "base64"));
+      const match = whichFrame(await rgb(file), frames);
+      assert.ok(match.error < 8, `screenshot ${shot} shows a fixture frame (error ${match.error})`);
+      seen.push(match.index);
+      console.log(
+        `# screenshot ${shot}: frame ${match.index + 1}, error ${match.error.toFixed(2)}`,
+      );
+    }
+    assert.deepEqual(seen, [0, 4], "each screenshot shows the frame being published then");
 
-      const dom = await chromium(
-        join(dir.path, "profile-dom"),
-        "--virtual-time-budget=3000",
-        "--dump-dom",
-        page,
-      );
-      const html = new TextDecoder().decode(dom.stdout);
-      assert.match(html, /<img [^>]*src="[^"]*stream\.mjpg\?token=browser-test-token/);
-      const fps = Number(html.match(/data-out="fps">([\d.]+)</)?.[1]);
-      // The publisher shares this process with the pixel search, so only check the figure is live.
-      assert.ok(fps > 0 && fps < 40, `the page shows the source's fps, got ${fps}`);
-      assert.match(html, /data-out="viewers">1</);
-      assert.match(html, /href="[^"]*snapshot\.jpg\?token=browser-test-token"/);
-    } finally {
-      clearInterval(timer);
-      dir.remove();
-      await server.close();
-    }
+    const state = await page.evaluate(`(() => {
+      const view = document.querySelector("mjpeg-view");
+      return { token: view.getAttribute("token"), width: view.stats.width,
+        fps: document.querySelector("[data-out=fps]").textContent,
+        viewers: document.querySelector("[data-out=viewers]").textContent,
+        snapshot: document.querySelector("a[data-snapshot]").href };
+    })()`) as { token: string; width: number; fps: string; viewers: string; snapshot: string };
+    assert.equal(state.token, TOKEN, "the page hands its ?token= to the view");
+    assert.equal(state.width, 320);
+    // The publisher shares this process with the pixel search, so only check the figure is live.
+    const fps = Number(state.fps);
+    assert.ok(fps > 0 && fps < 40, `the page shows the view's fps, got ${state.fps}`);
+    assert.equal(state.viewers, "1");
+    assert.match(state.snapshot, /snapshot\.jpg\?token=browser-test-token$/);
   });
-  it("drops the stream while hidden, takes it up when shown, and backs off on errors", async (t) => {
+
+  it("drops the stream while the tab is hidden, takes it up when shown, and says when it reconnects", async (t) => {
     if (!requireTools(t, "chromium")) return;
-    const hub = new FrameHub();
-    const timer = setInterval(() => hub.publish(fixtureFrames[0]!), 1000 / 30);
-    const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
-    const page = await openPage(`${server.url}/`);
-    const viewers = async (n: number) => {
-      for (let i = 0; i < 100 && hub.stats.viewers !== n; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return hub.stats.viewers;
-    };
-    // Headless tabs are never hidden; stand in for the browser's visibility state.
-    const setHidden = (hidden: boolean) =>
-      page.evaluate(
-        `Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });` +
-          `document.dispatchEvent(new Event("visibilitychange"));`,
-      );
-    try {
-      assert.equal(await viewers(1), 1, "the page opened the stream");
-      let width = 0;
-      for (let i = 0; i < 50 && width !== 320; i++) {
-        width = Number(await page.evaluate(`document.querySelector("img").naturalWidth`));
-        if (width !== 320) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(width, 320, "the image is decoded at the frame's size");
-      await setHidden(true);
-      assert.equal(await viewers(0), 0, "hidden: the stream is closed");
-      await setHidden(false);
-      assert.equal(await viewers(1), 1, "shown again: one stream, not two");
-      // A failing stream is retried with growing delays, not hammered.
-      const states: unknown[] = [];
-      for (let i = 0; i < 3; i++) {
-        states.push(
-          await page.evaluate(
-            `document.querySelector("img").dispatchEvent(new Event("error"));` +
-              `document.querySelector("[data-out=state]").textContent`,
-          ),
-        );
-      }
-      assert.deepEqual(states, [
-        "reconnecting in 1 s",
-        "reconnecting in 2 s",
-        "reconnecting in 4 s",
-      ]);
-    } finally {
-      await page.close();
-      clearInterval(timer);
-      await server.close();
-    }
+    await using stack = await startStack({ fps: 30, frames: fixtureFrames.slice(0, 1) });
+    const { hub, server } = stack;
+    await using page = await openPage(`${server.url}/`);
+    await until(() => hub.stats.viewers === 1, "the page to open the stream");
+    await until(
+      async () =>
+        Number(await page.evaluate(`document.querySelector("mjpeg-view").stats?.width`)) === 320,
+      "the view to paint at the frame's size",
+    );
+    // Another tab in front hides this one.
+    const { targetId } = await page.send("Target.createTarget", { url: "about:blank" });
+    await until(() => hub.stats.viewers === 0, "hidden: the stream to be closed");
+    await page.send("Target.closeTarget", { targetId });
+    await until(() => hub.stats.viewers === 1, "shown again: one stream, not two");
+    // The server goes away: the page says when the view tries again.
+    await server.close();
+    const state = await until(
+      async () => {
+        const text = await page.evaluate(
+          `document.querySelector("[data-out=state]").textContent`,
+        ) as string;
+        return /reconnecting in \d+ s/.test(text) ? text : undefined;
+      },
+      "the page to say when it reconnects",
+      10_000,
+      100,
+    );
+    assert.match(state, /^reconnecting in \d+ s$/);
   });
+
   it("says when the camera is offline, since when and why, and nothing once frames come again", async (t) => {
     if (!requireTools(t, "chromium")) return;
-    const hub = new FrameHub({ keepalive: 200, offlineAfter: 500 });
+    await using stack = await startStack({ hub: { keepalive: 200, offlineAfter: 500 } });
+    const { hub, server } = stack;
     let live = true;
     const timer = setInterval(() => live && hub.publish(fixtureFrames[0]!), 1000 / 30);
-    const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
-    const page = await openPage(`${server.url}/`);
+    await using _timer = defer(() => clearInterval(timer));
+    await using page = await openPage(`${server.url}/`);
     const status = `document.querySelector("[data-out=status]")`;
     /** Waits for the page's status line to pass `check`; returns it and whether it shows. */
     const shown = async (what: string, check: (text: string) => boolean) => {
-      let text = "";
-      for (let i = 0; i < 100; i++) {
-        text = String(await page.evaluate(`${status}.textContent`));
-        if (check(text)) {
-          const display = await page.evaluate(`getComputedStyle(${status}).display`);
-          return { text, visible: display !== "none" };
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.fail(`expected the page to say ${what}, it says "${text}"`);
-    };
-    try {
-      // Frames come: the page polls /stats (fps shows) and says nothing more.
-      for (let i = 0; i < 100; i++) {
-        if (Number(await page.evaluate(`document.querySelector("[data-out=fps]").textContent`))) {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual(await shown("nothing", (text) => text === ""), {
-        text: "",
-        visible: false,
-      });
-
-      // The camera stops and its source says why.
-      live = false;
-      hub.reportSourceStatus({
-        state: "retrying",
-        lastError: "fetch failed: connect ECONNREFUSED 10.0.0.7:80",
-        since: Date.now(),
-      });
-      const why = await shown("why", (text) => text.includes("ECONNREFUSED"));
-      const since = new Date(hub.status.since).toISOString().slice(11, 19);
-      assert.match(
-        why.text,
-        new RegExp(
-          `^camera offline, retrying since ${since} UTC \\(\\d+ s\\): ` +
-            "fetch failed: connect ECONNREFUSED 10\\.0\\.0\\.7:80$",
-        ),
+      const text = await until(
+        async () => {
+          const text = String(await page.evaluate(`${status}?.textContent`));
+          return check(text) ? { text } : undefined;
+        },
+        `the page to say ${what}`,
+        10_000,
+        100,
       );
-      assert.equal(why.visible, true);
+      const display = await page.evaluate(`getComputedStyle(${status}).display`);
+      return { text: text.text, visible: display !== "none" };
+    };
+    // Frames come: the view paints them (fps shows) and the page says nothing more.
+    await until(() => hub.stats.viewers === 1, "the page to open the stream");
+    await until(
+      async () =>
+        Number(await page.evaluate(`document.querySelector("[data-out=fps]")?.textContent`)) > 0,
+      "the page's fps",
+      10_000,
+      100,
+    );
+    assert.deepEqual(await shown("nothing", (text) => text === ""), { text: "", visible: false });
 
-      // A source that says nothing: offline once offlineAfter has passed.
-      hub.reportSourceStatus({ state: "running", lastError: null, since: Date.now() });
-      const offline = await shown("offline", (text) => !text.includes("retrying"));
-      assert.match(offline.text, new RegExp(`^camera offline since ${since} UTC \\(\\d+ s\\)$`));
+    // The camera stops and its source says why.
+    live = false;
+    hub.reportSourceStatus({
+      state: "retrying",
+      lastError: "fetch failed: connect ECONNREFUSED 10.0.0.7:80",
+      since: Date.now(),
+    });
+    const why = await shown("why", (text) => text.includes("ECONNREFUSED"));
+    const since = new Date(hub.status.since).toISOString().slice(11, 19);
+    assert.match(
+      why.text,
+      new RegExp(
+        `^camera offline, retrying since ${since} UTC \\(\\d+ s\\): ` +
+          "fetch failed: connect ECONNREFUSED 10\\.0\\.0\\.7:80$",
+      ),
+    );
+    assert.equal(why.visible, true);
 
-      live = true;
-      assert.deepEqual(await shown("nothing again", (text) => text === ""), {
-        text: "",
-        visible: false,
-      });
-    } finally {
-      await page.close();
-      clearInterval(timer);
-      await server.close();
-    }
+    // A source that says nothing: offline once offlineAfter has passed.
+    hub.reportSourceStatus({ state: "running", lastError: null, since: Date.now() });
+    const offline = await shown("offline", (text) => !text.includes("retrying"));
+    assert.match(offline.text, new RegExp(`^camera offline since ${since} UTC \\(\\d+ s\\)$`));
+
+    live = true;
+    assert.deepEqual(await shown("nothing again", (text) => text === ""), {
+      text: "",
+      visible: false,
+    });
   });
 });

@@ -15,16 +15,17 @@ import { join } from "node:path";
 import { decodeJpegDc, jpegSize } from "../src/internal/jpeg_dc_decoder.ts";
 import { JpegEncoder } from "../src/internal/jpeg_encoder.ts";
 import { OfflineCard, offlineCardText } from "../src/server/offline_card.ts";
-import { run, serverTempDir } from "./helpers/server_run.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { run } from "./helpers/processes.ts";
+import { type TempDir, tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
-import { fixtureFrames } from "./helpers/server_frames.ts";
 
-let dir: { path: string; remove(): void };
-before(() => dir = serverTempDir("dc"));
+let dir: TempDir;
+before(() => dir = tempDir("dc"));
 after(() => dir.remove());
 
 async function sh(command: string, args: string[]): Promise<Uint8Array> {
-  const result = await run(command, args, 30_000);
+  const result = await run(command, args, { timeoutMs: 30_000 });
   assert.equal(result.code, 0, `${command} ${args.join(" ")}: ${result.stderr}`);
   return result.stdout;
 }

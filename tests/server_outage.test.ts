@@ -14,7 +14,9 @@ import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { jpegSize } from "../src/internal/jpeg_dc_decoder.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import type { Frame } from "../src/frame.ts";
-import { fixtureFrames, sha256, sleep } from "./helpers/server_frames.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const [a, b, c] = fixtureFrames as [Uint8Array, Uint8Array, Uint8Array];
 const quick = { keepalive: 100, offlineAfter: 400 };

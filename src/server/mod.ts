@@ -39,3 +39,4 @@ export type { PublishedFrame } from "./published_frame.ts";
 export { mjpegResponse, type MjpegResponseOptions } from "./mjpeg_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./snapshot_response.ts";
 export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "../runtime/serve.ts";
+export type { TlsOptions } from "../runtime/tls.ts";

@@ -92,7 +92,7 @@ export async function startServe(
 ): Promise<{ child: ReturnType<typeof startCli>; url: string }> {
   const child = startCli(["serve", "--port", "0", ...args], options);
   try {
-    const match = await waitForLog(child, /listening on (http:\/\/\S+?)\/ /);
+    const match = await waitForLog(child, /listening on (https?:\/\/\S+?)\/ /);
     return { child, url: match[1]! };
   } catch (error) {
     child.kill("SIGKILL");

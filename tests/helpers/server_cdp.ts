@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 
 /** A headless Chromium with one page open. */
 export interface BrowserPage {
@@ -16,8 +17,15 @@ export interface BrowserPage {
   close(): Promise<void>;
 }
 
-/** Starts headless Chromium and opens `url` in a page. */
-export async function openPage(url: string): Promise<BrowserPage> {
+/**
+ * Starts headless Chromium and opens `url` in a page.
+ *
+ * @param options `env` for the browser (e.g. a `HOME` whose NSS database trusts a test CA).
+ */
+export async function openPage(
+  url: string,
+  options: { env?: Record<string, string> } = {},
+): Promise<BrowserPage> {
   const profile = mkdtempSync(join(tmpdir(), "mjpeg-server-cdp-"));
   const child: ChildProcess = spawn("chromium", [
     ..."--headless --no-sandbox --disable-gpu --disable-background-networking --disable-quic".split(
@@ -28,7 +36,10 @@ export async function openPage(url: string): Promise<BrowserPage> {
     ),
     `--user-data-dir=${profile}`,
     "about:blank",
-  ], { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] });
+  ], {
+    stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"],
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+  });
   const input = child.stdio[3] as NodeJS.WritableStream;
   const output = child.stdio[4] as NodeJS.ReadableStream;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -75,7 +86,7 @@ export async function openPage(url: string): Promise<BrowserPage> {
       async evaluate(expression) {
         const reply = await send(
           "Runtime.evaluate",
-          { expression, returnByValue: true },
+          { expression, returnByValue: true, awaitPromise: true },
           sessionId as string,
         );
         return (reply.result as { value?: unknown }).value;

@@ -25,6 +25,8 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   webcam: { type: "string" },
   command: { type: "string" },
   url: { type: "string" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
   file: { type: "string" },
   config: { type: "string", short: "c" },
   width: { type: "string" },
@@ -110,7 +112,7 @@ const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   ],
   webcam: ["width", "height", "fps", ...RESTART_FLAGS],
   command: RESTART_FLAGS,
-  url: [],
+  url: ["ca", "insecure"],
   file: ["fps"],
 };
 const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
@@ -338,6 +340,8 @@ export function serveFlagsToConfig(
   if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
+  if (v.ca !== undefined) spec.ca = v.ca;
+  if (v.insecure) spec.insecure = true;
   if (type === "file") spec.path = v.file;
   if (type === "command") {
     const command = words("command");

@@ -53,6 +53,10 @@ export async function serveNode(
   const timeout = context.headerTimeout;
   const server = createAdaptorServer({
     ...(tls ? { createServer: (await import("node:https")).createServer } : {}),
+    // The adapter would otherwise replace the process's global Request and
+    // Response with its own classes: a library must not change what
+    // `new Response()` means for the application around it.
+    overrideGlobalObjects: false,
     fetch: async (request, env) => {
       const outgoing = env.outgoing as ServerResponse;
       const response = await context.handle(request, env, () => outgoing.destroy());

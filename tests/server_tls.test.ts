@@ -3,8 +3,7 @@
  * runtime, with a CA and a server certificate made by openssl at test time,
  * read by real clients that check the chain: curl (`--cacert`), ffmpeg
  * (`-tls_verify 1 -ca_file`), headless Chromium (the CA in its NSS database)
- * and the project's own client (`mjpeg record`, the CA given through the
- * runtime's environment). Plus what TLS must not break: the header timeout
+ * and the project's own client (`MjpegClient`'s `ca`, `mjpeg record --ca`). Plus what TLS must not break: the header timeout
  * covers a handshake that never comes, and a bad certificate, key or file is
  * refused before anything listens.
  */
@@ -14,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../src/server/mod.ts";
+import { MjpegClient } from "../src/client/mod.ts";
 import { Hono } from "hono";
 import { accepts, curlStream, decodeParts, freePort, startServing } from "./helpers/serving.ts";
 import { makeTestCertificates, type TestCertificates } from "./helpers/tls_certs.ts";
@@ -152,20 +152,25 @@ describe("HTTPS", () => {
     }
   });
 
-  it("the project's client (mjpeg record) reads byte-exact frames with the CA from the environment", async (t) => {
+  it("the project's client with the CA (MjpegClient's ca, mjpeg record --ca) reads byte-exact frames; without it, refuses", async (t) => {
     const c = need(t);
     if (!c) return;
     await using serving = await startServing({ tls: { cert: c.certPath, key: c.keyPath } });
+    const url = `${serving.server.url}/stream.mjpg`;
+    const ca = readFileSync(c.caPath, "utf8");
+    const received: Uint8Array[] = [];
+    for await (const frame of new MjpegClient(url, { ca }).frames()) {
+      received.push(frame.data.slice());
+      if (received.length === 8) break;
+    }
+    for (const frame of received) assert.ok(fixtureChecksums.has(sha256(frame)));
+
     const dir = mkdtempSync(join(tmpdir(), "mjpeg-tls-record-"));
     try {
       const out = join(dir, "clip.mjpeg");
-      // Deno reads extra CAs from DENO_CERT, Bun and Node from NODE_EXTRA_CA_CERTS.
-      const env = { DENO_CERT: c.caPath, NODE_EXTRA_CA_CERTS: c.caPath };
-      const url = `${serving.server.url}/stream.mjpg`;
-      const recorded = await runCli(
-        ["record", url, "-o", out, "--frames", "8", "--format", "multipart"],
-        { env },
-      );
+      const recorded = await runCli([
+        ...["record", url, "--ca", c.caPath, "-o", out, "--frames", "8", "--format", "multipart"],
+      ]);
       assert.equal(recorded.code, 0, recorded.stderr);
       const frames = await decodeParts(
         new Uint8Array(readFileSync(out)),
@@ -173,13 +178,9 @@ describe("HTTPS", () => {
       );
       assert.equal(frames.length, 8, recorded.stderr);
       for (const frame of frames) assert.ok(fixtureChecksums.has(sha256(frame)));
-      rmSync(out);
-      // Without the CA every attempt fails; the last error is logged when the time is up.
-      const untrusted = await runCli(["record", url, "-o", out, "--seconds", "3"], {
-        env: {},
-        timeoutMs: 20_000,
-      });
-      assert.match(untrusted.stderr, /certificate|issuer|self.signed|verif/i);
+      const untrusted = await runCli(["record", url, "-o", join(dir, "no.mjpeg"), "--frames", "1"]);
+      assert.equal(untrusted.code, 1, untrusted.stderr);
+      assert.match(untrusted.stderr, /expected a trusted certificate/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

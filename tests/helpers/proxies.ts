@@ -85,7 +85,6 @@ export async function startCaddy(site: string): Promise<Proxy> {
     `{
   admin off
   auto_https off
-  persist_config off
   storage file_system ${dir}/data
 }
 http://127.0.0.1:${port} {
@@ -143,4 +142,17 @@ async function ready(
     await sleep(50);
   }
   return { name, url: `http://127.0.0.1:${port}`, log, [Symbol.asyncDispose]: stop };
+}
+
+/** Starts several proxies (or servers) at once; if one fails, stops the others. */
+export async function startAll<T extends AsyncDisposable[]>(
+  starting: { [K in keyof T]: Promise<T[K]> },
+): Promise<T> {
+  const settled = await Promise.allSettled(starting);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    for (const s of settled) if (s.status === "fulfilled") await s.value[Symbol.asyncDispose]();
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<AsyncDisposable>).value) as T;
 }

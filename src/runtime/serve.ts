@@ -1,11 +1,12 @@
 /**
  * `serve()`: one call that starts an HTTP or HTTPS server, on TCP or a unix
- * socket, on Deno (an HTTP/1.1 server of our own on `Deno.listen` or
- * `Deno.listenTls`, see `serve_deno.ts`), Bun or Node (`node:http` or
- * `node:https` through `@hono/node-server`, see `serve_node.ts`), and a
- * graceful shutdown that ends every MJPEG stream. Every runtime gets the same defences: a
- * header timeout, a connection cap below the open-file limit, a 400 for a
- * request without a usable Host, and errors logged once per cause without
+ * socket, on Deno (an HTTP/1.1 server of our own on `Deno.listen`, with
+ * `node:tls` over its connections for HTTPS, see `serve_deno.ts` and
+ * `tls_conn.ts`), Bun or Node (`node:http` or `node:https` through
+ * `@hono/node-server`, see `serve_node.ts`), and a graceful shutdown that ends
+ * every MJPEG stream. Every runtime gets the same defences: a header timeout,
+ * a connection cap below the open-file limit, a 400 for a request without a
+ * usable Host, and errors logged once per cause without
  * the request's query or credentials. This folder is the only HTTP code that
  * knows which runtime it is on; the runtimes' types are declared here,
  * minimally, so the type checker needs no Deno or Bun type packages.

@@ -14,10 +14,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { MjpegDecoderStream } from "../src/wire/mod.ts";
-import { cliCommand, finished, startServe } from "./helpers/cli_run.ts";
+import { cliCommand, startServe } from "./helpers/cli_run.ts";
+import { finished } from "./helpers/processes.ts";
 import { curlStream, startServing } from "./helpers/serving.ts";
 import { startAll, startCaddy, startNginx } from "./helpers/proxies.ts";
-import { fixtureFrames, sha256 } from "./helpers/server_frames.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { makeTestCertificates } from "./helpers/tls_certs.ts";
 import { requireTools } from "./helpers/tools.ts";
 
@@ -79,7 +81,7 @@ describe("stream sockets", () => {
           "-o",
           trace,
         ];
-        const { child, url } = await startServe([
+        const child = await startServe([
           ...["--pattern", "--width", "160", "--height", "120", "--fps", "10"],
           ...(secure ? ["--tls-cert", certs.certPath, "--tls-key", certs.keyPath] : []),
         ], { command: [...strace, ...cliCommand()] });
@@ -87,7 +89,7 @@ describe("stream sockets", () => {
         try {
           read = await Promise.all(
             [1, 2].map(() =>
-              curlStream(`${url}/stream.mjpg`, secure ? ["--cacert", certs.caPath] : [], 1)
+              curlStream(`${child.url}/stream.mjpg`, secure ? ["--cacert", certs.caPath] : [], 1)
             ),
           );
         } finally {

@@ -15,22 +15,21 @@ import { join } from "node:path";
 import { serve } from "../src/server/mod.ts";
 import { MjpegClient } from "../src/client/mod.ts";
 import { Hono } from "hono";
-import { accepts, curlStream, decodeParts, freePort, startServing } from "./helpers/serving.ts";
+import { accepts, curlStream, decodeParts, startServing } from "./helpers/serving.ts";
+import { freePort } from "./helpers/ports.ts";
 import { makeTestCertificates, type TestCertificates } from "./helpers/tls_certs.ts";
-import {
-  fixtureChecksums,
-  fixtureFrames,
-  paddedJpeg,
-  sha256,
-  sleep,
-} from "./helpers/server_frames.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { paddedJpeg } from "./helpers/jpeg.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { sleep, until } from "./helpers/wait.ts";
 import { connect as tlsConnect } from "node:tls";
 import { spawn } from "node:child_process";
-import { run } from "./helpers/server_run.ts";
-import { openPage } from "./helpers/server_cdp.ts";
-import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
-import { eventually, probe } from "./helpers/attack_sockets.ts";
-import { inCI, requireTools, runtimeName, which } from "./helpers/tools.ts";
+import { run } from "./helpers/processes.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { runCli, startServe } from "./helpers/cli_run.ts";
+import { probe } from "./helpers/attack_sockets.ts";
+import { inCI, requireTools, which } from "./helpers/tools.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 
 let certs: TestCertificates | undefined;
 
@@ -55,7 +54,7 @@ describe("HTTPS", () => {
     assert.equal(read.code, 28, `the stream was still going when curl stopped: ${read.stderr}`);
     assert.match(read.head, /^HTTP\/1\.1 200/);
     assert.ok(read.frames.length >= 10, `about 30 frames in 1 s, got ${read.frames.length}`);
-    for (const frame of read.frames) assert.ok(fixtureChecksums.has(sha256(frame)));
+    for (const frame of read.frames) assert.ok(fixtureSums.includes(sha256(frame)));
 
     const stats = await run("curl", ["-sS", "--cacert", c.caPath, `${serving.server.url}/stats`]);
     assert.equal(stats.code, 0, stats.stderr);
@@ -80,7 +79,7 @@ describe("HTTPS", () => {
       ...["-sS", "--cacert", c.caPath, `${serving.server.url}/webcam/snapshot.jpg`],
     ]);
     assert.equal(snapshot.code, 0, snapshot.stderr);
-    assert.ok(fixtureChecksums.has(sha256(snapshot.stdout)), "a byte-exact fixture JPEG");
+    assert.ok(fixtureSums.includes(sha256(snapshot.stdout)), "a byte-exact fixture JPEG");
     // The bare prefix redirects; the request URL the app sees is https, so the Location is too.
     const redirect = await run("curl", [
       ...["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}"],
@@ -104,7 +103,7 @@ describe("HTTPS", () => {
     assert.equal(read.code, 0, read.stderr);
     const frames = await decodeParts(read.stdout, "multipart/x-mixed-replace;boundary=ffmpeg");
     assert.equal(frames.length, 10);
-    for (const frame of frames) assert.ok(fixtureChecksums.has(sha256(frame)));
+    for (const frame of frames) assert.ok(fixtureSums.includes(sha256(frame)));
     const refused = await run("ffmpeg", [
       ...["-v", "error", "-nostdin", "-tls_verify", "1", "-f", "mpjpeg"],
       ...["-i", url, "-frames:v", "1", "-f", "null", "-"],
@@ -143,7 +142,7 @@ describe("HTTPS", () => {
         return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
       })()`) as string;
       assert.ok(
-        fixtureChecksums.has(snapshot),
+        fixtureSums.includes(snapshot),
         `the page's snapshot is a fixture, got ${snapshot}`,
       );
       assert.equal(serving.hub.stats.viewers, 1, "the page's stream is one viewer");
@@ -163,7 +162,7 @@ describe("HTTPS", () => {
       received.push(frame.data.slice());
       if (received.length === 8) break;
     }
-    for (const frame of received) assert.ok(fixtureChecksums.has(sha256(frame)));
+    for (const frame of received) assert.ok(fixtureSums.includes(sha256(frame)));
 
     const dir = mkdtempSync(join(tmpdir(), "mjpeg-tls-record-"));
     try {
@@ -177,7 +176,7 @@ describe("HTTPS", () => {
         "multipart/x-mixed-replace;boundary=mjpegstream",
       );
       assert.equal(frames.length, 8, recorded.stderr);
-      for (const frame of frames) assert.ok(fixtureChecksums.has(sha256(frame)));
+      for (const frame of frames) assert.ok(fixtureSums.includes(sha256(frame)));
       const untrusted = await runCli(["record", url, "-o", join(dir, "no.mjpeg"), "--frames", "1"]);
       assert.equal(untrusted.code, 1, untrusted.stderr);
       assert.match(untrusted.stderr, /expected a trusted certificate/);
@@ -240,8 +239,12 @@ describe("HTTPS", () => {
       },
     );
     try {
-      const dropped = await eventually(() => serving.hub.stats.viewersStalled === 1, 25_000);
-      assert.ok(dropped, `the stalled viewer was dropped: ${JSON.stringify(serving.hub.stats)}`);
+      await until(
+        () => serving.hub.stats.viewersStalled === 1,
+        () => `the stalled viewer to be dropped: ${JSON.stringify(serving.hub.stats)}`,
+        25_000,
+        100,
+      );
       assert.equal(serving.hub.stats.viewers, 1, "the reader is still watching");
       const body = concatBytes(chunks);
       const text = new TextDecoder("latin1").decode(body.subarray(0, 200));
@@ -312,12 +315,11 @@ describe("HTTPS", () => {
       const read = await curlStream(`${served.url}/stream.mjpg`, ["--cacert", c.caPath], 2);
       assert.ok(read.frames.length >= 5, `frames over https: ${read.frames.length}`);
       assert.match(
-        served.child.output.stderr,
+        served.output.stderr,
         /stream pattern: .* → https:\/\/127\.0\.0\.1:\d+\/stream\.mjpg/,
       );
     } finally {
-      sendSignal(served.child, "SIGTERM");
-      const result = await finished(served.child, 10_000);
+      const result = await served.stop("SIGTERM");
       assert.equal(result.code, 0, result.stderr);
     }
   });

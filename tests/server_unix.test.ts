@@ -15,9 +15,10 @@ import { Hono } from "hono";
 import { serve } from "../src/server/mod.ts";
 import { curlStream, startServing } from "./helpers/serving.ts";
 import { startNginx } from "./helpers/proxies.ts";
-import { fixtureChecksums, sha256 } from "./helpers/server_frames.ts";
-import { run } from "./helpers/server_run.ts";
-import { finished, runCli, sendSignal, startCli, waitForLog } from "./helpers/cli_run.ts";
+import { fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run, waitForLog } from "./helpers/processes.ts";
+import { runCli, startCli } from "./helpers/cli_run.ts";
 import { requireTools } from "./helpers/tools.ts";
 
 /** A fresh folder for sockets, removed by `await using`. */
@@ -75,7 +76,7 @@ describe("unix sockets", () => {
       assert.equal(read.code, 28, `the stream was still going: ${read.stderr}`);
       assert.match(read.head, /^HTTP\/1\.1 200/);
       assert.ok(read.frames.length >= 10, `about 30 frames in 1 s, got ${read.frames.length}`);
-      for (const frame of read.frames) assert.ok(fixtureChecksums.has(sha256(frame)));
+      for (const frame of read.frames) assert.ok(fixtureSums.includes(sha256(frame)));
       const stats = await run("curl", ["-sS", "--unix-socket", path, "http://camera/stats"]);
       assert.ok(JSON.parse(new TextDecoder().decode(stats.stdout)).framesPublished > 0);
     } finally {
@@ -146,7 +147,7 @@ describe("unix sockets", () => {
     assert.equal(read.code, 28, `the stream was still going: ${read.stderr}\n${nginx.log()}`);
     assert.match(read.head, /^HTTP\/1\.1 200/);
     assert.ok(read.frames.length >= 20, `frames through nginx: ${read.frames.length}`);
-    for (const frame of read.frames) assert.ok(fixtureChecksums.has(sha256(frame)));
+    for (const frame of read.frames) assert.ok(fixtureSums.includes(sha256(frame)));
     assert.equal(serving.hub.stats.viewersTotal, 1);
   });
 
@@ -177,8 +178,7 @@ describe("unix sockets", () => {
       assert.equal(existsSync(marker), false, "no source was started");
       assert.ok(existsSync(path), "the running server's socket is left alone");
     } finally {
-      sendSignal(child, "SIGTERM");
-      const result = await finished(child, 10_000);
+      const result = await child.stop("SIGTERM");
       assert.equal(result.code, 0, result.stderr);
     }
     assert.equal(existsSync(path), false, "SIGTERM removed the socket file");

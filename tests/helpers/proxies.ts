@@ -9,8 +9,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { accepts, freePort } from "./serving.ts";
-import { sleep } from "./server_frames.ts";
+import { accepts } from "./serving.ts";
+import { freePort } from "./ports.ts";
+import { sleep } from "./wait.ts";
 
 /** A running proxy. */
 export interface Proxy extends AsyncDisposable {

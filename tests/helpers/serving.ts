@@ -3,13 +3,13 @@
  * (TLS, a unix socket, a prefix), and curl reading its stream: for the tests
  * of how the server is reached (HTTPS, unix sockets, reverse proxies).
  */
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { Hono } from "hono";
 import { FrameHub, type MjpegServer, serve, type ServeOptions } from "../../src/server/mod.ts";
 import { mjpegApp, type MjpegAppOptions } from "../../src/hono/mod.ts";
 import { MjpegDecoderStream } from "../../src/wire/mod.ts";
-import { publishFixtures } from "./server_frames.ts";
-import { run } from "./server_run.ts";
+import { type Publisher, publishFixtures } from "./stack.ts";
+import { run } from "./processes.ts";
 
 /** A served hub; `await using` closes it. */
 export interface Serving extends AsyncDisposable {
@@ -32,7 +32,7 @@ export async function startServing(
 ): Promise<Serving> {
   const { prefix, fps = 30, frames, ...appOptions } = app;
   const hub = new FrameHub();
-  let stop: (() => void) | undefined = publishFixtures(hub, fps, frames);
+  let publisher: Publisher | undefined = publishFixtures(hub, fps, frames);
   const routes = mjpegApp({ streams: hub, ...appOptions });
   const outer = prefix ? new Hono().route(prefix, routes) : routes;
   const where = options.path === undefined ? { port: 0, hostname: "127.0.0.1" } : {};
@@ -42,12 +42,12 @@ export async function startServing(
     server,
     publishing(on) {
       if (!on) {
-        stop?.();
-        stop = undefined;
-      } else stop ??= publishFixtures(hub, fps, frames);
+        publisher?.stop();
+        publisher = undefined;
+      } else publisher ??= publishFixtures(hub, fps, frames);
     },
     async [Symbol.asyncDispose]() {
-      stop?.();
+      publisher?.stop();
       await server.close();
       hub.close();
     },
@@ -76,7 +76,7 @@ export async function curlStream(url: string, args: string[], seconds = 1): Prom
   const result = await run(
     "curl",
     ["-sS", "-D", "-", "--max-time", String(seconds), ...args, url],
-    (seconds + 15) * 1000,
+    { timeoutMs: (seconds + 15) * 1000 },
   );
   const text = new TextDecoder("latin1").decode(result.stdout);
   // curl writes the head of each response (a 100 or a redirect too); the stream's is the last.
@@ -103,15 +103,6 @@ export async function decodeParts(bytes: Uint8Array, contentType: string): Promi
     for await (const frame of stream) frames.push(frame.data);
   } catch { /* the body was cut mid-part: keep what came whole */ }
   return frames;
-}
-
-/** A TCP port nobody listens on now (on 127.0.0.1), for a peer that needs one in its config. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */

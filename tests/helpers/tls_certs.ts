@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "./server_run.ts";
+import { run } from "./processes.ts";
 
 /** The files and PEM text of a test CA and the server certificate it signed. */
 export interface TestCertificates extends AsyncDisposable {

@@ -21,6 +21,7 @@ run "sources: test pattern cost (Bun)" bun bench/sources_test_pattern.ts
 run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pattern.ts
 run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import tsx bench/client_throughput.ts
 run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qemu)" bun bench/binary_startup.ts
+run "browser: <mjpeg-view> against <img>, memory over 10 minutes in Chromium (Bun server)" bun bench/browser_memory.ts --duration="${BROWSER_MEMORY_SECONDS:-600}"
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts

@@ -116,9 +116,7 @@ describe("HTTPS", () => {
     const c = need(t, "chromium", "certutil");
     if (!c) return;
     await using serving = await startServing({ tls: { cert: c.certPath, key: c.keyPath } });
-    const page = await openPage(`${serving.server.url}/`, {
-      env: { HOME: await c.chromiumHome() },
-    });
+    const page = await openPage(`${serving.server.url}/`, [], { HOME: await c.chromiumHome() });
     try {
       let state: { protocol: string; width: number; fps: string } | undefined;
       for (let i = 0; i < 100; i++) {

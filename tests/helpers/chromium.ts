@@ -25,6 +25,10 @@ export const CHROMIUM_FLAGS: string[] = [
 export interface BrowserPage extends AsyncDisposable {
   /** Evaluates `expression` in the page and returns its value (JSON-serialisable). */
   evaluate(expression: string): Promise<unknown>;
+  /** Sends any DevTools command to the page's session and returns its result. */
+  send(method: string, params?: object): Promise<Record<string, unknown>>;
+  /** The browser's process id (its helpers are its descendants). */
+  readonly pid: number;
   /** Kills the browser and removes its profile. */
   close(): Promise<void>;
 }
@@ -32,21 +36,24 @@ export interface BrowserPage extends AsyncDisposable {
 /**
  * Starts headless Chromium and opens `url` in a page.
  *
- * @param options `env` for the browser (e.g. a `HOME` whose NSS database trusts a test CA).
+ * @param flags Added to its command line.
+ * @param env For the browser (e.g. a `HOME` whose NSS database trusts a test CA).
  */
 export async function openPage(
   url: string,
-  options: { env?: Record<string, string> } = {},
+  flags: string[] = [],
+  env?: Record<string, string>,
 ): Promise<BrowserPage> {
   const profile = mkdtempSync(join(tmpdir(), "mjpeg-cdp-"));
   const child: ChildProcess = spawn("chromium", [
     ...CHROMIUM_FLAGS,
     "--remote-debugging-pipe",
     `--user-data-dir=${profile}`,
+    ...flags,
     "about:blank",
   ], {
     stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"],
-    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   const input = child.stdio[3] as NodeJS.WritableStream;
   const output = child.stdio[4] as NodeJS.ReadableStream;
@@ -99,8 +106,13 @@ export async function openPage(
           { expression, returnByValue: true, awaitPromise: true },
           sessionId as string,
         );
+        if (reply.exceptionDetails) {
+          throw new Error(`page threw: ${JSON.stringify(reply.exceptionDetails).slice(0, 500)}`);
+        }
         return (reply.result as { value?: unknown }).value;
       },
+      send: (method, params = {}) => send(method, params, sessionId as string),
+      pid: child.pid!,
       close,
       [Symbol.asyncDispose]: close,
     };

@@ -257,8 +257,9 @@ describe("behind nginx and Caddy", () => {
         let state: { path: string; width: number; fps: string } | undefined;
         for (let i = 0; i < 150; i++) {
           state = await page.evaluate(`(() => {
-            const img = document.querySelector("img");
-            return img && { path: new URL(img.currentSrc).pathname, width: img.naturalWidth,
+            const view = document.querySelector("mjpeg-view");
+            return view && { path: new URL(view.getAttribute("src"), location.href).pathname,
+              width: view.stats?.width ?? 0,
               fps: document.querySelector("[data-out=fps]").textContent };
           })()`) as typeof state;
           if (state && state.width > 0 && Number(state.fps) > 0) break;
@@ -266,7 +267,7 @@ describe("behind nginx and Caddy", () => {
         }
         assert.ok(state, `${proxy.name}: the page loaded`);
         assert.equal(state.path, "/webcam/stream.mjpg", proxy.name);
-        assert.equal(state.width, 320, `${proxy.name}: the <img> painted a 320x240 frame`);
+        assert.equal(state.width, 320, `${proxy.name}: <mjpeg-view> painted a 320x240 frame`);
         assert.ok(Number(state.fps) > 0, `${proxy.name}: the page's stats show fps ${state.fps}`);
         const fetched = await page.evaluate(`(async () => {
           const snapshot = await fetch("snapshot.jpg");

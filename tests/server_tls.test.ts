@@ -121,8 +121,8 @@ describe("HTTPS", () => {
       let state: { protocol: string; width: number; fps: string } | undefined;
       for (let i = 0; i < 100; i++) {
         state = await page.evaluate(`(() => {
-          const img = document.querySelector("img");
-          return img && { protocol: location.protocol, width: img.naturalWidth,
+          const view = document.querySelector("mjpeg-view");
+          return view && { protocol: location.protocol, width: view.stats?.width ?? 0,
             fps: document.querySelector("[data-out=fps]").textContent };
         })()`) as typeof state;
         if (state && state.width > 0 && Number(state.fps) > 0) break;
@@ -130,7 +130,7 @@ describe("HTTPS", () => {
       }
       assert.ok(state, "the page loaded (an untrusted certificate would have stopped it)");
       assert.equal(state.protocol, "https:");
-      assert.equal(state.width, 320, "the <img> painted a 320x240 frame");
+      assert.equal(state.width, 320, "<mjpeg-view> painted a 320x240 frame");
       assert.ok(Number(state.fps) > 0, `the page polled /stats, got fps ${state.fps}`);
       const snapshot = await page.evaluate(`(async () => {
         const response = await fetch("snapshot.jpg");

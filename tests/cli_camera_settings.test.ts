@@ -61,8 +61,19 @@ describe("mjpeg serve: camera settings", () => {
       rotation: 180,
       hflip: true,
       vflip: true,
+      shutter: 20000,
+      gain: 2.5,
+      exposure: "long",
+      awb: "indoor",
+      ev: 0.5,
+      brightness: -0.1,
+      contrast: 1.2,
+      saturation: 0,
+      sharpness: 2,
+      autofocusMode: "manual",
+      lensPosition: 2,
       camera: 1,
-      extraArgs: ["--awb", "indoor", "--ev", "0.5"],
+      extraArgs: ["--denoise", "cdn_off", "--metering", "spot"],
       programs: ["/opt/rpicam/rpicam-vid"],
       // Durations in seconds, as every flag and config key takes them.
       restart: { initialDelay: 0.1, maxDelay: 2 },
@@ -85,8 +96,30 @@ describe("mjpeg serve: camera settings", () => {
       "180",
       "--hflip",
       "--vflip",
+      "--shutter",
+      "20000",
+      "--gain",
+      "2.5",
+      "--exposure",
+      "long",
+      "--awb",
+      "indoor",
+      "--ev",
+      "0.5",
+      "--brightness",
+      "-0.1",
+      "--contrast",
+      "1.2",
+      "--saturation",
+      "0",
+      "--sharpness",
+      "2",
+      "--autofocus-mode",
+      "manual",
+      "--lens-position",
+      "2",
       "--camera-args",
-      "--awb indoor --ev 0.5",
+      "--denoise cdn_off --metering spot",
       "--camera-program",
       "/opt/rpicam/rpicam-vid",
       "--restart-delay",
@@ -122,6 +155,31 @@ describe("mjpeg serve: camera settings", () => {
       );
       writeFileSync(
         file,
+        JSON.stringify({ streams: { cam: { type: "camera", fps: 0.1 } } }),
+      );
+      const slow = await mjpeg("serve", "--config", file);
+      assert.equal(slow.code, 2);
+      assert.match(
+        slow.stderr,
+        /config file \S+: streams\.cam\.fps: expected more than 0.2 fps: the stall timeout \(5 s\)/,
+      );
+      writeFileSync(
+        file,
+        JSON.stringify({ streams: { cam: { type: "camera", fps: 0.1, stallTimeout: 15 } } }),
+      );
+      assert.equal((await parseServeArgs(["--config", file])).config!.streams.cam!.type, "camera");
+      writeFileSync(
+        file,
+        JSON.stringify({ streams: { cam: { type: "camera", gain: 100 } } }),
+      );
+      const gain = await mjpeg("serve", "--config", file);
+      assert.equal(gain.code, 2);
+      assert.match(
+        gain.stderr,
+        /config file \S+: streams\.cam\.gain: expected a number between 0 and 64 \(0: automatic\)/,
+      );
+      writeFileSync(
+        file,
         JSON.stringify({ streams: { cam: { type: "camera", stallTimeout: -1 } } }),
       );
       const negative = await mjpeg("serve", "--config", file);
@@ -142,6 +200,29 @@ describe("mjpeg serve: camera settings", () => {
         /--no-restart: expected no restart delays with it, got --restart-max-delay/,
       ],
       [["--camera", "--camera-args", "--awb 'indoor"], /--camera-args: expected a closing '/],
+      // The camera's settings are checked as cameraSource() and POST /control check them.
+      [["--camera", "--brightness", "2"], /--brightness: expected a number between -1 and 1$/m],
+      [["--camera", "--ev", "-11"], /--ev: expected a number between -10 and 10 stops$/m],
+      [["--camera", "--awb", "sunny"], /--awb: expected one of auto, incandescent, .*, custom$/m],
+      [["--camera", "--lens-position", "near"], /--lens-position: expected a number, got "near"/],
+      [["--camera", "--width", "16"], /--width: expected a whole number between 32 and 4608 px/],
+      [
+        ["--camera", "--camera-args", "--awb indoor"],
+        /--camera-args: expected no --awb: it is the camera's awb setting; give it as that \(--awb/,
+      ],
+      [
+        ["--camera", "--camera-args", "-o out.mjpeg"],
+        /--camera-args: expected no -o: mjpeg passes it to rpicam-vid itself/,
+      ],
+      [
+        ["--camera", "--fps", "0.1"],
+        /--fps: expected more than 0.2 fps: the stall timeout \(5 s\) restarts a camera/,
+      ],
+      [
+        ["--camera", "--shutter", "9000000", "--stall-timeout", "8"],
+        /--shutter: expected an exposure shorter than 8000000 µs/,
+      ],
+      [["--pattern", "--awb", "auto"], /--awb: expected only with --camera, not with --pattern/],
       [
         ["--pattern", "--stall-timeout", "100"],
         /--stall-timeout: expected only with --camera, --webcam, --command, not with --pattern/,

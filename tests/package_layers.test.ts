@@ -56,6 +56,7 @@ const PUBLIC: Record<string, string[]> = {
   "./client": ["MjpegClient"],
   "./server": ["FrameHub", "mjpegResponse", "serve", "snapshotResponse"],
   "./sources": [
+    "ControlError",
     "SourceError",
     "cameraSource",
     "commandSource",
@@ -65,7 +66,7 @@ const PUBLIC: Record<string, string[]> = {
     "testPattern",
     "webcamSource",
   ],
-  "./hono": ["mjpegApp"],
+  "./hono": ["ControlError", "mjpegApp"],
   "./cli": ["VERSION", "main"],
 };
 

@@ -1,6 +1,6 @@
 /**
  * One stream's routes as a Hono app: the viewer page, `/stream.mjpg`,
- * `/snapshot.jpg`, `/stats` and mjpg-streamer's `/?action=stream|snapshot`.
+ * `/snapshot.jpg`, `/stats`, `/control` and mjpg-streamer's `/?action=stream|snapshot`.
  * {@linkcode mjpegApp} mounts one per stream with `app.route()`, so a handler
  * knows its hub without looking it up, and the whole app works mounted under
  * any prefix: every link in the page is relative to it.
@@ -47,9 +47,15 @@ export interface StreamAppPage {
  * @param hub The stream's hub.
  * @param context Limits and the viewer count shared with the app's other streams.
  * @param page The page at the mount point.
+ * @param control Answers `/control`, the stream's settings (any method).
  * @returns A Hono app to mount with `app.route(prefix, …)`.
  */
-export function streamApp(hub: FrameHub, context: StreamAppContext, page: StreamAppPage): Hono {
+export function streamApp(
+  hub: FrameHub,
+  context: StreamAppContext,
+  page: StreamAppPage,
+  control: (request: Request) => Promise<Response>,
+): Hono {
   const app = new Hono();
   // Query values come from Hono's parser of the URL string: it cannot throw
   // on a URL the runtime built from an odd Host, as new URL() can.
@@ -112,6 +118,7 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
 
   app.get("/stream.mjpg", (c) => stream(c.req.raw, c.req.query("fps")));
   app.get("/snapshot.jpg", () => snapshot());
+  app.all("/control", (c) => control(c.req.raw));
   app.get("/stats", (c) =>
     c.json(streamStats(hub, c.req.query("summary") !== undefined), 200, {
       "Cache-Control": "no-store",

@@ -20,7 +20,9 @@
 # on a Pi with no camera attached: prints rpicam-apps' message on stderr and
 # exits with status 255 (its main() returns -1).
 dir="${FAKE_CAMERA_DIR:?FAKE_CAMERA_DIR must be set}"
-{ basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$dir/run.$$"
+# Written aside and renamed, so a test that sees run.<pid> sees all of it.
+{ basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$dir/.run.$$"
+mv "$dir/.run.$$" "$dir/run.$$"
 if [ -n "${FAKE_CAMERA_ABSENT:-}" ] && [ -e "$FAKE_CAMERA_ABSENT" ]; then
   echo "ERROR: *** no cameras available ***" >&2
   exit 255

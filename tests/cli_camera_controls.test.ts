@@ -19,6 +19,7 @@ import { requireTools, runtimeName, which } from "./helpers/tools.ts";
 import { run } from "./helpers/server_run.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { CAMERA_SETTING_NAMES } from "../src/sources/camera_settings.ts";
+import { parseServeArgs } from "../src/cli/serve_flags.ts";
 
 const BASE = "rpicam-vid -t 0 -n --codec mjpeg";
 const OUT = "-q 80 --flush -v 0 -o -";
@@ -419,6 +420,26 @@ describe("mjpeg serve: camera controls", () => {
     assert.match(guarded.runs()[1]!, / --ev 1$/);
     // The client's address is not what decides: a reachable server without auth stays off
     // even for a request from 127.0.0.1 (a reverse proxy on the same machine is one).
+  });
+
+  it("a config file's stream may not be named after a route of its own", async () => {
+    const dir = tempDir("controls-names");
+    try {
+      const file = join(dir.path, "streams.json");
+      for (const name of ["control", "stats", "a b"]) {
+        writeFileSync(file, JSON.stringify({ streams: { [name]: { type: "pattern" } } }));
+        await assert.rejects(
+          parseServeArgs(["--config", file]),
+          name === "a b"
+            ? /streams\.a b: expected a stream name of letters, digits, - and _ \(it becomes a URL path\)/
+            : new RegExp(
+              `streams\\.${name}: expected a stream name other than "stats" and "control"`,
+            ),
+        );
+      }
+    } finally {
+      dir.remove();
+    }
   });
 
   it("for named streams: /<name>/control changes that camera alone; other sources have none (404)", async () => {

@@ -142,6 +142,9 @@ export type SourceSpec = z.output<typeof sourceSpecSchema>;
 const streamName = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
   "expected a stream name of letters, digits, - and _ (it becomes a URL path)",
+).refine(
+  (name) => name !== "stats" && name !== "control",
+  'expected a stream name other than "stats" and "control" (routes of their own)',
 );
 
 /** The JSON config file of `mjpeg serve --config`. Flags given too take precedence. */

@@ -66,6 +66,8 @@ export function issueMessage(
   schema: z.ZodType,
   noun = "option",
 ): string {
+  // A record's key that its own schema refused: that schema's words, not zod's "Invalid key".
+  if (issue.code === "invalid_key" && issue.issues.length > 0) return issue.issues[0]!.message;
   if (issue.code !== "unrecognized_keys") return issue.message;
   const known = keysAt(schema, issue.path);
   return `unknown ${noun}${issue.keys.length > 1 ? "s" : ""} ${

@@ -20,11 +20,23 @@ import { run } from "./helpers/server_run.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { CAMERA_SETTING_NAMES } from "../src/sources/camera_settings.ts";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
+import { openPage } from "./helpers/server_cdp.ts";
+import { JpegEncoder } from "../src/sources/jpeg_encoder.ts";
 
 const BASE = "rpicam-vid -t 0 -n --codec mjpeg";
 const OUT = "-q 80 --flush -v 0 -o -";
 const small = new Set([0, 1, 2, 3].map((i) => sha256(fixtures[i]!)));
-const large = new Set([4, 5, 6, 7].map((i) => sha256(fixtures[i]!)));
+/** Four real 640x480 JPEGs (the fixtures are 320x240), so a browser shows which run painted. */
+const largeFrames = [0, 1, 2, 3].map((i) => {
+  const rgba = new Uint8Array(640 * 480 * 4);
+  for (let p = 0; p < 640 * 480; p++) {
+    rgba[p * 4] = (p % 640) * 255 / 639;
+    rgba[p * 4 + 1] = 60 * i;
+    rgba[p * 4 + 2] = Math.floor(p / 640) * 255 / 479;
+  }
+  return new JpegEncoder(80).encode(rgba, 640, 480);
+});
+const large = new Set(largeFrames.map(sha256));
 
 interface Answer {
   status: number;
@@ -88,8 +100,8 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
 }
 
 /**
- * `mjpeg serve` with the stand-in camera: fixtures 1-4 at 320x240 and 5-8 at
- * 640x480 (per camera number when `cameras` is given), so a frame tells which
+ * `mjpeg serve` with the stand-in camera: fixtures 1-4 at 320x240 and
+ * `largeFrames` at 640x480 (per camera number when `cameras` is given), so a frame tells which
  * run sent it.
  */
 async function serveCamera(args: string[], cameras?: number[]) {
@@ -97,9 +109,13 @@ async function serveCamera(args: string[], cameras?: number[]) {
   installFakeCamera(dir.path, "rpicam-vid");
   for (const camera of cameras ?? [undefined]) {
     const root = camera === undefined ? "frames" : `frames/camera${camera}`;
-    for (const [size, files] of [["320x240", [0, 1, 2, 3]], ["640x480", [4, 5, 6, 7]]] as const) {
+    const sizes: [string, Uint8Array[]][] = [
+      ["320x240", fixtures.slice(0, 4)],
+      ["640x480", largeFrames],
+    ];
+    for (const [size, frames] of sizes) {
       mkdirSync(join(dir.path, root, size), { recursive: true });
-      for (const i of files) writeFileSync(join(dir.path, root, size, `${i}.jpg`), fixtures[i]!);
+      frames.forEach((frame, i) => writeFileSync(join(dir.path, root, size, `${i}.jpg`), frame));
     }
   }
   const env = {
@@ -220,6 +236,142 @@ describe("mjpeg serve: camera controls", () => {
       assert.doesNotMatch(log, /source restarted|in use by another program/);
     },
   );
+
+  it(
+    "the viewer page offers the settings in headless Chromium; a change made there restarts " +
+      "the camera while the page's own stream goes on",
+    async (t) => {
+      if (!requireTools(t, "chromium")) return;
+      await using served = await serveCamera(CAMERA_320);
+      await until(() => served.runs().length === 1, "the camera to start");
+      const page = await openPage(`${served.url}/`);
+      const viewer = async () => {
+        const stats = JSON.parse((await send(`${served.url}/stats`)).body);
+        return stats.viewerStats as { id: number; framesSent: number }[];
+      };
+      const evaluate = (expression: string) => page.evaluate(expression);
+      const poll = async (expression: string, expected: unknown, what: string) => {
+        let value: unknown;
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline) {
+          value = await evaluate(expression);
+          if (value === expected) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.fail(`expected ${what} (${JSON.stringify(expected)}), got ${JSON.stringify(value)}`);
+      };
+      const output = `document.querySelector("[data-out=control]").textContent`;
+      const field = (name: string) =>
+        `document.querySelector("form").elements.namedItem("${name}")`;
+      try {
+        await poll(`document.querySelector("img").naturalWidth`, 320, "the stream painted");
+        const [before] = await viewer();
+        assert.ok(before, "the page is a viewer");
+        await evaluate(`document.querySelector("details").open = true`);
+        await poll(
+          `${field("awb")} && ${field("awb")}.value`,
+          "auto",
+          "the form, as GET describes it",
+        );
+        assert.deepEqual(
+          await evaluate(
+            `Array.prototype.map.call(document.querySelector("form").elements, (e) => e.name)` +
+              `.filter(Boolean)`,
+          ),
+          CAMERA_SETTING_NAMES,
+          "a field for every control",
+        );
+        assert.deepEqual(
+          await evaluate(
+            `[${field("width")}.value, ${field("brightness")}.min, ` +
+              `${field("brightness")}.max, ${field("hflip")}.checked, ${
+                field("lensPosition")
+              }.value]`,
+          ),
+          ["320", "-1", "1", false, ""],
+        );
+
+        // Out of range: the server's 400 is shown, and nothing restarts.
+        await evaluate(
+          `${field("brightness")}.value = "3"; document.querySelector("form").requestSubmit()`,
+        );
+        await poll(
+          output,
+          "400 Bad Request: brightness: expected a number between -1 and 1, got 3",
+          "the range in the page",
+        );
+        assert.equal(served.runs().length, 1);
+
+        await evaluate(
+          `${field("brightness")}.value = "0.5"; ${field("width")}.value = "640"; ` +
+            `${field("height")}.value = "480"; ${field("awb")}.value = "cloudy"; ` +
+            `${field("vflip")}.checked = true; document.querySelector("form").requestSubmit()`,
+        );
+        await poll(output, "changed width, height, vflip, awb, brightness", "the change applied");
+        await until(() => served.runs().length === 2, "the restart");
+        assert.equal(
+          served.runs()[1],
+          `${BASE} --width 640 --height 480 --framerate 10 ${OUT} --vflip --awb cloudy --brightness 0.5`,
+        );
+        // The same <img> connection now paints the new run's 640x480 frames.
+        await poll(
+          `document.querySelector("img").naturalWidth`,
+          640,
+          "the new run's frames painted",
+        );
+        const sent = (await viewer())[0]!.framesSent;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const after = await viewer();
+        assert.deepEqual(
+          after.map((v) => v.id),
+          [before.id],
+          "the page's viewer, never reconnected",
+        );
+        assert.ok(
+          after[0]!.framesSent > sent,
+          `frames keep coming: ${sent} → ${after[0]!.framesSent}`,
+        );
+        assert.equal(
+          await evaluate(`${field("width")}.value`),
+          "640",
+          "the form shows the new values",
+        );
+      } finally {
+        await page.close();
+      }
+    },
+  );
+
+  it("with a token, the page's form sends it and changes the camera of a reachable server", async (t) => {
+    if (!requireTools(t, "chromium")) return;
+    const token = "page-token-0123";
+    await using served = await serveCamera(["--host", "0.0.0.0", "--token", token, ...CAMERA_320]);
+    await until(() => served.runs().length === 1, "the camera to start");
+    const page = await openPage(`${served.url}/?token=${token}`);
+    const wait = async (expression: string, expected: unknown) => {
+      let value: unknown;
+      for (let i = 0; i < 200 && value !== expected; i++) {
+        value = await page.evaluate(expression);
+        if (value !== expected) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(value, expected, expression);
+    };
+    const field = `document.querySelector("form").elements.namedItem("sharpness")`;
+    try {
+      await wait(`document.readyState === "complete" && !!document.querySelector("details")`, true);
+      await page.evaluate(`document.querySelector("details").open = true`);
+      await wait(`${field} ? ${field}.value : ""`, "1");
+      await page.evaluate(`${field}.value = "4"; document.querySelector("form").requestSubmit()`);
+      await wait(`document.querySelector("[data-out=control]").textContent`, "changed sharpness");
+      await until(() => served.runs().length === 2, "the restart");
+      assert.equal(
+        served.runs()[1],
+        `${BASE} --width 320 --height 240 --framerate 10 ${OUT} --sharpness 4`,
+      );
+    } finally {
+      await page.close();
+    }
+  });
 
   it("answers bad changes with 400 naming the range or the known controls, and changes nothing", async (t) => {
     if (!requireTools(t, "curl")) return;
@@ -345,6 +497,14 @@ describe("mjpeg serve: camera controls", () => {
       assert.match(answer.body, body);
     }
     const rebound = await send(control, { headers: { Host: `evil.example:${port}` } });
+    const reboundPage = await send(`${served.url}/`, { headers: { Host: `evil.example:${port}` } });
+    assert.equal(reboundPage.status, 200);
+    assert.doesNotMatch(
+      reboundPage.body,
+      /<details data-control/,
+      "nor does the page offer them there",
+    );
+    assert.match((await send(`${served.url}/`)).body, /<details data-control="control">/);
     assert.equal(rebound.status, 403, "nor read through another name");
     assert.equal(served.runs().length, 1, "nothing changed");
 
@@ -373,6 +533,9 @@ describe("mjpeg serve: camera controls", () => {
         );
       }
       assert.equal((await send(`${open.url}/snapshot.jpg`)).status, 200, "the rest is served");
+      const page = await send(`${open.url}/`);
+      assert.equal(page.status, 200);
+      assert.doesNotMatch(page.body, /<details data-control/, "the page offers no controls");
       assert.equal(open.runs().length, 1);
     }
     await using guarded = await serveCamera([
@@ -391,6 +554,8 @@ describe("mjpeg serve: camera controls", () => {
     assert.equal((await send(control, json({ ev: 1 }))).status, 401);
     assert.equal((await send(control, json({ ev: 1 }, basic("pi:wrong")))).status, 401);
     assert.equal((await send(control, { headers: basic("pi:secret-pass") })).status, 200);
+    const page = await send(`${guarded.url}/`, { headers: basic("pi:secret-pass") });
+    assert.match(page.body, /<details data-control="control">/, "the page offers them");
     // CORS is on for the streams, never for /control: no preflight lets another site's page post.
     const preflight = (path: string) =>
       send(`${guarded.url}${path}`, {

@@ -99,6 +99,48 @@ describe("mjpegApp /control", () => {
     );
   });
 
+  it("offers the controls on the viewer page exactly where /control would take its requests", async () => {
+    const hub = new FrameHub();
+    const offered = async (app: ReturnType<typeof mjpegApp>, url: string) => {
+      const page = await app.request(url);
+      assert.equal(page.status, 200, url);
+      const html = await page.text();
+      const forms = [...html.matchAll(/<details data-control="([^"]*)">/g)].map((m) => m[1]);
+      // The page's own request for the document answers as the page promised.
+      const base = new URL(url);
+      for (const path of forms) {
+        const control = new URL(path!, base);
+        control.search = base.search;
+        assert.equal((await app.request(control.href)).status, 200, control.href);
+      }
+      return forms;
+    };
+    const loopback = mjpegApp({ streams: hub, controls: dimmer(), loopbackOnly: true });
+    assert.deepEqual(await offered(loopback, "http://127.0.0.1:8080/"), ["control"]);
+    assert.deepEqual(await offered(loopback, "http://localhost:8080/"), ["control"]);
+    assert.deepEqual(
+      await offered(loopback, "http://rebound.example:8080/"),
+      [],
+      "not through a name that is not loopback's",
+    );
+    const reachable = mjpegApp({ streams: hub, controls: dimmer() });
+    assert.deepEqual(await offered(reachable, "http://127.0.0.1:8080/"), [], "off: no form");
+    const guarded = mjpegApp({ streams: hub, controls: dimmer(), auth: { token: "page-token" } });
+    assert.deepEqual(await offered(guarded, "http://cam.example/?token=page-token"), ["control"]);
+    assert.equal((await guarded.request("http://cam.example/")).status, 401, "nor a page without");
+    const plain = mjpegApp({ streams: hub, loopbackOnly: true });
+    assert.deepEqual(await offered(plain, "http://127.0.0.1/"), [], "a source without controls");
+
+    const named = mjpegApp({
+      streams: { front: hub, back: new FrameHub() },
+      controls: { back: dimmer() },
+      loopbackOnly: true,
+    });
+    assert.deepEqual(await offered(named, "http://127.0.0.1/"), ["back/control"], "the index");
+    assert.deepEqual(await offered(named, "http://127.0.0.1/back/"), ["control"]);
+    assert.deepEqual(await offered(named, "http://127.0.0.1/front/"), []);
+  });
+
   it("checks its controls option against the streams", () => {
     const hub = new FrameHub();
     assert.throws(

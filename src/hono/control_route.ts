@@ -52,21 +52,9 @@ export function controlRoute(
           "other sources' do not)\n",
       );
     }
-    if (!access.auth && !access.loopbackOnly) {
-      return text(
-        403,
-        "403 Forbidden: camera controls are off: they need credentials (mjpeg serve --auth or " +
-          "--token) or a server that listens only on 127.0.0.1\n",
-      );
-    }
     const url = new URL(request.url);
-    if (!access.auth && !LOOPBACK_HOST.test(url.hostname)) {
-      return text(
-        403,
-        `403 Forbidden: expected a Host of localhost, 127.0.0.1 or [::1] for controls without ` +
-          `credentials, got ${JSON.stringify(url.host).slice(0, 80)}\n`,
-      );
-    }
+    const off = controlRefusal(access, url);
+    if (off) return text(403, `403 Forbidden: ${off}\n`);
     if (request.method === "GET" || request.method === "HEAD") {
       return json(200, { controls: controls.describe() });
     }
@@ -91,6 +79,28 @@ export function controlRoute(
       throw error;
     }
   };
+}
+
+/**
+ * Why `/control` refuses a request to `url` whatever it carries, or undefined
+ * when it may be used: the viewer page offers the controls exactly when this
+ * lets its own requests through.
+ *
+ * @param access Whether credentials are required and the server is loopback-only.
+ * @param url The request's URL (its host is the request's Host).
+ * @returns The reason, or undefined.
+ */
+export function controlRefusal(access: ControlAccess, url: URL): string | undefined {
+  if (access.auth) return undefined;
+  if (!access.loopbackOnly) {
+    return "camera controls are off: they need credentials (mjpeg serve --auth or --token) " +
+      "or a server that listens only on 127.0.0.1";
+  }
+  if (!LOOPBACK_HOST.test(url.hostname)) {
+    return "expected a Host of localhost, 127.0.0.1 or [::1] for controls without credentials, " +
+      `got ${JSON.stringify(url.host).slice(0, 80)}`;
+  }
+  return undefined;
 }
 
 // What makes a request cross-site: a browser's own word for it when it sends

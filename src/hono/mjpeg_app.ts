@@ -13,7 +13,7 @@ import { z } from "zod";
 import { duration } from "../internal/duration.ts";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import type { StreamControls } from "../internal/controls.ts";
-import { controlRoute } from "./control_route.ts";
+import { controlRefusal, controlRoute } from "./control_route.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { DEFAULT_VIEWER_TIMEOUT } from "../server/mjpeg_response.ts";
 import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
@@ -149,7 +149,9 @@ const optionsSchema = z.strictObject({
  *
  * Routes for each stream (at `/` for the first or only one, and at `/<name>/`):
  * `GET /` viewer page, `/stream.mjpg` (`?fps=N` caps this viewer),
- * `/snapshot.jpg`, `/stats` (JSON), `/?action=stream`, `/?action=snapshot`.
+ * `/snapshot.jpg`, `/stats` (JSON), `/?action=stream`, `/?action=snapshot`,
+ * and `GET|POST /control` for a stream with `controls` (offered on the page
+ * where they are allowed).
  *
  * @param options The hub(s), auth, CORS, limits.
  * @returns A Hono app; serve it with `serve(app)` or mount it with `app.route()`.
@@ -212,26 +214,36 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     });
   }
 
-  // Links are relative to the page, which is always served at "prefix/".
-  const page = (streams: { name: string; path: string }[]) => () =>
-    pageResponse(viewerPage({
-      title,
-      streams: streams.map(({ name, path }) => ({
-        name,
-        stream: `${path}stream.mjpg`,
-        snapshot: `${path}snapshot.jpg`,
-        stats: `${path}stats?summary=1`,
-      })),
-    }));
-
   const access = { auth: auth !== undefined, loopbackOnly: parsed.loopbackOnly ?? false };
   const controls = controlsByStream(parsed.streams, parsed.controls);
   const control = (name: string) => controlRoute(controls[name], access);
 
+  // Links are relative to the page, which is always served at "prefix/". A
+  // stream's controls are on the page when /control would take the page's
+  // own requests (the same Host), so nobody is offered a form that answers 403.
+  const page = (streams: { name: string; key: string; path: string }[]) => (request: Request) => {
+    const allowed = controlRefusal(access, new URL(request.url)) === undefined;
+    return pageResponse(viewerPage({
+      title,
+      streams: streams.map(({ name, key, path }) => ({
+        name,
+        stream: `${path}stream.mjpg`,
+        snapshot: `${path}snapshot.jpg`,
+        stats: `${path}stats?summary=1`,
+        ...(allowed && controls[key] ? { control: `${path}control` } : {}),
+      })),
+    }));
+  };
+
   if (parsed.streams instanceof FrameHub) {
     app.route(
       "/",
-      streamApp(parsed.streams, context, { page: page([{ name: title, path: "" }]) }, control("")),
+      streamApp(
+        parsed.streams,
+        context,
+        { page: page([{ name: title, key: "", path: "" }]) },
+        control(""),
+      ),
     );
     return app;
   }
@@ -239,7 +251,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   for (const [name, hub] of hubs) {
     app.route(
       `/${name}`,
-      streamApp(hub, context, { page: page([{ name, path: "" }]) }, control(name)),
+      streamApp(hub, context, { page: page([{ name, key: name, path: "" }]) }, control(name)),
     );
   }
   // The root: stats of every stream (registered before the first stream's
@@ -257,7 +269,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   app.route(
     "/",
     streamApp(hubs[0]![1], context, {
-      page: page(names.map((name) => ({ name, path: `${name}/` }))),
+      page: page(names.map((name) => ({ name, key: name, path: `${name}/` }))),
       notFound: (rest) =>
         text(
           404,

@@ -35,8 +35,11 @@ export interface StreamAppContext {
 
 /** How a stream app answers its page route: the page, or its own 404 for other paths. */
 export interface StreamAppPage {
-  /** The viewer page. */
-  page(): Response;
+  /**
+   * The viewer page, for this request: it offers the stream's controls only
+   * where the request could use them.
+   */
+  page(request: Request): Response;
   /** The answer for a path under the mount point that no route has; a plain 404 by default. */
   notFound?(rest: string): Response;
 }
@@ -141,7 +144,7 @@ export function streamApp(
     const rest = c.req.path.slice(base.length);
     // The page's links are relative, so it must be served at "prefix/".
     if (rest === "") return c.redirect(`${base.slice(base.lastIndexOf("/") + 1)}/`, 301);
-    if (rest === "/") return page.page();
+    if (rest === "/") return page.page(c.req.raw);
     return page.notFound?.(rest) ?? c.notFound();
   });
   return app;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { main } from "../src/cli.ts";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
+import { cameraOptionsSchema } from "../src/sources/camera.ts";
 import { finished, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
 import { FakeCamera } from "./helpers/reliability_sources_stack.ts";
 import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
@@ -81,6 +82,16 @@ describe("mjpeg serve: camera settings", () => {
       stallTimeout: 8,
       stopGrace: 0.5,
     };
+    // Every option cameraSource() takes is here (all but log, which the command sets itself),
+    // each other than its default, so an option added without a flag or config key fails here.
+    assert.deepEqual(
+      Object.keys(settings).sort(),
+      Object.keys(cameraOptionsSchema.shape).filter((k) => k !== "log").sort(),
+    );
+    const defaults = cameraOptionsSchema.parse({}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(settings)) {
+      assert.notDeepEqual(value, defaults[key], `${key} differs from its default`);
+    }
     const fromFlags = await cameraSpec(
       "--camera",
       "1",

@@ -175,7 +175,7 @@ describe("cameraSource controls", () => {
         });
         let change: Promise<unknown> | undefined;
         const frames = await withEnv(camera.env, () =>
-          readWhile(source, (frame, all) => {
+          readWhile(source, (_frame, all) => {
             if (all.length === 3) {
               change = source.controls.set({ width: 640, height: 480, awb: "daylight", ev: -1 });
             }

@@ -20,6 +20,7 @@ import { run } from "./helpers/server_run.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { CAMERA_SETTING_NAMES } from "../src/sources/camera_settings.ts";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
+import { isLoopback } from "../src/cli/serve.ts";
 import { openPage } from "./helpers/server_cdp.ts";
 import { JpegEncoder } from "../src/sources/jpeg_encoder.ts";
 
@@ -585,6 +586,26 @@ describe("mjpeg serve: camera controls", () => {
     assert.match(guarded.runs()[1]!, / --ev 1$/);
     // The client's address is not what decides: a reachable server without auth stays off
     // even for a request from 127.0.0.1 (a reverse proxy on the same machine is one).
+  });
+
+  it("takes a --host as loopback-only for 127.0.0.0/8, ::1 and localhost alone", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]"]) {
+      assert.equal(isLoopback(host), true, host);
+    }
+    for (
+      const host of [
+        "0.0.0.0",
+        "::",
+        "192.168.1.20",
+        "::ffff:127.0.0.1",
+        "127.0.0.1.example",
+        "localhost.example",
+        "camera.local",
+        "",
+      ]
+    ) {
+      assert.equal(isLoopback(host), false, host);
+    }
   });
 
   it("a config file's stream may not be named after a route of its own", async () => {

@@ -65,6 +65,7 @@ summary{cursor:pointer}
 form{display:grid;grid-template-columns:auto auto;gap:4px 8px;align-items:center;margin-top:6px}
 label{display:contents}
 input[type=number]{width:8em}
+form input,form select{justify-self:start}
 `;
 
 // Runs in the browser. Kept small and dependency-free; it only touches the
@@ -130,7 +131,7 @@ const script = `
         var c = controls[name];
         var label = document.createElement("label");
         var caption = document.createElement("span");
-        caption.textContent = name + (c.unit ? " (" + c.unit + ")" : "");
+        caption.textContent = name + (c.unit && c.unit !== name ? " (" + c.unit + ")" : "");
         caption.title = c.description + (c.type === "integer" || c.type === "number"
           ? ", " + c.min + " to " + c.max + (c.zero ? " (0: " + c.zero + ")" : "") : "");
         var input;

@@ -168,6 +168,7 @@ describe("mjpeg serve: camera controls", () => {
         new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
       ).getReader();
       const hashes: string[] = [];
+      const arrivals: number[] = [];
       const read = async (done: () => boolean) => {
         const deadline = Date.now() + 20_000;
         while (!done()) {
@@ -179,6 +180,7 @@ describe("mjpeg serve: camera controls", () => {
           ]);
           assert.equal(next.done, false, "the viewer's stream stays open");
           hashes.push(sha256(next.value!.data));
+          arrivals.push(performance.now());
           assert.ok(Date.now() < deadline, "frames keep coming");
         }
       };
@@ -213,6 +215,11 @@ describe("mjpeg serve: camera controls", () => {
       assert.ok(firstLarge >= 3);
       assert.ok(hashes.slice(0, firstLarge).every((h) => small.has(h)), "run 1's frames");
       assert.ok(hashes.slice(firstLarge).every((h) => large.has(h)), "then run 2's only");
+      // The pause the viewer sees: the old run's exit and the new one's start (with the
+      // stand-in; a Pi adds opening the camera). A bound, not a speed test.
+      const pause = arrivals[firstLarge]! - arrivals[firstLarge - 1]!;
+      console.log(`restart pause seen by the viewer: ${pause.toFixed(0)} ms (${runtimeName})`);
+      assert.ok(pause < 10_000, `the viewer waited ${pause} ms for the new run's first frame`);
       assert.deepEqual(served.runs(), [
         `${BASE} --width 320 --height 240 --framerate 10 ${OUT}`,
         `${BASE} --width 640 --height 480 --framerate 10 ${OUT} --hflip --awb daylight --brightness 0.25`,

@@ -11,22 +11,25 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { finished, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
-import { installFakeCamera, tempDir } from "./helpers/sources_util.ts";
-import { requireTools, runtimeName, which } from "./helpers/tools.ts";
-import { run } from "./helpers/server_run.ts";
+import { startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run, waitForLog } from "./helpers/processes.ts";
+import { runtimeName } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools, which } from "./helpers/tools.ts";
+import { until } from "./helpers/wait.ts";
+import { type BrowserPage, openPage } from "./helpers/chromium.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import { CAMERA_SETTING_NAMES } from "../src/sources/camera_settings.ts";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
 import { isLoopback } from "../src/cli/serve.ts";
-import { openPage } from "./helpers/server_cdp.ts";
 import { JpegEncoder } from "../src/sources/jpeg_encoder.ts";
 
 const BASE = "rpicam-vid -t 0 -n --codec mjpeg";
 const OUT = "-q 80 --flush -v 0 -o -";
-const small = new Set([0, 1, 2, 3].map((i) => sha256(fixtures[i]!)));
+const small = new Set(fixtureFrames.slice(0, 4).map(sha256));
 /** Four real 640x480 JPEGs (the fixtures are 320x240), so a browser shows which run painted. */
 const largeFrames = [0, 1, 2, 3].map((i) => {
   const rgba = new Uint8Array(640 * 480 * 4);
@@ -92,12 +95,23 @@ function runs(dir: string): string[] {
   })).sort((a, b) => a.at - b.at).map((r) => r.argv);
 }
 
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** Waits up to 15 s: a camera's start and restart are processes on a busy machine. */
+const waitFor = (check: () => boolean, what: string) => until(check, what, 15_000, 25);
+
+/** Waits up to 20 s until `expression` evaluates to `expected` in the page. */
+async function pageShows(
+  page: BrowserPage,
+  expression: string,
+  expected: unknown,
+  what: string,
+): Promise<void> {
+  let last: unknown;
+  await until(
+    async () => (last = await page.evaluate(expression)) === expected,
+    () => `${what} (${JSON.stringify(expected)}), last ${JSON.stringify(last)}`,
+    20_000,
+    100,
+  );
 }
 
 /**
@@ -106,12 +120,11 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
  * run sent it.
  */
 async function serveCamera(args: string[], cameras?: number[]) {
-  const dir = tempDir("controls");
-  installFakeCamera(dir.path, "rpicam-vid");
+  const dir = fakeCameraDir();
   for (const camera of cameras ?? [undefined]) {
     const root = camera === undefined ? "frames" : `frames/camera${camera}`;
     const sizes: [string, Uint8Array[]][] = [
-      ["320x240", fixtures.slice(0, 4)],
+      ["320x240", fixtureFrames.slice(0, 4)],
       ["640x480", largeFrames],
     ];
     for (const [size, frames] of sizes) {
@@ -120,26 +133,28 @@ async function serveCamera(args: string[], cameras?: number[]) {
     }
   }
   const env = {
-    PATH: `${dir.path}:${process.env.PATH}`,
-    FAKE_CAMERA_DIR: dir.path,
+    ...dir.env,
     FAKE_CAMERA_FRAMES: join(dir.path, "frames"),
     FAKE_CAMERA_EXCLUSIVE: "1",
   };
-  const { child, url } = await startServe(
-    args.map((a) => a.replace("$DIR", dir.path)),
-    { env },
-  );
+  let child;
+  try {
+    child = await startServe(args, { env });
+  } catch (error) {
+    dir.remove();
+    throw error;
+  }
   return {
     child,
-    dir: dir.path,
     // A server on 0.0.0.0 is reached on 127.0.0.1.
-    url: url.replace("0.0.0.0", "127.0.0.1"),
+    url: child.url.replace("0.0.0.0", "127.0.0.1"),
     runs: () => runs(dir.path),
     async [Symbol.asyncDispose]() {
-      sendSignal(child, "SIGINT");
-      const result = await finished(child, 10_000);
-      dir.remove();
-      assert.equal(result.code, 0, result.stderr);
+      try {
+        await stopCleanly(child);
+      } finally {
+        dir.remove();
+      }
     },
   };
 }
@@ -162,7 +177,7 @@ describe("mjpeg serve: camera controls", () => {
       "stays connected",
     async () => {
       await using served = await serveCamera(CAMERA_320);
-      await until(() => served.runs().length === 1, "the camera to start");
+      await waitFor(() => served.runs().length === 1, "the camera to start");
       const response = await fetch(`${served.url}/stream.mjpg`);
       const reader = response.body!.pipeThrough(
         new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
@@ -251,102 +266,90 @@ describe("mjpeg serve: camera controls", () => {
     async (t) => {
       if (!requireTools(t, "chromium")) return;
       await using served = await serveCamera(CAMERA_320);
-      await until(() => served.runs().length === 1, "the camera to start");
-      const page = await openPage(`${served.url}/`);
+      await waitFor(() => served.runs().length === 1, "the camera to start");
+      await using page = await openPage(`${served.url}/`);
       const viewer = async () => {
         const stats = JSON.parse((await send(`${served.url}/stats`)).body);
         return stats.viewerStats as { id: number; framesSent: number }[];
       };
       const evaluate = (expression: string) => page.evaluate(expression);
-      const poll = async (expression: string, expected: unknown, what: string) => {
-        let value: unknown;
-        const deadline = Date.now() + 20_000;
-        while (Date.now() < deadline) {
-          value = await evaluate(expression);
-          if (value === expected) return;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        assert.fail(`expected ${what} (${JSON.stringify(expected)}), got ${JSON.stringify(value)}`);
-      };
+      const poll = (expression: string, expected: unknown, what: string) =>
+        pageShows(page, expression, expected, what);
       const output = `document.querySelector("[data-out=control]").textContent`;
       const field = (name: string) =>
         `document.querySelector("form").elements.namedItem("${name}")`;
-      try {
-        await poll(`document.querySelector("img").naturalWidth`, 320, "the stream painted");
-        const [before] = await viewer();
-        assert.ok(before, "the page is a viewer");
-        await evaluate(`document.querySelector("details").open = true`);
-        await poll(
-          `${field("awb")} && ${field("awb")}.value`,
-          "auto",
-          "the form, as GET describes it",
-        );
-        assert.deepEqual(
-          await evaluate(
-            `Array.prototype.map.call(document.querySelector("form").elements, (e) => e.name)` +
-              `.filter(Boolean)`,
-          ),
-          CAMERA_SETTING_NAMES,
-          "a field for every control",
-        );
-        assert.deepEqual(
-          await evaluate(
-            `[${field("width")}.value, ${field("brightness")}.min, ` +
-              `${field("brightness")}.max, ${field("hflip")}.checked, ${
-                field("lensPosition")
-              }.value]`,
-          ),
-          ["320", "-1", "1", false, ""],
-        );
-
-        // Out of range: the server's 400 is shown, and nothing restarts.
+      await poll(`document.querySelector("img").naturalWidth`, 320, "the stream painted");
+      const [before] = await viewer();
+      assert.ok(before, "the page is a viewer");
+      await evaluate(`document.querySelector("details").open = true`);
+      await poll(
+        `${field("awb")} && ${field("awb")}.value`,
+        "auto",
+        "the form, as GET describes it",
+      );
+      assert.deepEqual(
         await evaluate(
-          `${field("brightness")}.value = "3"; document.querySelector("form").requestSubmit()`,
-        );
-        await poll(
-          output,
-          "400 Bad Request: brightness: expected a number between -1 and 1, got 3",
-          "the range in the page",
-        );
-        assert.equal(served.runs().length, 1);
-
+          `Array.prototype.map.call(document.querySelector("form").elements, (e) => e.name)` +
+            `.filter(Boolean)`,
+        ),
+        CAMERA_SETTING_NAMES,
+        "a field for every control",
+      );
+      assert.deepEqual(
         await evaluate(
-          `${field("brightness")}.value = "0.5"; ${field("width")}.value = "640"; ` +
-            `${field("height")}.value = "480"; ${field("awb")}.value = "cloudy"; ` +
-            `${field("vflip")}.checked = true; document.querySelector("form").requestSubmit()`,
-        );
-        await poll(output, "changed width, height, vflip, awb, brightness", "the change applied");
-        await until(() => served.runs().length === 2, "the restart");
-        assert.equal(
-          served.runs()[1],
-          `${BASE} --width 640 --height 480 --framerate 10 ${OUT} --vflip --awb cloudy --brightness 0.5`,
-        );
-        // The same <img> connection now paints the new run's 640x480 frames.
-        await poll(
-          `document.querySelector("img").naturalWidth`,
-          640,
-          "the new run's frames painted",
-        );
-        const sent = (await viewer())[0]!.framesSent;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        const after = await viewer();
-        assert.deepEqual(
-          after.map((v) => v.id),
-          [before.id],
-          "the page's viewer, never reconnected",
-        );
-        assert.ok(
-          after[0]!.framesSent > sent,
-          `frames keep coming: ${sent} → ${after[0]!.framesSent}`,
-        );
-        assert.equal(
-          await evaluate(`${field("width")}.value`),
-          "640",
-          "the form shows the new values",
-        );
-      } finally {
-        await page.close();
-      }
+          `[${field("width")}.value, ${field("brightness")}.min, ` +
+            `${field("brightness")}.max, ${field("hflip")}.checked, ${
+              field("lensPosition")
+            }.value]`,
+        ),
+        ["320", "-1", "1", false, ""],
+      );
+
+      // Out of range: the server's 400 is shown, and nothing restarts.
+      await evaluate(
+        `${field("brightness")}.value = "3"; document.querySelector("form").requestSubmit()`,
+      );
+      await poll(
+        output,
+        "400 Bad Request: brightness: expected a number between -1 and 1, got 3",
+        "the range in the page",
+      );
+      assert.equal(served.runs().length, 1);
+
+      await evaluate(
+        `${field("brightness")}.value = "0.5"; ${field("width")}.value = "640"; ` +
+          `${field("height")}.value = "480"; ${field("awb")}.value = "cloudy"; ` +
+          `${field("vflip")}.checked = true; document.querySelector("form").requestSubmit()`,
+      );
+      await poll(output, "changed width, height, vflip, awb, brightness", "the change applied");
+      await waitFor(() => served.runs().length === 2, "the restart");
+      assert.equal(
+        served.runs()[1],
+        `${BASE} --width 640 --height 480 --framerate 10 ${OUT} --vflip --awb cloudy --brightness 0.5`,
+      );
+      // The same <img> connection now paints the new run's 640x480 frames.
+      await poll(
+        `document.querySelector("img").naturalWidth`,
+        640,
+        "the new run's frames painted",
+      );
+      const sent = (await viewer())[0]!.framesSent;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const after = await viewer();
+      assert.deepEqual(
+        after.map((v) => v.id),
+        [before.id],
+        "the page's viewer, never reconnected",
+      );
+      assert.ok(
+        after[0]!.framesSent > sent,
+        `frames keep coming: ${sent} → ${after[0]!.framesSent}`,
+      );
+      assert.equal(
+        await evaluate(`${field("width")}.value`),
+        "640",
+        "the form shows the new values",
+      );
     },
   );
 
@@ -354,37 +357,27 @@ describe("mjpeg serve: camera controls", () => {
     if (!requireTools(t, "chromium")) return;
     const token = "page-token-0123";
     await using served = await serveCamera(["--host", "0.0.0.0", "--token", token, ...CAMERA_320]);
-    await until(() => served.runs().length === 1, "the camera to start");
-    const page = await openPage(`${served.url}/?token=${token}`);
-    const wait = async (expression: string, expected: unknown) => {
-      let value: unknown;
-      for (let i = 0; i < 200 && value !== expected; i++) {
-        value = await page.evaluate(expression);
-        if (value !== expected) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.equal(value, expected, expression);
-    };
+    await waitFor(() => served.runs().length === 1, "the camera to start");
+    await using page = await openPage(`${served.url}/?token=${token}`);
+    const wait = (expression: string, expected: unknown) =>
+      pageShows(page, expression, expected, expression);
     const field = `document.querySelector("form").elements.namedItem("sharpness")`;
-    try {
-      await wait(`document.readyState === "complete" && !!document.querySelector("details")`, true);
-      await page.evaluate(`document.querySelector("details").open = true`);
-      await wait(`${field} ? ${field}.value : ""`, "1");
-      await page.evaluate(`${field}.value = "4"; document.querySelector("form").requestSubmit()`);
-      await wait(`document.querySelector("[data-out=control]").textContent`, "changed sharpness");
-      await until(() => served.runs().length === 2, "the restart");
-      assert.equal(
-        served.runs()[1],
-        `${BASE} --width 320 --height 240 --framerate 10 ${OUT} --sharpness 4`,
-      );
-    } finally {
-      await page.close();
-    }
+    await wait(`document.readyState === "complete" && !!document.querySelector("details")`, true);
+    await page.evaluate(`document.querySelector("details").open = true`);
+    await wait(`${field} ? ${field}.value : ""`, "1");
+    await page.evaluate(`${field}.value = "4"; document.querySelector("form").requestSubmit()`);
+    await wait(`document.querySelector("[data-out=control]").textContent`, "changed sharpness");
+    await waitFor(() => served.runs().length === 2, "the restart");
+    assert.equal(
+      served.runs()[1],
+      `${BASE} --width 320 --height 240 --framerate 10 ${OUT} --sharpness 4`,
+    );
   });
 
   it("answers bad changes with 400 naming the range or the known controls, and changes nothing", async (t) => {
     if (!requireTools(t, "curl")) return;
     await using served = await serveCamera(CAMERA_320);
-    await until(() => served.runs().length === 1, "the camera to start");
+    await waitFor(() => served.runs().length === 1, "the camera to start");
     const control = `${served.url}/control`;
     const cases: [Parameters<typeof send>[1], number, RegExp][] = [
       [
@@ -475,7 +468,7 @@ describe("mjpeg serve: camera controls", () => {
       "awb",
       "brightness",
     ]);
-    await until(() => served.runs().length === 2, "the restart");
+    await waitFor(() => served.runs().length === 2, "the restart");
     assert.equal(
       served.runs()[1],
       `${BASE} --width 320 --height 240 --framerate 10 ${OUT} --vflip --awb cloudy --brightness -0.5`,
@@ -484,7 +477,7 @@ describe("mjpeg serve: camera controls", () => {
 
   it("on loopback without credentials, refuses cross-site requests and other Hosts", async () => {
     await using served = await serveCamera(CAMERA_320);
-    await until(() => served.runs().length === 1, "the camera to start");
+    await waitFor(() => served.runs().length === 1, "the camera to start");
     const control = `${served.url}/control`;
     const port = new URL(served.url).port;
     const refused: [Record<string, string>, RegExp][] = [
@@ -555,7 +548,7 @@ describe("mjpeg serve: camera controls", () => {
       "https://dash.example",
       ...CAMERA_320,
     ]);
-    await until(() => guarded.runs().length === 1, "the camera to start");
+    await waitFor(() => guarded.runs().length === 1, "the camera to start");
     const control = `${guarded.url}/control`;
     const basic = (user: string) => ({ Authorization: `Basic ${btoa(user)}` });
     assert.equal((await send(control)).status, 401);
@@ -589,7 +582,7 @@ describe("mjpeg serve: camera controls", () => {
     assert.equal(guarded.runs().length, 1);
     const answer = await send(control, json({ ev: 1 }, basic("pi:secret-pass")));
     assert.equal(answer.status, 200, answer.body);
-    await until(() => guarded.runs().length === 2, "the restart");
+    await waitFor(() => guarded.runs().length === 2, "the restart");
     assert.match(guarded.runs()[1]!, / --ev 1$/);
     // The client's address is not what decides: a reachable server without auth stays off
     // even for a request from 127.0.0.1 (a reverse proxy on the same machine is one).
@@ -616,67 +609,54 @@ describe("mjpeg serve: camera controls", () => {
   });
 
   it("a config file's stream may not be named after a route of its own", async () => {
-    const dir = tempDir("controls-names");
-    try {
-      const file = join(dir.path, "streams.json");
-      for (const name of ["control", "stats", "a b"]) {
-        writeFileSync(file, JSON.stringify({ streams: { [name]: { type: "pattern" } } }));
-        await assert.rejects(
-          parseServeArgs(["--config", file]),
-          name === "a b"
-            ? /streams\.a b: expected a stream name of letters, digits, - and _ \(it becomes a URL path\)/
-            : new RegExp(
-              `streams\\.${name}: expected a stream name other than "stats" and "control"`,
-            ),
-        );
-      }
-    } finally {
-      dir.remove();
+    using dir = tempDir("controls-names");
+    for (const name of ["control", "stats", "a b"]) {
+      const file = writeConfig(dir.path, { streams: { [name]: { type: "pattern" } } });
+      await assert.rejects(
+        parseServeArgs(["--config", file]),
+        name === "a b"
+          ? /streams\.a b: expected a stream name of letters, digits, - and _ \(it becomes a URL path\)/
+          : new RegExp(
+            `streams\\.${name}: expected a stream name other than "stats" and "control"`,
+          ),
+      );
     }
   });
 
   it("for named streams: /<name>/control changes that camera alone; other sources have none (404)", async () => {
-    const dir = tempDir("controls-config");
-    try {
-      const file = join(dir.path, "streams.json");
-      writeFileSync(
-        file,
-        JSON.stringify({
-          streams: {
-            front: { type: "camera", camera: 0, width: 320, height: 240, fps: 10 },
-            back: { type: "camera", camera: 1, width: 320, height: 240, fps: 10 },
-            demo: { type: "pattern", width: 64, height: 48, fps: 2 },
-          },
-        }),
-      );
-      await using served = await serveCamera(
-        ["--config", file, "--stats-interval", "0"],
-        [0, 1],
-      );
-      await until(() => served.runs().length === 2, "both cameras to start");
-      const answer = await send(`${served.url}/back/control`, json({ vflip: true }));
-      assert.equal(answer.status, 200, answer.body);
-      await until(() => served.runs().length === 3, "the restart");
-      const base = `${BASE} --width 320 --height 240 --framerate 10 ${OUT}`;
-      assert.deepEqual(served.runs().slice(2), [`${base} --camera 1 --vflip`]);
-      assert.deepEqual(served.runs().slice(0, 2).sort(), [
-        `${base} --camera 0`,
-        `${base} --camera 1`,
-      ]);
-      const front = JSON.parse((await send(`${served.url}/front/control`)).body);
-      assert.equal(front.controls.vflip.value, false);
-      const root = JSON.parse((await send(`${served.url}/control`)).body);
-      assert.deepEqual(root, front, "the first stream's at the root too");
-      const demo = await send(`${served.url}/demo/control`);
-      assert.equal(demo.status, 404);
-      assert.match(
-        demo.body,
-        /this stream has no controls \(a camera's settings change at run time/,
-      );
-      await waitForLog(served.child, /\[back\] camera: settings changed: vflip false → true/);
-      assert.doesNotMatch(served.child.output.stderr, /\[front\] camera: settings changed/);
-    } finally {
-      dir.remove();
-    }
+    using dir = tempDir("controls-config");
+    const file = writeConfig(dir.path, {
+      streams: {
+        front: { type: "camera", camera: 0, width: 320, height: 240, fps: 10 },
+        back: { type: "camera", camera: 1, width: 320, height: 240, fps: 10 },
+        demo: { type: "pattern", width: 64, height: 48, fps: 2 },
+      },
+    });
+    await using served = await serveCamera(
+      ["--config", file, "--stats-interval", "0"],
+      [0, 1],
+    );
+    await waitFor(() => served.runs().length === 2, "both cameras to start");
+    const answer = await send(`${served.url}/back/control`, json({ vflip: true }));
+    assert.equal(answer.status, 200, answer.body);
+    await waitFor(() => served.runs().length === 3, "the restart");
+    const base = `${BASE} --width 320 --height 240 --framerate 10 ${OUT}`;
+    assert.deepEqual(served.runs().slice(2), [`${base} --camera 1 --vflip`]);
+    assert.deepEqual(served.runs().slice(0, 2).sort(), [
+      `${base} --camera 0`,
+      `${base} --camera 1`,
+    ]);
+    const front = JSON.parse((await send(`${served.url}/front/control`)).body);
+    assert.equal(front.controls.vflip.value, false);
+    const root = JSON.parse((await send(`${served.url}/control`)).body);
+    assert.deepEqual(root, front, "the first stream's at the root too");
+    const demo = await send(`${served.url}/demo/control`);
+    assert.equal(demo.status, 404);
+    assert.match(
+      demo.body,
+      /this stream has no controls \(a camera's settings change at run time/,
+    );
+    await waitForLog(served.child, /\[back\] camera: settings changed: vflip false → true/);
+    assert.doesNotMatch(served.child.output.stderr, /\[front\] camera: settings changed/);
   });
 });

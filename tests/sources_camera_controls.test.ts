@@ -8,13 +8,15 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { cameraSource } from "../src/sources/camera.ts";
 import { CAMERA_SETTING_NAMES } from "../src/sources/camera_settings.ts";
 import { ControlError } from "../src/internal/controls.ts";
 import type { Frame } from "../src/frame.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
-import { installFakeCamera, isAlive, tempDir } from "./helpers/sources_util.ts";
+import { patchEnv } from "./helpers/env.ts";
+import { type FakeCameraDir, fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isAlive } from "./helpers/processes.ts";
 
 const BASE = "-t 0 -n --codec mjpeg";
 const OUT = "-q 80 --flush -v 0 -o -";
@@ -32,42 +34,30 @@ function runs(dir: string): { pid: number; argv: string }[] {
  * A stand-in camera in a temporary PATH directory: fixtures 1-4 at 320x240,
  * fixtures 5-8 at 640x480, so a frame tells which run sent it.
  */
-function standIn(): { dir: string; env: Record<string, string>; remove(): void } {
-  const dir = tempDir("camera-controls");
-  installFakeCamera(dir.path, "rpicam-vid");
+function standIn(): FakeCameraDir {
+  const dir = fakeCameraDir();
   for (const [size, files] of [["320x240", [0, 1, 2, 3]], ["640x480", [4, 5, 6, 7]]] as const) {
     mkdirSync(join(dir.path, "frames", size), { recursive: true });
-    for (const i of files) writeFileSync(join(dir.path, "frames", size, `${i}.jpg`), fixtures[i]!);
+    for (const i of files) {
+      writeFileSync(join(dir.path, "frames", size, `${i}.jpg`), fixtureFrames[i]!);
+    }
   }
-  return {
-    dir: dir.path,
-    env: {
-      PATH: `${dir.path}:${process.env.PATH}`,
-      FAKE_CAMERA_DIR: dir.path,
-      FAKE_CAMERA_FRAMES: join(dir.path, "frames"),
-      FAKE_CAMERA_EXCLUSIVE: "1",
-    },
-    remove: dir.remove,
-  };
+  Object.assign(dir.env, {
+    FAKE_CAMERA_FRAMES: join(dir.path, "frames"),
+    FAKE_CAMERA_EXCLUSIVE: "1",
+  });
+  return dir;
 }
 
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  using _env = patchEnv(vars);
+  return await fn();
 }
 
 const small = sha256s([0, 1, 2, 3]);
 const large = sha256s([4, 5, 6, 7]);
 function sha256s(indexes: number[]): Set<string> {
-  return new Set(indexes.map((i) => sha256(fixtures[i]!)));
+  return new Set(indexes.map((i) => sha256(fixtureFrames[i]!)));
 }
 
 /**
@@ -193,7 +183,7 @@ describe("cameraSource controls", () => {
           frames.map((_, i) => i),
           "sequence numbers go on",
         );
-        const all = runs(camera.dir);
+        const all = runs(camera.path);
         assert.deepEqual(all.map((r) => r.argv), [
           `rpicam-vid ${BASE} --width 320 --height 240 --framerate 20 ${OUT}`,
           `rpicam-vid ${BASE} --width 640 --height 480 --framerate 20 ${OUT} --awb daylight --ev -1`,
@@ -240,7 +230,7 @@ describe("cameraSource controls", () => {
         ["brightness", "contrast"],
         ["brightness"],
       ]);
-      assert.deepEqual(runs(camera.dir).map((r) => r.argv), [
+      assert.deepEqual(runs(camera.path).map((r) => r.argv), [
         `rpicam-vid ${BASE} --width 320 --height 240 --framerate 20 ${OUT}`,
         `rpicam-vid ${BASE} --width 320 --height 240 --framerate 20 ${OUT} --brightness 0.3 ` +
         "--contrast 2",
@@ -257,7 +247,7 @@ describe("cameraSource controls", () => {
   it("a change made before the camera runs is kept; one made while it waits to retry starts it at once", async () => {
     const camera = standIn();
     try {
-      const absent = join(camera.dir, "absent");
+      const absent = join(camera.path, "absent");
       writeFileSync(absent, ""); // no camera attached, until the file goes
       const lines: string[] = [];
       const source = cameraSource({
@@ -281,7 +271,7 @@ describe("cameraSource controls", () => {
       });
       assert.equal(frames.length, 2);
       assert.ok(Date.now() - started < 15_000, "the minute's wait was cut short");
-      assert.deepEqual(runs(camera.dir).map((r) => r.argv), [
+      assert.deepEqual(runs(camera.path).map((r) => r.argv), [
         `rpicam-vid ${BASE} --width 320 --height 240 --framerate 20 ${OUT} --saturation 0`,
         `rpicam-vid ${BASE} --width 320 --height 240 --framerate 20 ${OUT} --saturation 0 ` +
         "--sharpness 2",

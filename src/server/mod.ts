@@ -27,6 +27,7 @@ export {
   FrameHub,
   type FrameHubOptions,
   type FrameHubStats,
+  type SourceStatus,
   type ViewerEvent,
 } from "./frame_hub.ts";
 export type { HubViewer, HubViewerOptions, HubViewerStats } from "./hub_viewer.ts";

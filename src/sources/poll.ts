@@ -1,0 +1,418 @@
+/**
+ * Frames from a camera that only offers single JPEGs: an ESP32-CAM's
+ * `/capture`, a Reolink's `cgi-bin/api.cgi?cmd=Snap…`, Frigate's
+ * `/api/<camera>/latest.jpg`. The URL is asked at up to `fps` times a
+ * second, never twice at once (a snapshot can take a camera half a second
+ * to make), over one kept-alive connection.
+ *
+ * Nothing is published twice: a `304 Not Modified` (asked with
+ * `If-None-Match` / `If-Modified-Since` when the camera gave an `ETag` or
+ * `Last-Modified`) and an image byte-identical to the last one (what most
+ * cameras send instead) are counted, not published.
+ *
+ * A bad answer — a 404, a 401, an HTML or JSON error page with status 200
+ * (Reolink answers a refused login that way), bytes that are not a complete
+ * JPEG, no answer within `timeout` — is a failure: the next request waits
+ * by the shared backoff, the log gets one line per change of cause (not one
+ * per request), and the status (`onStatus`, shown in `/stats`) says why.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { escapeControls, excerpt, quoteUntrusted } from "../errors.ts";
+import type { Frame } from "../frame.ts";
+import {
+  Backoff,
+  type BackoffOptions,
+  type BackoffPolicy,
+  backoffSchema,
+} from "../internal/backoff.ts";
+import { duration } from "../internal/duration.ts";
+import { sleep } from "../internal/sleep.ts";
+import { parseOptions } from "../internal/validate.ts";
+import { KeepAlivePool } from "../runtime/keep_alive.ts";
+import { type FetchLike, fetchWithRedirects } from "../runtime/redirects.ts";
+import { equalBytes } from "../wire/bytes.ts";
+import { jpegLength } from "../wire/jpeg.ts";
+import { redactUrl, splitCredentials } from "../client/basic_auth.ts";
+import { describeError, untilAborted } from "../client/connection.ts";
+import { SourceError } from "./process.ts";
+import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+
+/** Options of {@linkcode pollSource}. Durations in milliseconds. */
+export interface PollSourceOptions {
+  /** The most requests per second (0.01 to 60); fewer when the camera is slower. @default {1} */
+  fps?: number;
+  /** From sending a request to the last byte of its answer; longer is a failure. @default {10000} */
+  timeout?: number;
+  /** Extra request headers, e.g. `Authorization` or a cookie. */
+  headers?: HeadersInit;
+  /**
+   * The wait after a failed request, growing while requests keep failing
+   * (the backoff the client's reconnects and the sources' restarts share);
+   * `limit` failures in a row end the source with an error.
+   *
+   * @default {{ initialDelay: 1000, maxDelay: 30000, multiplier: 2, jitter: 0.5, limit: Infinity }}
+   */
+  retry?: BackoffOptions;
+  /** The largest image accepted, in bytes. @default {16777216} */
+  maxFrameSize?: number;
+  /**
+   * Makes one request without following redirects (they are followed here).
+   * The default keeps one connection per camera open between requests.
+   */
+  fetch?: FetchLike;
+  /** Where log lines go: one per change of failure cause, and recovery. @default {logToStderr} */
+  log?: LogLine;
+  /** Called after every request with the source's state and counters (e.g. into `hub.reportSourceStatus`). */
+  onStatus?: (status: PollStatus) => void;
+}
+
+/** What a polling source reports after each request. */
+export type PollStatus = {
+  /** `starting` before the first answer, `ok` after a good one (an image, unchanged or not), `failing` after a bad one. */
+  state: "starting" | "ok" | "failing";
+  /** Why the last request failed, saying what was expected and what came; null once one succeeds. */
+  lastError: string | null;
+  /** When `state` or `lastError` last changed, in ms since the epoch. */
+  since: number;
+  /** Requests made. */
+  requests: number;
+  /** New images published. */
+  published: number;
+  /** Answers `304 Not Modified`. */
+  notModified: number;
+  /** Images byte-identical to the last one, not published again. */
+  unchanged: number;
+  /** Failed requests. */
+  failures: number;
+  /** TCP connections opened (fewer than requests while the camera keeps them alive). */
+  connections: number;
+};
+
+const RETRY_DEFAULTS: BackoffPolicy = {
+  initialDelay: 1000,
+  maxDelay: 30_000,
+  multiplier: 2,
+  jitter: 0.5,
+  limit: Infinity,
+};
+
+const optionsSchema = z.strictObject({
+  fps: z.number({ error: "expected fps as a number of requests per second" })
+    .min(0.01, { error: "expected fps >= 0.01" })
+    .max(60, { error: "expected fps <= 60 (a snapshot URL is not a stream)" }).default(1),
+  timeout: duration("timeout", { unit: "ms", exclusive: true, max: 600_000 }).default(10_000),
+  headers: z.custom<HeadersInit>((v) => {
+    try {
+      new Headers(v as HeadersInit);
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: "expected headers as a Headers, a record or a list of [name, value] pairs" })
+    .optional(),
+  retry: backoffSchema(RETRY_DEFAULTS, 3_600_000).optional(),
+  maxFrameSize: z.number({ error: "expected maxFrameSize as a number of bytes" })
+    .int({ error: "expected maxFrameSize as a whole number of bytes" })
+    .min(4, { error: "expected maxFrameSize >= 4" }).default(16 * 1024 * 1024),
+  fetch: z.custom<FetchLike>((v) => typeof v === "function", {
+    error: "expected fetch as a function (request: Request) => Promise<Response>",
+  }).optional(),
+  log: z.custom<LogLine>((v) => typeof v === "function", { error: "expected log as a function" })
+    .optional(),
+  onStatus: z.custom<(status: PollStatus) => void>((v) => typeof v === "function", {
+    error: "expected onStatus as a function",
+  }).optional(),
+}, {
+  error: (issue) => issue.code === "invalid_type" ? "expected options as an object" : undefined,
+});
+type Parsed = z.output<typeof optionsSchema>;
+
+// The most of an error page read (to quote it, and to keep the connection).
+const ERROR_BODY = 64 * 1024;
+
+/**
+ * Polls a snapshot URL for JPEGs.
+ *
+ * @param url The camera's JPEG URL, `http:` or `https:`; `user:pass@` in it
+ *   becomes Basic authorization.
+ * @param options Rate, timeout, headers, backoff, size limit, log, status.
+ * @returns A source; each `frames()` call polls anew.
+ * @throws {TypeError} On a URL that is not http(s) or a bad option.
+ *
+ * @example
+ * ```ts ignore
+ * import { FrameHub } from "@mjpeg/stream/server";
+ * import { pipeToHub, pollSource } from "@mjpeg/stream/sources";
+ * const hub = new FrameHub();
+ * const source = pollSource("http://esp32cam.local/capture", {
+ *   fps: 5,
+ *   onStatus: (status) => hub.reportSourceStatus(status),
+ * });
+ * pipeToHub(source, hub, new AbortController().signal);
+ * ```
+ */
+export function pollSource(url: string | URL, options: PollSourceOptions = {}): FrameSource {
+  let split;
+  try {
+    split = splitCredentials(url);
+  } catch {
+    throw new TypeError(
+      `pollSource: expected an http:// or https:// URL, got ${JSON.stringify(String(url))}`,
+    );
+  }
+  const o = parseOptions(optionsSchema, options, "pollSource options");
+  const headers = new Headers(o.headers);
+  if (split.authorization && !headers.has("authorization")) {
+    headers.set("authorization", split.authorization);
+  }
+  const shown = redactUrl(split.url);
+  return {
+    description: `poll ${shown} at up to ${o.fps} fps`,
+    frames: (signal) => pollFrames(split.url, headers, shown, o, signal),
+  };
+}
+
+/** One poll's outcome. */
+type Outcome =
+  | { kind: "image"; data: Uint8Array }
+  | { kind: "not-modified" }
+  | { kind: "failed"; error: string };
+
+async function* pollFrames(
+  url: URL,
+  headers: Headers,
+  shown: string,
+  o: Parsed,
+  signal: AbortSignal,
+): AsyncGenerator<Frame> {
+  const pool = o.fetch ? undefined : new KeepAlivePool();
+  const transport = o.fetch ?? pool!.fetch;
+  const log = o.log ?? logToStderr;
+  const backoff = new Backoff(o.retry ?? RETRY_DEFAULTS);
+  const interval = 1000 / o.fps;
+  const status: PollStatus = {
+    state: "starting",
+    lastError: null,
+    since: Date.now(),
+    requests: 0,
+    published: 0,
+    notModified: 0,
+    unchanged: 0,
+    failures: 0,
+    connections: 0,
+  };
+  let last: Uint8Array | undefined;
+  let validators: { etag: string | null; lastModified: string | null } = {
+    etag: null,
+    lastModified: null,
+  };
+  let sequence = 0;
+  let inRow = 0; // failed requests since the last good answer
+  let next = performance.now();
+  try {
+    while (!signal.aborted) {
+      const wait = next - performance.now();
+      if (wait > 0) await sleep(wait, signal);
+      if (signal.aborted) break;
+      next = performance.now() + interval;
+      const request = new Headers(headers);
+      if (last && validators.etag) request.set("if-none-match", validators.etag);
+      if (last && validators.lastModified) {
+        request.set("if-modified-since", validators.lastModified);
+      }
+      status.requests++;
+      const outcome = await pollOnce(url, request, transport, o, signal, (response) => {
+        validators = {
+          etag: response.headers.get("etag"),
+          lastModified: response.headers.get("last-modified"),
+        };
+      });
+      if (signal.aborted) break;
+      status.connections = pool?.connectionsOpened ?? 0;
+      if (outcome.kind === "failed") {
+        status.failures++;
+        inRow++;
+        if (outcome.error !== status.lastError) {
+          log(`poll ${shown}: ${outcome.error}; retrying with backoff`);
+          Object.assign(status, { state: "failing", lastError: outcome.error, since: Date.now() });
+        }
+        o.onStatus?.({ ...status });
+        const delay = backoff.next();
+        if (delay === undefined) {
+          throw new SourceError(
+            `pollSource gave up after ${inRow} failed requests in a row; last: ${outcome.error}`,
+          );
+        }
+        next = Math.max(next, performance.now() + delay);
+        continue;
+      }
+      if (status.state !== "ok") {
+        if (status.state === "failing") {
+          log(`poll ${shown}: answering again after ${inRow} failed requests`);
+        }
+        Object.assign(status, { state: "ok", lastError: null, since: Date.now() });
+      }
+      backoff.reset();
+      inRow = 0;
+      let frame: Frame | undefined;
+      if (outcome.kind === "not-modified") status.notModified++;
+      else if (last && equalBytes(last, outcome.data)) status.unchanged++;
+      else {
+        last = outcome.data;
+        status.published++;
+        frame = {
+          data: outcome.data,
+          headers: new Headers(),
+          sequence: sequence++,
+          timestamp: Date.now(),
+        };
+      }
+      o.onStatus?.({ ...status });
+      if (frame) yield frame;
+    }
+  } finally {
+    pool?.close();
+  }
+}
+
+/** One request: its answer as an image, a 304, or why it failed. */
+async function pollOnce(
+  url: URL,
+  headers: Headers,
+  transport: FetchLike,
+  o: Parsed,
+  stop: AbortSignal,
+  onImageResponse: (response: Response) => void,
+): Promise<Outcome> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onStop = () => controller.abort(stop.reason);
+  stop.addEventListener("abort", onStop, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException("poll timeout", "TimeoutError"));
+  }, o.timeout);
+  try {
+    const request = new Request(url, { headers, signal: controller.signal });
+    const response = await untilAborted(fetchWithRedirects(transport, request), controller.signal);
+    if (response.status === 304) {
+      await response.body?.cancel().catch(() => {});
+      return { kind: "not-modified" };
+    }
+    const type = response.headers.get("content-type");
+    if (!response.ok) {
+      const page = await readBody(response, ERROR_BODY, controller.signal, true);
+      return {
+        kind: "failed",
+        error: `expected a 2xx status, got ${
+          `${response.status} ${escapeControls(response.statusText.slice(0, 80))}`.trim()
+        } (${described(type, page)})`,
+      };
+    }
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    if (declared > o.maxFrameSize) {
+      await response.body?.cancel().catch(() => {});
+      return {
+        kind: "failed",
+        error:
+          `expected an image of at most ${o.maxFrameSize} bytes, got Content-Length ${declared}`,
+      };
+    }
+    const data = await readBody(response, o.maxFrameSize, controller.signal, false);
+    if (data === undefined) {
+      return {
+        kind: "failed",
+        error: `expected an image of at most ${o.maxFrameSize} bytes, got more`,
+      };
+    }
+    // The bytes decide, not the Content-Type: cameras label JPEGs every which
+    // way, and Reolink labels its JSON error text/html with status 200.
+    if (data.length < 2 || data[0] !== 0xff || data[1] !== 0xd8) {
+      return { kind: "failed", error: `expected a JPEG, got ${described(type, data)}` };
+    }
+    const length = jpegLength(data);
+    if (length < 0) {
+      return {
+        kind: "failed",
+        error: `expected a complete JPEG, got ${data.length} bytes without its end (EOI)`,
+      };
+    }
+    onImageResponse(response);
+    return { kind: "image", data: length === data.length ? data : data.slice(0, length) };
+  } catch (error) {
+    if (stop.aborted) return { kind: "failed", error: "stopped" };
+    if (timedOut) {
+      return { kind: "failed", error: `expected an answer within ${o.timeout} ms, got none` };
+    }
+    return { kind: "failed", error: escapeControls(describeError(error)) };
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener("abort", onStop);
+    if (!controller.signal.aborted) controller.abort();
+  }
+}
+
+/** `"text/html" "<html>…"`: the type and first bytes of what came instead of a JPEG. */
+function described(type: string | null, body: Uint8Array | undefined): string {
+  const what = type === null ? "no Content-Type" : quoteUntrusted(type, 60);
+  return body && body.length > 0 ? `${what} ${excerpt(body, 80)}` : what;
+}
+
+/**
+ * Reads a body of at most `max` bytes. Past that it stops reading: an
+ * error page is then cut (`cut`), an image is refused (undefined).
+ */
+async function readBody(
+  response: Response,
+  max: number,
+  signal: AbortSignal,
+  cut: true,
+): Promise<Uint8Array>;
+async function readBody(
+  response: Response,
+  max: number,
+  signal: AbortSignal,
+  cut: false,
+): Promise<Uint8Array | undefined>;
+async function readBody(
+  response: Response,
+  max: number,
+  signal: AbortSignal,
+  cut: boolean,
+): Promise<Uint8Array | undefined> {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const onAbort = () => reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (signal.aborted) throw signal.reason;
+      if (total + value.length > max) {
+        reader.cancel().catch(() => {});
+        if (!cut) return undefined;
+        chunks.push(value.subarray(0, max - total));
+        total = max;
+        break;
+      }
+      chunks.push(value);
+      total += value.length;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  if (signal.aborted) throw signal.reason;
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

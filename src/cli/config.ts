@@ -12,6 +12,7 @@ import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import { pollSource, type PollStatus } from "../sources/poll.ts";
 import type { RestartPolicy } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
@@ -113,8 +114,18 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     /** Seconds: the relay's MjpegClient headTimeout (request to response head). */
     headTimeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
   }),
+  z.strictObject({
+    type: z.literal("poll"),
+    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    /** The most requests per second. */
+    fps: z.number().min(0.01).max(60).optional(),
+    /** Seconds from a request to the last byte of its answer. */
+    timeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+  }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
-], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
+], {
+  error: 'expected a source with "type" one of pattern, camera, webcam, command, url, poll, file',
+});
 
 /** A validated source spec. */
 export type SourceSpec = z.output<typeof sourceSpecSchema>;
@@ -169,9 +180,14 @@ export async function readConfigFile(path: string): Promise<unknown> {
  *
  * @param spec A validated source spec.
  * @param log Where the source logs restarts and skipped files.
+ * @param onStatus Gets a polling source's status after each request (for `/stats`).
  * @returns The source.
  */
-export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
+export function createSource(
+  spec: SourceSpec,
+  log: LogLine,
+  onStatus?: (status: PollStatus) => void,
+): FrameSource {
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
   switch (spec.type) {
@@ -214,6 +230,13 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
         // Config files speak seconds, the API milliseconds.
         ...(spec.stallTimeout ? { stallTimeout: spec.stallTimeout * 1000 } : {}),
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
+      });
+    case "poll":
+      return pollSource(spec.url, {
+        ...(spec.fps ? { fps: spec.fps } : {}),
+        ...(spec.timeout ? { timeout: spec.timeout * 1000 } : {}),
+        log,
+        ...(onStatus ? { onStatus } : {}),
       });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });

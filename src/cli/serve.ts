@@ -32,12 +32,15 @@ Source (one; the test pattern when none is given):
   --webcam DEV           USB webcam via ffmpeg, e.g. /dev/video0 (MJPEG passed through)
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
   --url URL              relay another MJPEG server's stream
+  --poll URL             a camera's snapshot URL (one JPEG per request), asked at up to
+                         --fps times a second (default 1), over one kept-alive connection
   --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
   --config FILE          a JSON file with several named streams (see README)
 
-Image (camera, webcam, pattern; --fps also for folders):
+Image (camera, webcam, pattern; --fps also for folders and --poll):
   --width N --height N   size in pixels (default 640x480)
-  --fps N                frames per second (camera/webcam 15, pattern/folder 10)
+  --fps N                frames per second (camera/webcam 15, pattern/folder 10, poll 1)
+  --timeout S            poll: seconds from a request to the whole image (default 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
   --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
@@ -94,8 +97,13 @@ async function run(
   const hubs: Record<string, FrameHub> = {};
   const sources: Record<string, FrameSource> = {};
   for (const [name, spec] of Object.entries(config.streams)) {
-    hubs[name] = new FrameHub();
-    sources[name] = createSource(spec, (line) => log(`[${name}] ${line}`));
+    const hub = new FrameHub();
+    hubs[name] = hub;
+    sources[name] = createSource(
+      spec,
+      (line) => log(`[${name}] ${line}`),
+      (status) => hub.reportSourceStatus(status),
+    );
   }
   const [firstName] = Object.keys(hubs);
   const app = mjpegApp({

@@ -25,11 +25,13 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   webcam: { type: "string" },
   command: { type: "string" },
   url: { type: "string" },
+  poll: { type: "string" },
   file: { type: "string" },
   config: { type: "string", short: "c" },
   width: { type: "string" },
   height: { type: "string" },
   fps: { type: "string" },
+  timeout: { type: "string" },
   quality: { type: "string" },
   rotation: { type: "string" },
   hflip: { type: "boolean" },
@@ -51,7 +53,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "stats-interval": { type: "string" },
 };
 
-const SOURCES = ["pattern", "camera", "webcam", "command", "url", "file"] as const;
+const SOURCES = ["pattern", "camera", "webcam", "command", "url", "poll", "file"] as const;
 const RESTART_FLAGS = [
   "no-restart",
   "restart-delay",
@@ -78,6 +80,7 @@ const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   webcam: ["width", "height", "fps", ...RESTART_FLAGS],
   command: RESTART_FLAGS,
   url: [],
+  poll: ["fps", "timeout"],
   file: ["fps"],
 };
 const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
@@ -92,6 +95,7 @@ const NUMBER_SETTINGS: Record<string, string> = {
   "healthy-run": "healthyRun",
   "stall-timeout": "stallTimeout",
   "stop-grace": "stopGrace",
+  timeout: "timeout",
 };
 // The restart backoff's flags, by its setting (seconds).
 const RESTART_SETTINGS: Record<string, string> = {
@@ -294,6 +298,7 @@ export function serveFlagsToConfig(
   if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
+  if (type === "poll") spec.url = v.poll;
   if (type === "file") spec.path = v.file;
   if (type === "command") {
     const command = words("command");

@@ -1,0 +1,236 @@
+/**
+ * The client's read rate next to curl's and ffmpeg's, from the same local
+ * multipart server in the same run: the pipe's speed as a ratio to the
+ * fastest reader there is. The server is its own process
+ * (bench/client_upstream.ts), writing pre-built parts as fast as the socket
+ * takes them, so it costs little and every reader gets the same one.
+ *
+ * Rounds go through every reader in turn (curl, ffmpeg, the client on Deno,
+ * Bun and Node), so a busy spell on the shared machine slows all alike; the
+ * table gives each reader's median and the median of its per-round ratios
+ * to curl. Each client run also reports its RSS and heap growth after warm-up
+ * (with a full garbage collection before and after), to show memory flat.
+ *
+ * Run: node --import tsx bench/client_vs_curl.ts [ROUNDS] [SECONDS] [FRAME_BYTES,…]
+ * (each runtime runs this file again with --child PORT SECONDS)
+ */
+import { spawn, spawnSync } from "node:child_process";
+import process from "node:process";
+import { MjpegClient } from "../mod.ts";
+
+const MB = 1e6;
+
+interface ClientResult {
+  megabytesPerSecond: number;
+  rssGrowthMegabytes: number;
+  heapGrowthMegabytes: number;
+  cpuPercent: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** A full garbage collection where the runtime allows it, so memory shows what is retained. */
+function collectGarbage(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.Bun) g.Bun.gc(true);
+  else g.gc?.();
+}
+
+/** One client run: 1 s of warm-up, then `seconds` measured. */
+async function child(port: number, seconds: number): Promise<void> {
+  const client = new MjpegClient(`http://127.0.0.1:${port}/`, { stallTimeout: 30_000 });
+  for (const buffer of client.requestBuffers(1 << 20, 64)) client.enqueueBuffer(buffer);
+  client.start();
+  // What an application's loop does: take a frame, give the buffer back.
+  const readFor = async (ms: number) => {
+    const end = performance.now() + ms;
+    let frames = 0;
+    while (performance.now() < end || frames === 0) {
+      client.enqueueBuffer(await client.dequeueBuffer());
+      frames++;
+    }
+  };
+  await readFor(1000);
+  collectGarbage();
+  const { rss, heapUsed } = process.memoryUsage();
+  const bytes = client.stats.bytes;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await readFor(seconds * 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  const read = client.stats.bytes - bytes;
+  const used = process.cpuUsage(cpu);
+  await client.stop();
+  collectGarbage();
+  const after = process.memoryUsage();
+  const result: ClientResult = {
+    megabytesPerSecond: read / MB / elapsed,
+    rssGrowthMegabytes: (after.rss - rss) / MB,
+    heapGrowthMegabytes: (after.heapUsed - heapUsed) / MB,
+    cpuPercent: (used.user + used.system) / 1e4 / elapsed,
+  };
+  console.log(JSON.stringify(result));
+}
+
+/** Starts the server process; resolves with its port. */
+function startServer(frameBytes: number) {
+  const server = spawn(
+    "node",
+    ["--import", "tsx", "bench/client_upstream.ts", String(frameBytes)],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  return new Promise<{ port: number; jpegBytes: number; partBytes: number; stop: () => void }>(
+    (resolve) => {
+      server.stdout.once("data", (line: Buffer) => {
+        resolve({ ...JSON.parse(line.toString()), stop: () => server.stdin.end() });
+      });
+    },
+  );
+}
+
+/** curl's rate over `seconds`, as curl itself measures it. */
+function curl(url: string, seconds: number): number {
+  const r = spawnSync("curl", [
+    "-s",
+    "-o",
+    "/dev/null",
+    "--max-time",
+    String(seconds),
+    "-w",
+    "%{speed_download}",
+    url,
+  ], { encoding: "utf8" });
+  return Number(r.stdout) / MB;
+}
+
+/**
+ * ffmpeg copying the stream (no decoding) to nothing: frames counted from its
+ * progress reports as they arrive, between the first and the last report,
+ * so its start-up is not counted.
+ */
+function ffmpeg(url: string, seconds: number, partBytes: number): Promise<number> {
+  const child = spawn("ffmpeg", [
+    "-hide_banner",
+    "-nostats",
+    "-loglevel",
+    "error",
+    "-f",
+    "mpjpeg",
+    "-i",
+    url,
+    "-c",
+    "copy",
+    "-f",
+    "null",
+    "-stats_period",
+    "0.2",
+    "-progress",
+    "pipe:1",
+    "-",
+  ], { stdio: ["ignore", "pipe", "inherit"] });
+  const reports: { at: number; frames: number }[] = [];
+  let text = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const match of text.matchAll(/^frame=(\d+)$/gm)) {
+      reports.push({ at: performance.now(), frames: Number(match[1]) });
+    }
+    text = text.slice(text.lastIndexOf("\n") + 1);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), seconds * 1000 + 500);
+  return new Promise((resolve) => {
+    child.on("exit", () => {
+      clearTimeout(timer);
+      const first = reports[0], last = reports.at(-1);
+      if (!first || !last || last.at === first.at) return resolve(NaN);
+      resolve(((last.frames - first.frames) * partBytes) / MB / ((last.at - first.at) / 1000));
+    });
+  });
+}
+
+const CLIENTS: Record<string, string[]> = {
+  deno: ["deno", "run", "-A", "--v8-flags=--expose-gc", "bench/client_vs_curl.ts"],
+  bun: ["bun", "bench/client_vs_curl.ts"],
+  node: ["node", "--expose-gc", "--import", "tsx", "bench/client_vs_curl.ts"],
+};
+
+function client(name: string, port: number, seconds: number): ClientResult {
+  const [exe, ...args] = CLIENTS[name]!;
+  const r = spawnSync(exe!, [...args, "--child", String(port), String(seconds)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = r.stdout.trim().split("\n").pop();
+  if (r.status !== 0 || !line) throw new Error(`${name} failed: ${r.stdout}`);
+  return JSON.parse(line);
+}
+
+async function parent(rounds: number, seconds: number, sizes: number[]): Promise<void> {
+  console.log(
+    `Readers of one local multipart server (a separate Node process), ${rounds} rounds of ${seconds} s each, ` +
+      "readers in turn within a round; MB = 10^6 bytes; ratio = the median of the per-round ratios to curl.\n",
+  );
+  console.log(
+    "| JPEG size | reader | MB/s (median) | MB/s (min–max) | ratio to curl | CPU | RSS growth | heap growth |",
+  );
+  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const frameBytes of sizes) {
+    const server = await startServer(frameBytes);
+    const url = `http://127.0.0.1:${server.port}/`;
+    const rates: Record<string, number[]> = {};
+    const ratios: Record<string, number[]> = {};
+    const extra: Record<string, ClientResult[]> = {};
+    const note = (name: string, rate: number, curlRate: number) => {
+      (rates[name] ??= []).push(rate);
+      (ratios[name] ??= []).push(rate / curlRate);
+    };
+    for (let round = 0; round < rounds; round++) {
+      const curlRate = curl(url, seconds);
+      note("curl", curlRate, curlRate);
+      note("ffmpeg -c copy", await ffmpeg(url, seconds, server.partBytes), curlRate);
+      for (const name of Object.keys(CLIENTS)) {
+        const result = client(name, server.port, seconds);
+        note(`MjpegClient (${name})`, result.megabytesPerSecond, curlRate);
+        (extra[name] ??= []).push(result);
+      }
+    }
+    server.stop();
+    for (const name of Object.keys(rates)) {
+      const r = rates[name]!;
+      const runtimeName = /\((\w+)\)/.exec(name)?.[1];
+      const e = runtimeName ? extra[runtimeName] : undefined;
+      const cells = e
+        ? [
+          `${median(e.map((x) => x.cpuPercent)).toFixed(0)} %`,
+          `${median(e.map((x) => x.rssGrowthMegabytes)).toFixed(1)} MB`,
+          `${median(e.map((x) => x.heapGrowthMegabytes)).toFixed(2)} MB`,
+        ]
+        : ["", "", ""];
+      console.log(
+        `| ${(server.jpegBytes / 1000).toFixed(1)} kB | ${name} | ${median(r).toFixed(0)} | ${
+          Math.min(...r).toFixed(0)
+        }–${Math.max(...r).toFixed(0)} | ${median(ratios[name]!).toFixed(2)} | ${
+          cells.join(" | ")
+        } |`,
+      );
+    }
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === "--child") {
+  await child(Number(argv[1]), Number(argv[2]));
+  process.exit(0);
+} else {
+  await parent(
+    Number(argv[0] ?? 5),
+    Number(argv[1] ?? 4),
+    (argv[2] ?? "40000").split(",").map(Number),
+  );
+}

@@ -41,14 +41,27 @@ const watchdog = setTimeout(() => {
   process.exit(3);
 }, limit * 1000);
 
-/** Counts whole parts in a byte stream by their closing delimiter (split reads kept in a tail). */
+/**
+ * Counts whole parts in a response by their closing delimiter (split reads
+ * kept in a tail), from the end of the HTTP head on: a head's last CRLF
+ * followed by the opening boundary (no chunk framing between them, as Deno's
+ * server sends a stream) would look like a delimiter.
+ */
 class PartCounter {
   parts = 0;
   bytes = 0;
   #tail = "";
+  #inHead = true;
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
-    const text = this.#tail + chunk.toString("latin1");
+    let text = this.#tail + chunk.toString("latin1");
+    if (this.#inHead) {
+      const end = text.indexOf("\r\n\r\n");
+      this.#tail = end < 0 ? text.slice(-3) : "";
+      if (end < 0) return;
+      this.#inHead = false;
+      text = text.slice(end + 4);
+    }
     for (let i = text.indexOf(DELIMITER); i >= 0; i = text.indexOf(DELIMITER, i + 1)) this.parts++;
     this.#tail = text.slice(-(DELIMITER.length - 1));
   }

@@ -1,6 +1,7 @@
 /**
  * The viewers of the fan-out benchmark, in their own process: N raw TCP
- * connections to /stream.mjpg. Each decodes HTTP chunked framing and the
+ * connections to /stream.mjpg. Each decodes HTTP chunked framing (when the
+ * server sends it; Deno's server delimits a stream by closing instead) and the
  * multipart parts just enough to know when a part has fully arrived, and
  * takes latency as arrival time minus the part's X-Timestamp (publish time).
  * Prints `measuring` when the window starts and one JSON line at the end.
@@ -28,6 +29,7 @@ class Viewer {
   #chunkLeft = 0; // bytes left in the current HTTP chunk
   #chunkLine = "";
   #httpDone = false;
+  #chunked = false;
   #bodyLeft = 0; // bytes left in the current part (JPEG + trailing delimiter)
   #timestamp = 0;
 
@@ -43,9 +45,11 @@ class Viewer {
       const end = this.#head.indexOf("\r\n\r\n");
       if (end < 0) return;
       offset = data.length - (this.#head.length - end - 4);
+      this.#chunked = /\r\ntransfer-encoding:\s*chunked/i.test(this.#head.slice(0, end));
       this.#head = "";
       this.#httpDone = true;
     }
+    if (!this.#chunked) return this.#onPayload(data, offset, data.length);
     while (offset < data.length) {
       if (this.#chunkLeft === 0) {
         const nl = data.indexOf(10, offset);

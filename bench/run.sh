@@ -24,6 +24,7 @@ run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qem
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts
+run "reliability: 2000 viewers that never read (Deno, Bun, Node)" bun bench/stalled_viewers.ts deno,bun,node 2000 20 -- --viewer-timeout 0
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Bun)" bun bench/churn.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Deno)" deno run -A bench/churn.ts
 run "reliability: churn, 20,000 joins by 1000 viewers at once (Node)" node --import tsx bench/churn.ts

@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../src/cli.ts";
-import { finished, repoRoot, sendSignal, startCli, waitForLog } from "./helpers/cli_run.ts";
+import { finished, repoRoot, sendSignal, startCli } from "./helpers/cli_run.ts";
 import { runtimeName } from "./helpers/tools.ts";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");

@@ -143,6 +143,16 @@ export const serveConfigSchema = z.strictObject({
   token: z.string().min(8, "expected a token of at least 8 characters").optional(),
   cors: z.string().min(1).optional(),
   maxViewers: z.number().int().min(1).optional(),
+  /** Snapshots answered at once (default: maxViewers, if set). */
+  maxSnapshots: z.number().int().min(1).optional(),
+  /** Seconds a viewer's connection may take no bytes before it is dropped; 0 turns it off. */
+  viewerTimeout: duration("", { unit: "s", max: 3600, zero: "0 turns it off" }).default(30),
+  /** Seconds a client has to send a request head. */
+  headerTimeout: duration("", { unit: "s", min: 0.1, max: 600 }).default(10),
+  /** Connections at once (default: the open-file limit less a reserve). */
+  maxConnections: z.number().int().min(1).optional(),
+  /** Connections at once from one address (default: no cap). */
+  maxConnectionsPerAddress: z.number().int().min(1).optional(),
   /** Seconds between stats lines; 0 turns them off. */
   statsInterval: duration("", { unit: "s", max: 86_400, zero: "0 turns them off" }).default(10),
   streams: z.record(streamName, sourceSpecSchema).refine(

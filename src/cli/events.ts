@@ -28,11 +28,13 @@ export function watchHubs(
   statsSeconds: number,
 ): HubWatcher {
   const unwatch = Object.entries(hubs).map(([name, hub]) =>
-    hub.watch(({ type, viewer, viewers }) =>
+    hub.watch(({ type, viewer, viewers, reason }) =>
       log(
         type === "join"
           ? `[${name}] viewer ${viewer.id} joined (${viewers} watching)`
-          : `[${name}] viewer ${viewer.id} left after ${viewer.framesSent} frames (${viewer.framesDropped} skipped) (${viewers} watching)`,
+          : `[${name}] viewer ${viewer.id} ${
+            reason === "stalled" ? "dropped (its connection took no bytes)" : "left"
+          } after ${viewer.framesSent} frames (${viewer.framesDropped} skipped) (${viewers} watching)`,
       )
     )
   );
@@ -44,7 +46,9 @@ export function watchHubs(
         log(
           `[${name}] stats: ${
             s.fps.toFixed(1)
-          } fps in, ${s.viewers} viewers, ${s.framesPublished} frames (${mb} MB) published, ${s.framesSent} sent, ${s.framesDropped} skipped by slow viewers`,
+          } fps in, ${s.viewers} viewers, ${s.framesPublished} frames (${mb} MB) published, ${s.framesSent} sent, ${s.framesDropped} skipped by slow viewers${
+            s.viewersStalled > 0 ? `, ${s.viewersStalled} viewers dropped as stalled` : ""
+          }`,
         );
       }
     }, statsSeconds * 1000)

@@ -62,6 +62,12 @@ Server:
   --token T              require a bearer token (or ?token=T), at least 8 characters
   --cors ORIGIN          allow web pages from ORIGIN (comma-separated, or *) to read streams
   --max-viewers N        refuse viewers beyond N with 503
+  --max-snapshots N      answer at most N snapshots at once, 503 beyond (default: --max-viewers)
+  --viewer-timeout S     drop a viewer whose connection takes no bytes for S seconds
+                         (default 30; 0: never; at most 3600)
+  --header-timeout S     seconds a client has to send its request head (default 10; 0.1 to 600)
+  --max-connections N    close connections beyond N (default: the open-file limit less a reserve)
+  --max-connections-per-address N   close connections beyond N from one address (default: no cap)
   --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
   -h, --help             this help
 `;
@@ -112,10 +118,23 @@ async function run(
     ...(config.token ? { auth: { token: config.token } } : {}),
     ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
     ...(config.maxViewers ? { maxViewers: config.maxViewers } : {}),
+    ...(config.maxSnapshots ? { maxSnapshots: config.maxSnapshots } : {}),
+    viewerTimeout: config.viewerTimeout * 1000,
+    log,
   });
   let server;
   try {
-    server = await serve(app, { port: config.port, hostname: config.host, shutdownTimeout: 2000 });
+    server = await serve(app, {
+      port: config.port,
+      hostname: config.host,
+      shutdownTimeout: 2000,
+      headerTimeout: config.headerTimeout * 1000,
+      ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
+      ...(config.maxConnectionsPerAddress
+        ? { maxConnectionsPerAddress: config.maxConnectionsPerAddress }
+        : {}),
+      log,
+    });
   } catch (error) {
     log(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
     return 1;

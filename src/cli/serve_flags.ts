@@ -50,8 +50,25 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   token: { type: "string" },
   cors: { type: "string" },
   "max-viewers": { type: "string" },
+  "max-snapshots": { type: "string" },
+  "viewer-timeout": { type: "string" },
+  "header-timeout": { type: "string" },
+  "max-connections": { type: "string" },
+  "max-connections-per-address": { type: "string" },
   "stats-interval": { type: "string" },
 };
+
+// Top-level settings a flag may give: config key → flag.
+const TOP_NUMBER_SETTINGS: [string, string][] = [
+  ["port", "port"],
+  ["maxViewers", "max-viewers"],
+  ["maxSnapshots", "max-snapshots"],
+  ["viewerTimeout", "viewer-timeout"],
+  ["headerTimeout", "header-timeout"],
+  ["maxConnections", "max-connections"],
+  ["maxConnectionsPerAddress", "max-connections-per-address"],
+  ["statsInterval", "stats-interval"],
+];
 
 const SOURCES = ["pattern", "camera", "webcam", "command", "url", "poll", "file"] as const;
 const RESTART_FLAGS = [
@@ -236,14 +253,9 @@ export function serveFlagsToConfig(
     );
   }
   const top: Record<string, unknown> = {};
-  for (
-    const [key, flag] of [["port", "port"], ["maxViewers", "max-viewers"], [
-      "statsInterval",
-      "stats-interval",
-    ]]
-  ) {
-    const n = num(flag!);
-    if (n !== undefined) top[key!] = n;
+  for (const [key, flag] of TOP_NUMBER_SETTINGS) {
+    const n = num(flag);
+    if (n !== undefined) top[key] = n;
   }
   for (const key of ["host", "auth", "token", "cors"]) if (v[key] !== undefined) top[key] = v[key];
   if (fromFile !== undefined) {

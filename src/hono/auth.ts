@@ -112,7 +112,7 @@ export function createAuth(options: AuthOptions): Authenticator {
       const ok = await constantTimeEqual(decoded.password, password ?? "\0unknown user");
       return ok && password !== undefined;
     }
-    const token = kind === "bearer" ? value : new URL(request.url).searchParams.get("token");
+    const token = kind === "bearer" ? value : queryToken(request.url);
     if (!token || tokens.length === 0) return false;
     let ok = false;
     for (const expected of tokens) ok = (await constantTimeEqual(token, expected)) || ok;
@@ -148,4 +148,13 @@ function decodeBasic(value: string): { user: string; password: string } | undefi
   }
   const colon = text.indexOf(":");
   return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** The `token` query parameter, or null (also when the URL does not parse). */
+function queryToken(url: string): string | null {
+  try {
+    return new URL(url).searchParams.get("token");
+  } catch {
+    return null;
+  }
 }

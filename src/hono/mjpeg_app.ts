@@ -13,6 +13,8 @@ import { z } from "zod";
 import { duration } from "../internal/duration.ts";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
 import { FrameHub } from "../server/frame_hub.ts";
+import { DEFAULT_VIEWER_TIMEOUT } from "../server/mjpeg_response.ts";
+import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
 import { parseOptions } from "../internal/validate.ts";
 import { type RequestLimits, requestLimits } from "./request_limits.ts";
 import { streamApp, type StreamAppContext, text } from "./stream_app.ts";
@@ -39,6 +41,21 @@ export interface MjpegAppOptions {
   cors?: CorsOptions;
   /** At most this many streams at once across all cameras; more get 503. No limit by default. */
   maxViewers?: number;
+  /**
+   * At most this many snapshots being answered at once (waiting for a first
+   * frame, or being sent), across all cameras; more get 503. Counted apart
+   * from viewers, so polling snapshots cannot take their places. By default
+   * the same number as `maxViewers` when that is set, else no limit.
+   */
+  maxSnapshots?: number;
+  /**
+   * Milliseconds a viewer's (or a snapshot's) connection may take no bytes
+   * before it is dropped and its place freed; counted in `/stats` as
+   * `viewersStalled`. Slow viewers that still read are not affected. 0 turns it off.
+   *
+   * @default {30000}
+   */
+  viewerTimeout?: number;
   /** The fps cap per viewer (`?fps=N` may ask for less). No cap by default. */
   fps?: number;
   /**
@@ -55,6 +72,13 @@ export interface MjpegAppOptions {
   title?: string;
   /** Request size limits; by default URLs up to 2048 bytes and 8 KiB of headers. */
   limits?: RequestLimits;
+  /**
+   * Where an unexpected error in a route is reported (it answers 500); each
+   * cause at most once a minute, without the request's query or credentials.
+   *
+   * @default {console.error}
+   */
+  log?: (line: string) => void;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -75,10 +99,15 @@ const optionsSchema = z.strictObject({
     maxAge: duration("cors.maxAge", { unit: "s", integer: true, max: 86_400 }).optional(),
   }).optional(),
   maxViewers: z.number().int().min(1).optional(),
+  maxSnapshots: z.number().int().min(1).optional(),
+  viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
+    .optional(),
   fps: z.number().positive().max(1000).optional(),
   snapshotTimeout: duration("snapshotTimeout", { unit: "ms", max: 600_000 }).optional(),
   title: z.string().optional(),
   limits: z.object({}).passthrough().optional(), // checked by requestLimits()
+  log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")
+    .optional(),
 });
 
 /**
@@ -109,11 +138,22 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   const context: StreamAppContext = {
     fps: parsed.fps,
     maxViewers: parsed.maxViewers,
+    maxSnapshots: parsed.maxSnapshots ?? parsed.maxViewers,
+    viewerTimeout: parsed.viewerTimeout ?? DEFAULT_VIEWER_TIMEOUT,
     snapshotTimeout: parsed.snapshotTimeout,
     active: 0,
+    snapshots: 0,
   };
+  const errors = new RateLimitedLog(parsed.log ?? ((line) => console.error(line)));
 
   const app = new Hono();
+  // Hono's default prints the error, whose message can quote the URL (and its
+  // ?token=); say what failed once per cause, without secrets.
+  app.onError((error) => {
+    const { cause, text: what } = describeError(error);
+    errors.report(cause, `a request failed (answered 500): ${what}`);
+    return text(500, "500 Internal Server Error\n");
+  });
   // First, before auth: an oversized request is refused whoever sends it.
   const checkLimits = requestLimits(options.limits);
   app.use("*", async (c, next) => checkLimits(c.req.raw) ?? await next());

@@ -35,7 +35,7 @@ const limitsSchema = z.strictObject({
  *
  * @param limits The limits; each has a default.
  * @returns A function giving a 414 or 431 response for a request over a
- * limit, or undefined for one within them.
+ * limit (400 for one whose URL does not parse), or undefined for one within them.
  *
  * @example
  * ```ts
@@ -53,7 +53,14 @@ export function requestLimits(
   const maxUrl = parsed.maxUrlLength ?? 2048;
   const maxHeaders = parsed.maxHeaderBytes ?? 8192;
   return (request) => {
-    const url = new URL(request.url);
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      // The runtime built this URL from the Host header, and a Host such as
+      // "a b" (or none, on some runtimes) makes it unparsable.
+      return refuse(400, "400 Bad Request: expected a Host header naming the server\n");
+    }
     const length = url.pathname.length + url.search.length;
     if (length > maxUrl) {
       return refuse(414, `414 URI Too Long: expected at most ${maxUrl} bytes, got ${length}\n`);

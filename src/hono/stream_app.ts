@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import type { FrameHub } from "../server/frame_hub.ts";
 import { mjpegResponse, streamHeaders } from "../server/mjpeg_response.ts";
 import { snapshotResponse } from "../server/snapshot_response.ts";
+import { watchedBody } from "../server/stall_watch.ts";
 import { streamControl } from "../runtime/stream_control.ts";
 import { streamStats } from "./stream_stats.ts";
 
@@ -20,10 +21,16 @@ export interface StreamAppContext {
   fps: number | undefined;
   /** At most this many viewers across the app's streams. */
   maxViewers: number | undefined;
+  /** At most this many snapshots being answered across the app's streams. */
+  maxSnapshots: number | undefined;
+  /** Milliseconds a viewer's or snapshot's connection may take no bytes (0: no limit). */
+  viewerTimeout: number;
   /** Milliseconds a snapshot waits for a first frame. */
   snapshotTimeout: number | undefined;
   /** Viewers streaming now, across the app's streams. */
   active: number;
+  /** Snapshots being answered now, across the app's streams. */
+  snapshots: number;
 }
 
 /** How a stream app answers its page route: the page, or its own 404 for other paths. */
@@ -44,8 +51,10 @@ export interface StreamAppPage {
  */
 export function streamApp(hub: FrameHub, context: StreamAppContext, page: StreamAppPage): Hono {
   const app = new Hono();
-  const stream = (request: Request): Response => {
-    const fps = parseFps(new URL(request.url).searchParams.get("fps"), context.fps);
+  // Query values come from Hono's parser of the URL string: it cannot throw
+  // on a URL the runtime built from an odd Host, as new URL() can.
+  const stream = (request: Request, fpsQuery: string | undefined): Response => {
+    const fps = parseFps(fpsQuery ?? null, context.fps);
     if (typeof fps === "string") return text(400, fps);
     // Hono answers HEAD by running the GET handler and dropping the body; a
     // dropped body would never unsubscribe, so HEAD gets headers only.
@@ -60,18 +69,48 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
       response.headers.set("Retry-After", "5");
       return response;
     }
-    const response = mjpegResponse(hub, fps === undefined ? {} : { fps });
+    const viewerTimeout = context.viewerTimeout;
+    const response = mjpegResponse(
+      hub,
+      fps === undefined ? { viewerTimeout } : { fps, viewerTimeout },
+    );
     context.active++;
     streamControl(response.body)?.done.then(() => context.active--);
     return response;
   };
-  const snapshot = () =>
-    snapshotResponse(
-      hub,
-      context.snapshotTimeout === undefined ? {} : { timeout: context.snapshotTimeout },
-    );
+  const snapshot = async (): Promise<Response> => {
+    if (context.maxSnapshots !== undefined && context.snapshots >= context.maxSnapshots) {
+      const response = text(
+        503,
+        `503 Service Unavailable: at most ${context.maxSnapshots} snapshots at once\n`,
+      );
+      response.headers.set("Retry-After", "1");
+      return response;
+    }
+    context.snapshots++;
+    let counted = true;
+    const release = () => {
+      if (counted) context.snapshots--;
+      counted = false;
+    };
+    try {
+      const response = await snapshotResponse(
+        hub,
+        context.snapshotTimeout === undefined ? {} : { timeout: context.snapshotTimeout },
+      );
+      if (response.body === null) {
+        release();
+        return response;
+      }
+      // The place is held until the connection has taken the whole JPEG.
+      return new Response(watchedBody(response.body, context.viewerTimeout, release), response);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
 
-  app.get("/stream.mjpg", (c) => stream(c.req.raw));
+  app.get("/stream.mjpg", (c) => stream(c.req.raw, c.req.query("fps")));
   app.get("/snapshot.jpg", () => snapshot());
   app.get("/stats", (c) =>
     c.json(streamStats(hub, c.req.query("summary") !== undefined), 200, {
@@ -81,12 +120,14 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
   // route is the one Hono matches for both once mounted under a prefix.
   app.get("/*", (c) => {
     const action = c.req.query("action");
-    if (action === "stream") return stream(c.req.raw);
+    if (action === "stream") return stream(c.req.raw, c.req.query("fps"));
     if (action === "snapshot") return snapshot();
     if (action !== undefined) {
       return text(
         400,
-        `400 Bad Request: expected action=stream or action=snapshot, got ${action}\n`,
+        `400 Bad Request: expected action=stream or action=snapshot, got ${
+          JSON.stringify(action).slice(0, 40)
+        }\n`,
       );
     }
     const base = c.req.routePath.slice(0, -"/*".length);

@@ -1,15 +1,23 @@
 /**
- * `serve()`: one call that starts an HTTP server on Deno (`Deno.serve`), Bun
- * (`Bun.serve`) or Node (`@hono/node-server`), and a graceful shutdown that
- * ends every MJPEG stream. This is the only HTTP code that knows which runtime
- * it is on; the runtimes' types are declared here, minimally, so the type
- * checker needs no Deno or Bun type packages.
+ * `serve()`: one call that starts an HTTP server on Deno (an HTTP/1.1 server
+ * of our own on `Deno.listen`, see `serve_deno.ts`), Bun or Node (`node:http`
+ * through `@hono/node-server`, see `serve_node.ts`), and a graceful shutdown
+ * that ends every MJPEG stream. Every runtime gets the same defences: a
+ * header timeout, a connection cap below the open-file limit, a 400 for a
+ * request without a usable Host, and errors logged once per cause without
+ * the request's query or credentials. This folder is the only HTTP code that
+ * knows which runtime it is on; the runtimes' types are declared here,
+ * minimally, so the type checker needs no Deno or Bun type packages.
  *
  * @module
  */
 import { z } from "zod";
-import { duration } from "../internal/duration.ts";
+import { ConnectionGuard, defaultMaxConnections, mayRead } from "./connection_guard.ts";
+import { type DenoListener, serveDeno } from "./serve_deno.ts";
+import { serveNode } from "./serve_node.ts";
 import { type StreamControl, streamControl } from "./stream_control.ts";
+import { duration } from "../internal/duration.ts";
+import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
 import { parseOptions } from "../internal/validate.ts";
 
 /** Anything with a web-standard `fetch` handler, such as a Hono app. */
@@ -48,6 +56,35 @@ export interface ServeOptions {
    * @default {5000}
    */
   shutdownTimeout?: number;
+  /**
+   * Milliseconds a client has to send a request head, counted from when it
+   * connects (or from the end of its previous response, on a kept-alive
+   * connection). A head that is late, or sent a byte at a time, gets 408 and
+   * the connection is closed, so idle connections cannot pile up.
+   *
+   * @default {10000}
+   */
+  headerTimeout?: number;
+  /**
+   * The most connections at once; more are closed as they arrive, and the log
+   * says so. By default the open-file limit less a reserve (an eighth, at least
+   * 64), where it can be read (Linux), so the process never runs out of
+   * descriptors for its camera, programs and relays.
+   */
+  maxConnections?: number;
+  /**
+   * The most connections at once from one client address; more are closed.
+   * No cap by default: behind a reverse proxy every viewer comes from its address.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Where the server reports trouble (descriptors running out, a limit
+   * reached, a handler that threw); each cause at most once a minute, never
+   * with a request's query or credentials.
+   *
+   * @default {console.error}
+   */
+  log?: (line: string) => void;
 }
 
 /** A running server, as returned by {@linkcode serve}. */
@@ -74,35 +111,20 @@ const optionsSchema = z.strictObject({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
     .optional(),
   shutdownTimeout: duration("shutdownTimeout", { unit: "ms", max: 600_000 }).optional(),
+  headerTimeout: duration("headerTimeout", { unit: "ms", min: 100, max: 600_000 }).optional(),
+  maxConnections: z.number().int().min(1).optional(),
+  maxConnectionsPerAddress: z.number().int().min(1).optional(),
+  log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")
+    .optional(),
 });
 
 // The few runtime APIs used here, declared locally.
-interface DenoHttpServer {
-  addr: { hostname: string; port: number };
-  finished: Promise<void>;
-  shutdown(): Promise<void>;
-}
 interface DenoGlobal {
-  serve(
-    options: { port: number; hostname: string; onListen: () => void },
-    handler: (request: Request, info: unknown) => Response | Promise<Response>,
-  ): DenoHttpServer;
-}
-interface BunServer {
-  port: number;
-  hostname: string;
-  stop(closeActiveConnections?: boolean): Promise<void> | void;
-  timeout(request: Request, seconds: number): void;
-}
-interface BunGlobal {
-  serve(options: {
-    port: number;
-    hostname: string;
-    fetch: (request: Request, server: BunServer) => Response | Promise<Response>;
-  }): BunServer;
+  listen(options: { port: number; hostname: string }): DenoListener;
+  openSync(path: string, options: { read: boolean }): { close(): void };
 }
 
-/** What each runtime adapter provides. */
+/** What each runtime's server provides. */
 interface Listener {
   port: number;
   /** Stop accepting; resolves when every connection has closed. */
@@ -111,20 +133,14 @@ interface Listener {
   force(): void;
 }
 
-type Handler = (
-  request: Request,
-  env: unknown,
-  onStream: (request: Request) => void,
-) => Promise<Response>;
-
 /**
  * Serves `app` on Deno, Bun or Node, whichever is running. Streams stay open
- * however long they run (Bun's idle timeout is turned off for them); `close()`
- * (or aborting `signal`) stops accepting, ends every MJPEG stream cleanly and
- * waits up to `shutdownTimeout` before cutting what is left.
+ * however long they run; `close()` (or aborting `signal`) stops accepting,
+ * ends every MJPEG stream cleanly and waits up to `shutdownTimeout` before
+ * cutting what is left.
  *
  * @param app A Hono app or anything with `fetch(request)`.
- * @param options Port, hostname, abort signal, shutdown timeout.
+ * @param options Port, hostname, abort signal, timeouts, connection caps, log.
  * @returns The running server, once it is listening.
  *
  * @example
@@ -143,28 +159,42 @@ export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<
   const port = parsed.port ?? 8080;
   const hostname = parsed.hostname ?? "127.0.0.1";
   const shutdownTimeout = parsed.shutdownTimeout ?? 5000;
+  const headerTimeout = parsed.headerTimeout ?? 10_000;
+  const log = new RateLimitedLog(parsed.log ?? ((line) => console.error(line)));
+  const guard = new ConnectionGuard({
+    maxConnections: parsed.maxConnections ?? defaultMaxConnections(),
+    maxConnectionsPerAddress: parsed.maxConnectionsPerAddress,
+  }, log);
   const streams = new Set<StreamControl>();
   let closing = false;
 
-  const handle: Handler = async (request, env, onStream) => {
-    const response = await app.fetch(request, env);
+  const handle = async (request: Request, env: unknown, cut: () => void): Promise<Response> => {
+    if (!hasUsableHost(request.url)) {
+      return plain(400, "400 Bad Request: expected a Host header naming the server\n");
+    }
+    let response: Response;
+    try {
+      response = await app.fetch(request, env);
+    } catch (error) {
+      const { cause, text } = describeError(error);
+      log.report(cause, `a request failed (answered 500): ${text}`);
+      return plain(500, "500 Internal Server Error\n");
+    }
     const control = streamControl(response.body);
     if (control) {
+      control.cut = cut;
       if (closing) control.end();
       streams.add(control);
       control.done.then(() => streams.delete(control));
-      onStream(request);
     }
     return response;
   };
 
-  const globals = globalThis as unknown as { Deno?: DenoGlobal; Bun?: BunGlobal };
+  const globals = globalThis as unknown as { Deno?: DenoGlobal; Bun?: unknown };
   const runtime = globals.Deno ? "deno" : globals.Bun ? "bun" : "node";
-  const listener = globals.Deno
-    ? listenDeno(globals.Deno, port, hostname, handle)
-    : globals.Bun
-    ? listenBun(globals.Bun, port, hostname, handle)
-    : await listenNode(port, hostname, handle);
+  const listener: Listener = globals.Deno
+    ? listenDeno(globals.Deno, port, hostname, { handle, headerTimeout, guard, log })
+    : await serveNode(port, hostname, { handle, headerTimeout, guard, log });
 
   let resolveFinished: () => void = () => {};
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
@@ -210,74 +240,37 @@ export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<
   };
 }
 
-function listenDeno(deno: DenoGlobal, port: number, hostname: string, handle: Handler): Listener {
-  const server = deno.serve(
-    { port, hostname, onListen: () => {} },
-    (request, info) => handle(request, info, () => {}),
-  );
-  return {
-    port: server.addr.port,
-    stop: () => server.shutdown(),
-    // Deno has no forced close; ending our streams is what lets shutdown finish.
-    force: () => {},
+function listenDeno(
+  deno: DenoGlobal,
+  port: number,
+  hostname: string,
+  context: Omit<Parameters<typeof serveDeno>[1], "openReserve">,
+): Listener {
+  const listener = deno.listen({ port, hostname });
+  // A descriptor held back so that, out of descriptors, the server can still
+  // accept and close waiting connections (needs read permission for /dev/null).
+  const openReserve = () => {
+    try {
+      return deno.openSync("/dev/null", { read: true });
+    } catch {
+      return undefined;
+    }
   };
+  return serveDeno(listener, mayRead("/dev/null") ? { ...context, openReserve } : context);
 }
 
-function listenBun(bun: BunGlobal, port: number, hostname: string, handle: Handler): Listener {
-  const server = bun.serve({
-    port,
-    hostname,
-    // Bun closes a connection idle for 10 s by default; a stream waiting on a
-    // slow camera is idle, so streams get no idle timeout.
-    fetch: (request, srv) => handle(request, srv, (r) => srv.timeout(r, 0)),
-  });
-  let stopped: Promise<void> | undefined;
-  return {
-    port: server.port,
-    stop: () => stopped ??= Promise.resolve(server.stop(false)),
-    force: () => void server.stop(true),
-  };
+/** A URL the runtime built from the Host header, parsed; false if it names no host. */
+function hasUsableHost(url: string): boolean {
+  try {
+    return new URL(url).hostname !== "";
+  } catch {
+    return false;
+  }
 }
 
-async function listenNode(port: number, hostname: string, handle: Handler): Promise<Listener> {
-  const { createAdaptorServer } = await import("@hono/node-server");
-  const { promise, resolve, reject } = withResolvers<number>();
-  const server = createAdaptorServer({
-    // A stream ends only at shutdown; closing its connection then lets
-    // server.close() finish instead of waiting out the keep-alive timeout.
-    fetch: (request, env) =>
-      handle(request, env, () => {}).then((response) => {
-        if (streamControl(response.body)) response.headers.set("Connection", "close");
-        return response;
-      }),
-  }) as import("node:http").Server;
-  // Node listens with a backlog of 511; a burst of viewers (1000 connecting at
-  // once in the churn test) then sees a few resets. Ask for more; the kernel
-  // caps it at net.core.somaxconn.
-  server.listen({ port, host: hostname, backlog: 4096 }, () => {
-    const address = server.address();
-    resolve(typeof address === "object" && address ? address.port : port);
+function plain(status: number, text: string): Response {
+  return new Response(text, {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
   });
-  server.once("error", reject);
-  const bound = await promise;
-  let stopped: Promise<void> | undefined;
-  return {
-    port: bound,
-    stop: () =>
-      stopped ??= new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeIdleConnections();
-      }),
-    force: () => server.closeAllConnections(),
-  };
-}
-
-function withResolvers<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

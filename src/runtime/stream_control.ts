@@ -2,7 +2,8 @@
  * How a server's graceful shutdown finds and ends the endless streams this
  * module makes. A multipart stream never finishes by itself, so waiting for
  * responses to finish would wait forever; each stream registers an `end`
- * function under its body, and `serve()` calls it on close.
+ * function under its body, and `serve()` calls it on close. `serve()` in
+ * turn gives each stream a `cut` function that closes its connection.
  *
  * @module
  */
@@ -13,6 +14,12 @@ export interface StreamControl {
   end(): void;
   /** Settles once the stream has ended (closed, cancelled or errored). */
   readonly done: Promise<void>;
+  /**
+   * Set by the server that sends the stream: closes its connection at once.
+   * A viewer dropped for stalling is cut this way, since a write to a socket
+   * that nobody reads may never finish.
+   */
+  cut?: () => void;
 }
 
 const controls = new WeakMap<ReadableStream<Uint8Array>, StreamControl>();

@@ -16,6 +16,7 @@ import {
   HubViewer,
   type HubViewerOptions,
   type HubViewerStats,
+  type ViewerLeaveReason,
 } from "./hub_viewer.ts";
 import { formatTimestamp, PublishedFrame } from "./published_frame.ts";
 import { RateMeter } from "../internal/rate_meter.ts";
@@ -52,6 +53,8 @@ export interface FrameHubStats {
   viewers: number;
   /** Viewers that have connected since the hub was made. */
   viewersTotal: number;
+  /** Viewers dropped because their connection took no bytes for the viewer timeout. */
+  viewersStalled: number;
   /** Frames published. */
   framesPublished: number;
   /** JPEG bytes published. */
@@ -76,6 +79,8 @@ export interface ViewerEvent {
   type: "join" | "leave";
   /** The viewer's counters at that moment. */
   viewer: HubViewerStats;
+  /** Why it left (leave events only): `left`, or `stalled` when dropped for taking no bytes. */
+  reason?: ViewerLeaveReason;
   /** Viewers connected after the event. */
   viewers: number;
 }
@@ -116,6 +121,7 @@ export class FrameHub {
   #sequence = 0;
   #bytesPublished = 0;
   #viewerIds = 0;
+  #viewersStalled = 0;
   #closed = false;
   #sourceStatus: SourceStatus | null = null;
   readonly #watchers = new Set<(event: ViewerEvent) => void>();
@@ -205,8 +211,10 @@ export class FrameHub {
       this.#viewerIds++,
       viewerOptions,
       this.#totals,
-      (v) => {
-        if (this.#viewers.delete(v)) this.#tell("leave", v);
+      (v, reason) => {
+        if (!this.#viewers.delete(v)) return;
+        if (reason === "stalled") this.#viewersStalled++;
+        this.#tell("leave", v, reason);
       },
     );
     if (this.#closed) {
@@ -241,9 +249,10 @@ export class FrameHub {
     return () => this.#watchers.delete(listener);
   }
 
-  #tell(type: ViewerEvent["type"], viewer: HubViewer): void {
+  #tell(type: ViewerEvent["type"], viewer: HubViewer, reason?: ViewerLeaveReason): void {
     if (this.#watchers.size === 0) return;
     const event: ViewerEvent = { type, viewer: viewer.stats, viewers: this.#viewers.size };
+    if (reason !== undefined) event.reason = reason;
     for (const listener of this.#watchers) listener(event);
   }
 
@@ -306,6 +315,7 @@ export class FrameHub {
     return {
       viewers: this.#viewers.size,
       viewersTotal: this.#viewerIds,
+      viewersStalled: this.#viewersStalled,
       framesPublished: this.#sequence,
       bytesPublished: this.#bytesPublished,
       fps: roundTenth(this.#meter.rate()),

@@ -43,6 +43,12 @@ export interface HubViewerStats {
   latency: number;
 }
 
+/**
+ * Why a viewer left: `left` (it went away, or its stream ended) or `stalled`
+ * (dropped because its connection took no bytes for the viewer timeout).
+ */
+export type ViewerLeaveReason = "left" | "stalled";
+
 /** Counters the hub keeps for viewers that have left too. */
 export interface HubTotals {
   framesSent: number;
@@ -72,7 +78,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
   #latency = 0;
   readonly #meter = new RateMeter();
   readonly #totals: HubTotals;
-  readonly #detach: (viewer: HubViewer) => void;
+  readonly #detach: (viewer: HubViewer, reason: ViewerLeaveReason) => void;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.close();
 
@@ -82,13 +88,13 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
    * @param id The viewer's number.
    * @param options The fps cap and abort signal.
    * @param totals The hub's running totals, updated as frames are sent and dropped.
-   * @param detach Removes the viewer from the hub.
+   * @param detach Removes the viewer from the hub, saying why it left.
    */
   constructor(
     id: number,
     options: HubViewerOptions,
     totals: HubTotals,
-    detach: (viewer: HubViewer) => void,
+    detach: (viewer: HubViewer, reason: ViewerLeaveReason) => void,
   ) {
     this.id = id;
     this.#fpsCap = options.fps ?? 0;
@@ -203,13 +209,18 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
     };
   }
 
-  /** Leaves the hub at once: frees the slot and ends a pending {@linkcode HubViewer.next}. */
-  close(): void {
+  /**
+   * Leaves the hub at once: frees the slot and ends a pending {@linkcode HubViewer.next}.
+   *
+   * @param reason `"stalled"` when the viewer is dropped because its
+   *   connection stopped taking bytes (counted in the hub's `viewersStalled`).
+   */
+  close(reason: ViewerLeaveReason = "left"): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#slot = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    this.#detach(this);
+    this.#detach(this, reason);
     this.#wakeUp();
   }
 

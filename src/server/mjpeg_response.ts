@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from "zod";
+import { duration } from "../internal/duration.ts";
 import { type Frame, isFrame } from "../frame.ts";
 import {
   DEFAULT_BOUNDARY,
@@ -18,7 +19,8 @@ import {
 import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { registerStream } from "../runtime/stream_control.ts";
+import { watchStall } from "./stall_watch.ts";
+import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 
 /** Options for {@linkcode mjpegResponse}. */
@@ -27,6 +29,16 @@ export interface MjpegResponseOptions {
   fps?: number;
   /** Ends the stream when aborted; pass `request.signal` so a leaving viewer unsubscribes at once. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds a viewer's connection may take no bytes before the viewer is
+   * dropped: its stream errors, `serve()` closes the connection, and a hub
+   * counts it in `viewersStalled`. A viewer that still reads, however slowly,
+   * is not affected; one that takes less than one part per `viewerTimeout`
+   * counts as stalled. 0 turns it off.
+   *
+   * @default {30000}
+   */
+  viewerTimeout?: number;
   /** More response headers (e.g. CORS); the stream's own headers win. */
   headers?: HeadersInit;
   /**
@@ -42,6 +54,9 @@ export interface MjpegResponseOptions {
   partHeaders?: HeadersInit;
 }
 
+/** How long a viewer's connection may take no bytes before it is dropped: 30 s. */
+export const DEFAULT_VIEWER_TIMEOUT = 30_000;
+
 /** Headers that keep browsers, proxies and nginx from caching or buffering a live stream. */
 export const STREAM_HEADERS: Readonly<Record<string, string>> = {
   "Cache-Control": "no-cache, no-store, must-revalidate, private",
@@ -53,6 +68,8 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = {
 const optionsSchema = z.strictObject({
   fps: z.number().min(0).max(1000).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
+    .optional(),
+  viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
     .optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
@@ -87,6 +104,7 @@ export function mjpegResponse(
   options: MjpegResponseOptions = {},
 ): Response {
   const parsed = parseOptions(optionsSchema, options, "mjpegResponse options");
+  const viewerTimeout = parsed.viewerTimeout ?? DEFAULT_VIEWER_TIMEOUT;
   let boundary: string;
   let body: ReadableStream<Uint8Array>;
   if (source instanceof FrameHub) {
@@ -97,10 +115,10 @@ export function mjpegResponse(
       );
     }
     boundary = source.boundary;
-    body = hubStream(source, parsed.fps ?? 0, parsed.signal);
+    body = hubStream(source, parsed.fps ?? 0, parsed.signal, viewerTimeout);
   } else if (source && typeof source === "object" && Symbol.asyncIterator in source) {
     boundary = validateBoundary(parsed.boundary ?? DEFAULT_BOUNDARY);
-    body = iterableStream(source, boundary, parsed.partHeaders, parsed.signal);
+    body = iterableStream(source, boundary, parsed.partHeaders, parsed.signal, viewerTimeout);
   } else {
     throw new TypeError(
       `mjpegResponse: expected a FrameHub or an async iterable of frames, got ${typeof source}`,
@@ -125,46 +143,72 @@ export function streamHeaders(boundary: string, extra?: HeadersInit): Headers {
   return headers;
 }
 
-function hubStream(hub: FrameHub, fps: number, signal: AbortSignal | undefined) {
+function hubStream(
+  hub: FrameHub,
+  fps: number,
+  signal: AbortSignal | undefined,
+  viewerTimeout: number,
+) {
   const viewer = hub.subscribe(signal ? { fps, signal } : { fps });
   let opened = false;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => resolveDone = resolve);
   let controller: ReadableStreamDefaultController<Uint8Array>;
-  let cancelled = false;
+  let ended = false;
+  const finish = () => {
+    ended = true;
+    watch?.stop();
+    resolveDone();
+  };
   // Hand over the frame if one is ready; otherwise wait (one promise) and try
   // again. No async function, so a frame costs as few allocations as possible
   // times the number of viewers.
   const send = (): Promise<void> | undefined => {
+    if (ended) return;
     const frame = viewer.take();
-    if (frame !== undefined) return void controller.enqueue(frame.part);
+    if (frame !== undefined) {
+      controller.enqueue(frame.part);
+      watch?.handed();
+      return;
+    }
     if (viewer.closed) {
-      // Closed by end() or the hub: finish the body. (After cancel() there is nothing to close.)
-      if (!cancelled) controller.close();
-      resolveDone();
+      // Closed by end() or the hub: finish the body.
+      controller.close();
+      finish();
       return;
     }
     return viewer.ready().then(send);
   };
+  const control: StreamControl = { end: () => viewer.close(), done };
+  const watch = viewerTimeout > 0
+    ? watchStall(viewerTimeout, () => {
+      if (ended) return;
+      viewer.close("stalled");
+      controller.error(new Error(`viewer stalled: no bytes taken for ${viewerTimeout} ms`));
+      finish();
+      control.cut?.();
+    })
+    : undefined;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
     },
     pull(c) {
+      watch?.taken();
       if (!opened) {
         opened = true;
         c.enqueue(encodeOpening(hub.boundary));
+        watch?.handed();
         return;
       }
       return send();
     },
     cancel() {
-      cancelled = true;
       viewer.close();
-      resolveDone();
+      finish();
     },
   }, { highWaterMark: 0 });
-  registerStream(body, { end: () => viewer.close(), done });
+  registerStream(body, control);
   return body;
 }
 
@@ -173,6 +217,7 @@ function iterableStream(
   boundary: string,
   partHeaders: HeadersInit | undefined,
   signal: AbortSignal | undefined,
+  viewerTimeout: number,
 ) {
   const iterator = source[Symbol.asyncIterator]();
   let opened = false;
@@ -183,6 +228,7 @@ function iterableStream(
   const finish = (close: boolean) => {
     if (ended) return;
     ended = true;
+    watch?.stop();
     signal?.removeEventListener("abort", onAbort);
     if (close) {
       try {
@@ -195,15 +241,26 @@ function iterableStream(
   };
   const onAbort = () => finish(true);
   signal?.addEventListener("abort", onAbort, { once: true });
+  const control: StreamControl = { end: () => finish(true), done };
+  const watch = viewerTimeout > 0
+    ? watchStall(viewerTimeout, () => {
+      if (ended) return;
+      controller?.error(new Error(`viewer stalled: no bytes taken for ${viewerTimeout} ms`));
+      finish(false);
+      control.cut?.();
+    })
+    : undefined;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
       if (signal?.aborted) finish(true);
     },
     async pull(c) {
+      watch?.taken();
       if (!opened) {
         opened = true;
         c.enqueue(encodeOpening(boundary));
+        watch?.handed();
         return;
       }
       let result: IteratorResult<Uint8Array | Frame>;
@@ -223,11 +280,12 @@ function iterableStream(
         (isFrame(item) && item.headers.has("X-Timestamp"));
       if (!stamped) extra.set("X-Timestamp", formatTimestamp(timestamp));
       c.enqueue(encodeMjpegPart(item, boundary, extra));
+      watch?.handed();
     },
     cancel() {
       finish(false);
     },
   }, { highWaterMark: 0 });
-  registerStream(body, { end: () => finish(true), done });
+  registerStream(body, control);
   return body;
 }

@@ -30,7 +30,12 @@ export {
   type SourceStatus,
   type ViewerEvent,
 } from "./frame_hub.ts";
-export type { HubViewer, HubViewerOptions, HubViewerStats } from "./hub_viewer.ts";
+export type {
+  HubViewer,
+  HubViewerOptions,
+  HubViewerStats,
+  ViewerLeaveReason,
+} from "./hub_viewer.ts";
 export type { PublishedFrame } from "./published_frame.ts";
 export { mjpegResponse, type MjpegResponseOptions } from "./mjpeg_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./snapshot_response.ts";

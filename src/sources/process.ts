@@ -5,7 +5,6 @@
  * @module
  */
 import process from "node:process";
-import { z } from "zod";
 import { duration } from "../internal/duration.ts";
 import type { Frame } from "../frame.ts";
 import {

@@ -13,7 +13,7 @@ import type { Frame } from "../frame.ts";
 import { type Canvas, CELL_WIDTH, drawText, fillRect, GLYPH_HEIGHT } from "./font.ts";
 import { JpegEncoder } from "./jpeg_encoder.ts";
 import { sleep } from "../internal/sleep.ts";
-import { type FrameSource } from "./source.ts";
+import type { FrameSource } from "./source.ts";
 
 /** Options of {@linkcode testPattern}. */
 export interface TestPatternOptions {

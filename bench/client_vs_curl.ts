@@ -22,9 +22,9 @@ const MB = 1e6;
 
 interface ClientResult {
   megabytesPerSecond: number;
+  cpuSecondsPerGigabyte: number;
   rssGrowthMegabytes: number;
   heapGrowthMegabytes: number;
-  cpuPercent: number;
 }
 
 function median(values: number[]): number {
@@ -69,9 +69,9 @@ async function child(port: number, seconds: number): Promise<void> {
   const after = process.memoryUsage();
   const result: ClientResult = {
     megabytesPerSecond: read / MB / elapsed,
+    cpuSecondsPerGigabyte: (used.user + used.system) / 1e6 / (read / 1e9),
     rssGrowthMegabytes: (after.rss - rss) / MB,
     heapGrowthMegabytes: (after.heapUsed - heapUsed) / MB,
-    cpuPercent: (used.user + used.system) / 1e4 / elapsed,
   };
   console.log(JSON.stringify(result));
 }
@@ -94,19 +94,38 @@ function startServer(frameBytes: number) {
   );
 }
 
+/** A reader's rate, and the CPU time (user + system) it spent per GB read. */
+interface Reading {
+  megabytesPerSecond: number;
+  cpuSecondsPerGigabyte: number;
+}
+
+/** `/usr/bin/time -f "%U %S"`'s last line: CPU seconds. */
+function cpuSeconds(stderr: string): number {
+  const [user, system] = stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+  return user! + system!;
+}
+
 /** curl's rate over `seconds`, as curl itself measures it. */
-function curl(url: string, seconds: number): number {
-  const r = spawnSync("curl", [
+function curl(url: string, seconds: number): Reading {
+  const r = spawnSync("/usr/bin/time", [
+    "-f",
+    "%U %S",
+    "curl",
     "-s",
     "-o",
     "/dev/null",
     "--max-time",
     String(seconds),
     "-w",
-    "%{speed_download}",
+    "%{speed_download} %{size_download}",
     url,
   ], { encoding: "utf8" });
-  return Number(r.stdout) / MB;
+  const [speed, size] = r.stdout.split(" ").map(Number);
+  return {
+    megabytesPerSecond: speed! / MB,
+    cpuSecondsPerGigabyte: cpuSeconds(r.stderr) / (size! / 1e9),
+  };
 }
 
 /**
@@ -114,8 +133,18 @@ function curl(url: string, seconds: number): number {
  * progress reports as they arrive, between the first and the last report,
  * so its start-up is not counted.
  */
-function ffmpeg(url: string, seconds: number, partBytes: number): Promise<number> {
-  const child = spawn("ffmpeg", [
+function ffmpeg(
+  url: string,
+  seconds: number,
+  partBytes: number,
+  curlRate: number,
+): Promise<Reading> {
+  // Enough frames for about `seconds` at a third of curl's rate; it stops by itself.
+  const frames = Math.max(100, Math.round((curlRate * MB * seconds) / 3 / partBytes));
+  const child = spawn("/usr/bin/time", [
+    "-f",
+    "%U %S",
+    "ffmpeg",
     "-hide_banner",
     "-nostats",
     "-loglevel",
@@ -126,6 +155,8 @@ function ffmpeg(url: string, seconds: number, partBytes: number): Promise<number
     url,
     "-c",
     "copy",
+    "-frames:v",
+    String(frames),
     "-f",
     "null",
     "-stats_period",
@@ -133,7 +164,9 @@ function ffmpeg(url: string, seconds: number, partBytes: number): Promise<number
     "-progress",
     "pipe:1",
     "-",
-  ], { stdio: ["ignore", "pipe", "inherit"] });
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => stderr += chunk.toString());
   const reports: { at: number; frames: number }[] = [];
   let text = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -143,13 +176,16 @@ function ffmpeg(url: string, seconds: number, partBytes: number): Promise<number
     }
     text = text.slice(text.lastIndexOf("\n") + 1);
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), seconds * 1000 + 500);
   return new Promise((resolve) => {
-    child.on("exit", () => {
-      clearTimeout(timer);
+    child.on("close", () => {
       const first = reports[0], last = reports.at(-1);
-      if (!first || !last || last.at === first.at) return resolve(NaN);
-      resolve(((last.frames - first.frames) * partBytes) / MB / ((last.at - first.at) / 1000));
+      const rate = first && last && last.at > first.at
+        ? ((last.frames - first.frames) * partBytes) / MB / ((last.at - first.at) / 1000)
+        : NaN;
+      resolve({
+        megabytesPerSecond: rate,
+        cpuSecondsPerGigabyte: cpuSeconds(stderr) / ((frames * partBytes) / 1e9),
+      });
     });
   });
 }
@@ -173,51 +209,49 @@ function client(name: string, port: number, seconds: number): ClientResult {
 
 async function parent(rounds: number, seconds: number, sizes: number[]): Promise<void> {
   console.log(
-    `Readers of one local multipart server (a separate Node process), ${rounds} rounds of ${seconds} s each, ` +
-      "readers in turn within a round; MB = 10^6 bytes; ratio = the median of the per-round ratios to curl.\n",
+    `Readers of one local multipart server (a separate Node process), ${rounds} rounds of about ${seconds} s each, ` +
+      "readers in turn within a round; medians; MB = 10^6 bytes. Ratios are the median of the per-round ratios " +
+      "to curl: of the rates, and of curl's CPU time per GB to the reader's (what the rates would be if both " +
+      "were held back by their own CPU alone). RSS and heap growth: the client's, over its measured run.\n",
   );
   console.log(
-    "| JPEG size | reader | MB/s (median) | MB/s (min–max) | ratio to curl | CPU | RSS growth | heap growth |",
+    "| JPEG size | reader | MB/s | MB/s (min–max) | rate ÷ curl's | CPU s per GB | curl's CPU ÷ reader's | RSS growth | heap growth |",
   );
-  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const frameBytes of sizes) {
     const server = await startServer(frameBytes);
     const url = `http://127.0.0.1:${server.port}/`;
-    const rates: Record<string, number[]> = {};
-    const ratios: Record<string, number[]> = {};
-    const extra: Record<string, ClientResult[]> = {};
-    const note = (name: string, rate: number, curlRate: number) => {
-      (rates[name] ??= []).push(rate);
-      (ratios[name] ??= []).push(rate / curlRate);
-    };
+    const readings: Record<string, Reading[]> = {};
+    const rateRatios: Record<string, number[]> = {};
+    const cpuRatios: Record<string, number[]> = {};
+    const memory: Record<string, ClientResult[]> = {};
     for (let round = 0; round < rounds; round++) {
-      const curlRate = curl(url, seconds);
-      note("curl", curlRate, curlRate);
-      note("ffmpeg -c copy", await ffmpeg(url, seconds, server.partBytes), curlRate);
+      const base = curl(url, seconds);
+      const note = (name: string, reading: Reading) => {
+        (readings[name] ??= []).push(reading);
+        (rateRatios[name] ??= []).push(reading.megabytesPerSecond / base.megabytesPerSecond);
+        (cpuRatios[name] ??= []).push(base.cpuSecondsPerGigabyte / reading.cpuSecondsPerGigabyte);
+      };
+      note("curl", base);
+      note("ffmpeg -c copy", await ffmpeg(url, seconds, server.partBytes, base.megabytesPerSecond));
       for (const name of Object.keys(CLIENTS)) {
         const result = client(name, server.port, seconds);
-        note(`MjpegClient (${name})`, result.megabytesPerSecond, curlRate);
-        (extra[name] ??= []).push(result);
+        note(`MjpegClient (${name})`, result);
+        (memory[name] ??= []).push(result);
       }
     }
     server.stop();
-    for (const name of Object.keys(rates)) {
-      const r = rates[name]!;
-      const runtimeName = /\((\w+)\)/.exec(name)?.[1];
-      const e = runtimeName ? extra[runtimeName] : undefined;
-      const cells = e
-        ? [
-          `${median(e.map((x) => x.cpuPercent)).toFixed(0)} %`,
-          `${median(e.map((x) => x.rssGrowthMegabytes)).toFixed(1)} MB`,
-          `${median(e.map((x) => x.heapGrowthMegabytes)).toFixed(2)} MB`,
-        ]
-        : ["", "", ""];
+    for (const [name, list] of Object.entries(readings)) {
+      const rates = list.map((r) => r.megabytesPerSecond);
+      const m = memory[/\((\w+)\)/.exec(name)?.[1] ?? ""];
       console.log(
-        `| ${(server.jpegBytes / 1000).toFixed(1)} kB | ${name} | ${median(r).toFixed(0)} | ${
-          Math.min(...r).toFixed(0)
-        }–${Math.max(...r).toFixed(0)} | ${median(ratios[name]!).toFixed(2)} | ${
-          cells.join(" | ")
-        } |`,
+        `| ${(server.jpegBytes / 1000).toFixed(1)} kB | ${name} | ${median(rates).toFixed(0)} | ${
+          Math.min(...rates).toFixed(0)
+        }–${Math.max(...rates).toFixed(0)} | ${median(rateRatios[name]!).toFixed(2)} | ${
+          median(list.map((r) => r.cpuSecondsPerGigabyte)).toFixed(2)
+        } | ${median(cpuRatios[name]!).toFixed(2)} | ${
+          m ? `${median(m.map((x) => x.rssGrowthMegabytes)).toFixed(1)} MB` : ""
+        } | ${m ? `${median(m.map((x) => x.heapGrowthMegabytes)).toFixed(2)} MB` : ""} |`,
       );
     }
   }

@@ -5,8 +5,8 @@
  * the connection, and — when both sides agree — kept open for the next
  * request.
  *
- * The socket reads into one buffer of {@linkcode READ_SIZE} bytes reused for
- * the connection's life (node:net's `onread`), instead of a new 64 KiB
+ * The socket reads into one buffer (by default {@linkcode READ_SIZE} bytes)
+ * reused for the connection's life (node:net's `onread`), instead of a new 64 KiB
  * buffer per read: on loopback that took Node from 1.1–1.7 to 2.8 GB/s and
  * Deno from 1.1 to 2.1 GB/s for a bare socket (docs/benchmarks.md). The bytes
  * are therefore valid only until the next read, so a body is read one of two
@@ -24,8 +24,8 @@ import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import { type Head, HeadReader, requestHead } from "./http_head.ts";
 
-/** Bytes read from the socket at once. */
-export const READ_SIZE = 256 * 1024;
+/** Bytes read from the socket at once, by default. */
+export const READ_SIZE = 1024 * 1024;
 // Copies a stream reader may fall behind by before the socket is paused.
 const STREAM_QUEUE = 4;
 
@@ -92,13 +92,17 @@ export class HttpConnection {
   // (undici holds the link weakly), and a body read directly holds nothing else.
   #request: Request | undefined;
 
-  /** @param url Where to connect: the URL's host and port (80 by default). */
-  constructor(url: URL) {
+  /**
+   * @param url Where to connect: the URL's host and port (80 by default).
+   * @param readSize The read buffer's size: large for streams, small for
+   *   short answers.
+   */
+  constructor(url: URL, readSize: number = READ_SIZE) {
     this.#socket = connect({
       host: url.hostname.replace(/^\[|\]$/g, ""),
       port: Number(url.port || 80),
       onread: {
-        buffer: new Uint8Array(READ_SIZE),
+        buffer: new Uint8Array(readSize),
         callback: (size: number, buffer: Uint8Array) => {
           const handler = this.#handler;
           // Bytes nobody asked for (on an idle connection): not HTTP we can trust.

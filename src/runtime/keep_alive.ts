@@ -19,6 +19,9 @@ import { HttpConnection } from "./http_connection.ts";
 import { socketCanFetch } from "./http_fetch.ts";
 import { checkHttpUrl, type FetchLike } from "./redirects.ts";
 
+// A snapshot is tens of kB: a small read buffer per kept connection will do.
+const POLL_READ_SIZE = 64 * 1024;
+
 /**
  * A keep-alive fetch for plain `http:` GETs; anything else goes to the
  * runtime's fetch. Close it when done: idle connections do not keep the
@@ -77,7 +80,7 @@ export class KeepAlivePool implements Disposable {
       }
     }
     this.#opened++;
-    return await this.#send(new HttpConnection(url), request, url);
+    return await this.#send(new HttpConnection(url, POLL_READ_SIZE), request, url);
   }
 
   #send(connection: HttpConnection, request: Request, url: URL): Promise<Response> {

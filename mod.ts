@@ -47,7 +47,7 @@ export {
   MjpegEncoderStream,
   MjpegProtocolError,
 } from "./src/wire/mod.ts";
-export { MjpegClient, type MjpegClientOptions } from "./src/client/mod.ts";
+export { type Credentials, MjpegClient, type MjpegClientOptions } from "./src/client/mod.ts";
 export { FrameHub, mjpegResponse, serve, snapshotResponse } from "./src/server/mod.ts";
 export {
   cameraSource,

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { directBody } from "../src/runtime/http_connection.ts";
+import { directBody } from "../src/runtime/fetch_connection.ts";
 import { httpFetch } from "../src/runtime/http_fetch.ts";
 import { KeepAlivePool } from "../src/runtime/keep_alive.ts";
 import { fixtures, sha256 } from "./helpers/sources_http.ts";

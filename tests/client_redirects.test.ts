@@ -46,7 +46,9 @@ describe("the client's redirect follower", () => {
     const upstream = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       if (path === "/file") await conn.head(302, { Location: "file:///etc/passwd" });
-      else await conn.head(307, { Location: `http://127.0.0.1:${target.port}/stream` });
+      else if (!conn.request.headers.has("authorization")) {
+        await conn.head(401, { "WWW-Authenticate": 'Basic realm="cam"', "Content-Length": "0" });
+      } else await conn.head(307, { Location: `http://127.0.0.1:${target.port}/stream` });
     });
     const modes: RequestRedirect[] = [];
     const ownFetch = (request: Request) => {
@@ -64,9 +66,11 @@ describe("the client's redirect follower", () => {
       lend(client, 65536, 8);
       client.start();
       assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
-      assert.deepEqual(modes.slice(0, 2), ["manual", "manual"]);
+      assert.deepEqual(modes.slice(0, 3), ["manual", "manual", "manual"]);
+      // The password goes out only when the camera asks for it, and only to the camera.
+      assert.equal(upstream.accepted[0]!.request.headers.get("authorization"), undefined);
       assert.equal(
-        upstream.accepted[0]!.request.headers.get("authorization"),
+        upstream.accepted[1]!.request.headers.get("authorization"),
         `Basic ${btoa("u:secret")}`,
       );
       assert.equal(target.accepted[0]!.request.headers.get("authorization"), undefined);

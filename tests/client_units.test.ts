@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Backoff } from "../src/internal/backoff.ts";
 import { sleep } from "../src/internal/sleep.ts";
-import { redactUrl, splitCredentials } from "../src/client/basic_auth.ts";
+import { basicAuthorization, redactUrl, splitCredentials } from "../src/client/credentials.ts";
 import { CLIENT_DEFAULTS, resolveClientOptions } from "../src/client/options.ts";
 import { formatStats } from "../src/client/stats.ts";
 import { RateMeter } from "../src/internal/rate_meter.ts";
@@ -55,7 +55,8 @@ describe("MjpegClient options", () => {
     assert.deepEqual(o.reconnect, CLIENT_DEFAULTS.reconnect);
     assert.equal(o.stallTimeout, 10_000);
     assert.equal(o.frameQueueSize, 2);
-    assert.equal(typeof o.fetch, "function");
+    assert.equal(o.fetch, undefined); // the socket transport
+    assert.equal(o.failFast, false);
   });
 
   it("rejects bad values saying what was expected and what came", () => {
@@ -80,6 +81,19 @@ describe("MjpegClient options", () => {
       /reconnect\.maxDelay: expected maxDelay >= initialDelay \(500\), got 100/,
     );
     assert.throws(() => resolveClientOptions({ fetch: 42 }), /expected fetch as a function/);
+    assert.throws(
+      () => resolveClientOptions({ auth: { user: "admin", password: "x" } }),
+      /auth: expected auth as \{ username, password \} or \{ token \}/,
+    );
+    assert.throws(() => resolveClientOptions({ ca: "/etc/ca.pem" }), /ca: expected ca as PEM text/);
+    assert.throws(
+      () => resolveClientOptions({ insecure: "yes" }),
+      /insecure: expected insecure as true or false, got "yes"/,
+    );
+    assert.throws(
+      () => resolveClientOptions({ insecure: true, fetch: (r: Request) => fetch(r) }),
+      /expected ca and insecure without fetch/,
+    );
     assert.throws(() => resolveClientOptions({ signal: {} }), /expected signal as an AbortSignal/);
     assert.throws(
       () => resolveClientOptions({ stalTimeout: 5 }),
@@ -101,16 +115,37 @@ describe("MjpegClient options", () => {
 });
 
 describe("URL credentials", () => {
-  it("become a Basic authorization header and leave the URL", () => {
-    const { url, authorization } = splitCredentials(
+  it("leave the URL, percent-decoded as UTF-8", () => {
+    const { url, credentials } = splitCredentials(
       "http://admin:s%C3%A9cret@127.0.0.1:8080/stream",
     );
     assert.equal(url.href, "http://127.0.0.1:8080/stream");
-    assert.equal(authorization, "Basic " + btoa("admin:s\xc3\xa9cret"));
+    assert.deepEqual(credentials, { username: "admin", password: "s\u00e9cret" });
+  });
+
+  it("may hold : @ and % in the password, escaped or as typed", () => {
+    for (
+      const [typed, password] of [
+        ["http://admin:a%3Ab%40c%25d@127.0.0.1/", "a:b@c%d"],
+        ["http://admin:p@ss:w%rd@127.0.0.1/", "p@ss:w%rd"],
+        ["http://admin:50%off@127.0.0.1/", "50%off"],
+        ["http://admin:%FF%FE@127.0.0.1/", "%FF%FE"], // not UTF-8: kept as typed
+      ] as const
+    ) {
+      assert.deepEqual(splitCredentials(typed).credentials, { username: "admin", password });
+      assert.equal(splitCredentials(typed).url.href, "http://127.0.0.1/");
+    }
+  });
+
+  it("make a Basic value from the UTF-8 bytes", () => {
+    assert.equal(
+      basicAuthorization("admin", "s\u00e9cret"),
+      "Basic " + btoa("admin:s\xc3\xa9cret"),
+    );
   });
 
   it("are absent from plain URLs and redacted in displayed ones", () => {
-    assert.equal(splitCredentials("http://127.0.0.1/").authorization, undefined);
+    assert.equal(splitCredentials("http://127.0.0.1/").credentials, undefined);
     assert.equal(redactUrl("http://admin:pw@127.0.0.1/"), "http://admin:***@127.0.0.1/");
   });
 

@@ -10,10 +10,16 @@ import assert from "node:assert/strict";
 import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
 import { readFrames } from "./helpers/sources_http.ts";
 import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { startCamera } from "./helpers/camera.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const PASSWORD = "pw-Zq81-never-logged";
 const TOKEN = "tok-Hx47-never-logged";
 const RELAY_PASSWORD = "relay-Kd29-never-logged";
+const DIGEST_PASSWORD = "dg:@%-Wm52-never-logged";
+const WRONG_PASSWORD = "wrong-Tb68-never-logged";
 
 describe("secrets stay out of the logs", () => {
   it("serve, relay and probe log no password or token, whatever clients send", async () => {
@@ -96,6 +102,10 @@ describe("secrets stay out of the logs", () => {
     const elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
     const redirector = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
+      // Credentials go out only when asked for, as a camera asks.
+      if (!conn.request.headers.has("authorization")) {
+        return void await conn.head(401, { "WWW-Authenticate": 'Basic realm="cam"' });
+      }
       const location = path === "/first" ? "/second" : `http://127.0.0.1:${elsewhere.port}/stream`;
       await conn.head(302, { Location: location, "Content-Length": "0" });
     });
@@ -114,8 +124,15 @@ describe("secrets stay out of the logs", () => {
       assert.equal(frames.length, 3);
       const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
       const asked = redirector.accepted.map((c) => c.request);
-      assert.deepEqual(asked.slice(0, 2).map((r) => r.line.split(" ")[1]), ["/first", "/second"]);
-      for (const request of asked) assert.equal(request.headers.get("authorization"), basic);
+      assert.deepEqual(asked.slice(0, 3).map((r) => r.line.split(" ")[1]), [
+        "/first",
+        "/first",
+        "/second",
+      ]);
+      assert.equal(asked[0]!.headers.get("authorization"), undefined);
+      for (const request of asked.slice(1)) {
+        assert.equal(request.headers.get("authorization"), basic);
+      }
       for (const conn of elsewhere.accepted) {
         assert.equal(conn.request.headers.get("authorization"), undefined);
       }
@@ -129,6 +146,79 @@ describe("secrets stay out of the logs", () => {
       relay.child.kill("SIGKILL");
       await redirector.close();
       await elsewhere.close();
+    }
+  });
+
+  it("Digest: relay, probe, snapshot and record log no password, right or wrong, nor a hash of one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mjpeg-secrets-"));
+    await using camera = await startCamera({
+      algorithms: ["SHA-256"],
+      password: DIGEST_PASSWORD,
+      frames: 10_000,
+      interval: 0.05,
+    });
+    const withPassword = (password: string) =>
+      camera.url.replace("://", `://admin:${encodeURIComponent(password)}@`) + "stream";
+    const relay = await startServe([
+      "--url",
+      withPassword(DIGEST_PASSWORD),
+      "--stats-interval",
+      "1",
+    ]);
+    try {
+      const frames = await readFrames(
+        `${relay.url}/stream.mjpg`,
+        AbortSignal.timeout(15_000),
+        (f) => f.length >= 3,
+      );
+      assert.equal(frames.length, 3);
+      const runs = await Promise.all([
+        runCli(["probe", withPassword(DIGEST_PASSWORD), "--interval", "1", "--seconds", "2"]),
+        runCli(["snapshot", withPassword(DIGEST_PASSWORD), "-o", join(dir, "a.jpg")]),
+        runCli([
+          "record",
+          withPassword(DIGEST_PASSWORD),
+          "-o",
+          join(dir, "a.mjpeg"),
+          "--frames",
+          "3",
+        ]),
+        runCli(["snapshot", withPassword(WRONG_PASSWORD), "-o", join(dir, "b.jpg")]),
+        runCli([
+          "probe",
+          camera.url + "stream",
+          "--auth",
+          `admin:${WRONG_PASSWORD}`,
+          "--seconds",
+          "2",
+        ]),
+      ]);
+      assert.deepEqual(
+        runs.map((r) => r.code),
+        [0, 0, 0, 1, 1],
+        runs.map((r) => r.stderr).join("\n"),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line or two
+      sendSignal(relay.child, "SIGTERM");
+      const all = [await finished(relay.child, 10_000), ...runs]
+        .map((r) => r.stdout + r.stderr).join("\n");
+      assert.match(all, /admin:\*\*\*@/);
+      // What the camera got: every Digest response (a hash of the password) stays out too.
+      const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
+      assert.ok(hashes.length >= 5);
+      for (
+        const secret of [
+          DIGEST_PASSWORD,
+          encodeURIComponent(DIGEST_PASSWORD),
+          WRONG_PASSWORD,
+          ...hashes,
+        ]
+      ) {
+        assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
+      }
+    } finally {
+      relay.child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

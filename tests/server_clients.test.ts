@@ -70,6 +70,24 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe("server with real clients", () => {
+  it("serve() leaves the application's global Request and Response alone", async () => {
+    // @hono/node-server (Node's and Bun's adapter) swaps them for its own
+    // classes unless told not to; an application's `new Response(stream)`
+    // then behaved differently after serve() (seen on Bun: a client's
+    // injected fetch never streamed).
+    const before = [globalThis.Request, globalThis.Response];
+    const { server, stop } = await start();
+    try {
+      const response = await fetch(`${server.url}/stats`);
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      assert.equal(globalThis.Request, before[0], "Request is the runtime's own");
+      assert.equal(globalThis.Response, before[1], "Response is the runtime's own");
+    } finally {
+      await stop();
+    }
+  });
+
   it("ffmpeg copies 20 byte-exact frames from /stream.mjpg and decodes them", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
     const { server, hub, stop } = await start();

@@ -1,105 +1,74 @@
 /**
- * The client-side commands: `mjpeg probe URL` (stats every few seconds),
- * `mjpeg snapshot URL -o out.jpg` and `mjpeg record URL -o out.mjpeg`. All
- * three read the stream with MjpegClient, so they reconnect like it does.
+ * The client-side commands: `mjpeg probe URL` (a stats line every few
+ * seconds), `mjpeg snapshot URL -o out.jpg` and `mjpeg record URL -o
+ * out.mjpeg`. All three read the stream with MjpegClient, and are made for
+ * scripts: an error that another try would not mend (credentials refused, a
+ * 404, a page that is not MJPEG, an untrusted certificate) ends them at once
+ * with its reason and status 1; anything else (a refused connection, a
+ * camera rebooting) is retried, said once per new error, within a deadline.
  *
  * @module
  */
-import { open } from "node:fs/promises";
-import process from "node:process";
+import { type FileHandle, open } from "node:fs/promises";
 import { z } from "zod";
-import { duration } from "../internal/duration.ts";
-import { MjpegClient } from "../client/client.ts";
+import type { MjpegClient } from "../client/client.ts";
 import { sleep } from "../internal/sleep.ts";
 import { DEFAULT_BOUNDARY, encodeMjpegPart, encodeOpening } from "../wire/encoder_stream.ts";
 import {
-  type CliIo,
-  type FlagSpec,
-  logTo,
-  numberFlag,
-  parseCommandLine,
-  type RawCommandLine,
-  UsageError,
-  validateFlags,
-} from "./usage.ts";
-
-const CLIENT_FLAGS: Record<string, FlagSpec> = {
-  auth: { type: "string" },
-  token: { type: "string" },
-};
+  CLIENT_FLAGS,
+  CLIENT_HELP,
+  clientFrom,
+  sayErrors,
+  seconds,
+  stopOnSignals,
+} from "./camera_flags.ts";
+import { type CliIo, logTo, numberFlag, parseCommandLine, validateFlags } from "./usage.ts";
 
 /** Help texts of the client commands. */
 export const CAPTURE_HELP: Record<"probe" | "snapshot" | "record", string> = {
   probe: `Usage: mjpeg probe URL [--interval S] [--seconds S] [--auth USER:PASS | --token T]
 
-Connects to an MJPEG stream and prints the client's stats (fps, frames,
-reconnects, errors) every few seconds, until Ctrl-C or --seconds.
+Connects to an MJPEG stream and prints one line of stats (fps, frames, bytes,
+reconnects, state) every few seconds, until Ctrl-C or --seconds. Exits with 1
+when no frame came, or at once on an error another try would not mend: usable
+as a health check ("mjpeg probe URL --seconds 5").
 
-  --interval S   seconds between stats (default 2; at most 86400)
+  --interval S   seconds between stats lines (default 2; at most 86400)
   --seconds S    stop after S seconds (at most 604800, a week)
-`,
+${CLIENT_HELP}`,
   snapshot: `Usage: mjpeg snapshot URL -o FILE [--timeout S] [--auth USER:PASS | --token T]
 
-Saves one frame of an MJPEG stream (or a JPEG URL) to FILE.
+Saves one frame of an MJPEG stream (or a JPEG URL) to FILE. Exits with 1 at
+once on an error another try would not mend (credentials refused, a 4xx
+status, a page that is not MJPEG, an untrusted certificate); other errors are
+retried until --timeout.
 
   -o, --output FILE   where to write the JPEG
   --timeout S         give up after S seconds without a frame (default 10; at most 3600)
-`,
+${CLIENT_HELP}`,
   record: `Usage: mjpeg record URL -o FILE [--frames N | --seconds S] [--format raw|multipart]
 
-Writes the frames of an MJPEG stream to FILE until N frames, S seconds or Ctrl-C.
+Writes the frames of an MJPEG stream to FILE until N frames, S seconds or
+Ctrl-C, then says the frame rate it measured and how to play the file at it
+(raw MJPEG keeps none: players assume 25 fps). FILE is written only once a
+frame came. Exits with 1 at once on an error another try would not mend, and
+when no frame came within --timeout.
 
   -o, --output FILE   where to write
   --frames N          stop after N frames
   --seconds S         stop after S seconds (at most 604800, a week)
+  --timeout S         give up after S seconds without a first frame (default 10; at most 3600)
   --format F          raw: concatenated JPEGs, as ffmpeg -f mjpeg writes (default);
                       multipart: the HTTP body as served, as ffmpeg -f mpjpeg writes
-`,
+${CLIENT_HELP}`,
 };
 
-const urlSchema = z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" });
-const clientSchema = z.strictObject({
-  url: urlSchema,
-  auth: z.string().regex(/^[^:]+:.+$/, "expected user:password").optional(),
-  token: z.string().min(1).optional(),
-}).refine((o) => !(o.auth && o.token), "expected --auth or --token, not both");
-
-function clientFrom(command: string, raw: RawCommandLine, signal: AbortSignal): MjpegClient {
-  if (raw.positionals.length !== 1) {
-    throw new UsageError(command, `expected one URL, got ${raw.positionals.length} arguments`);
-  }
-  const o = validateFlags(command, clientSchema, {
-    url: raw.positionals[0],
-    ...(raw.values.auth !== undefined ? { auth: raw.values.auth } : {}),
-    ...(raw.values.token !== undefined ? { token: raw.values.token } : {}),
-  }, (path) => path[0] === "url" ? "URL" : `--${String(path[0])}`);
-  const headers = new Headers();
-  if (o.auth) headers.set("Authorization", `Basic ${btoa(o.auth)}`);
-  if (o.token) headers.set("Authorization", `Bearer ${o.token}`);
-  return new MjpegClient(o.url, { headers, signal });
-}
-
-// Ctrl-C or SIGTERM ends a capture like reaching its limit does.
-function stopOnSignals(controller: AbortController): () => void {
-  const stop = () => controller.abort();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  return () => {
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
-  };
-}
-
-// A day between stats lines, a week of recording, an hour for a snapshot:
-// far beyond use, well inside what a timer can wait.
-const seconds = (max: number) => duration("", { unit: "s", exclusive: true, max });
-
 /**
- * `mjpeg probe URL`: prints the client's stats every `--interval` seconds.
+ * `mjpeg probe URL`: one stats line every `--interval` seconds.
  *
  * @param argv The arguments after `probe`.
  * @param io Where output and messages go.
- * @returns The exit status.
+ * @returns The exit status: 0 when frames came, 1 when none did or a permanent error ended it.
  */
 export async function probeCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const log = logTo(io);
@@ -123,6 +92,8 @@ export async function probeCommand(argv: readonly string[], io: CliIo): Promise<
   const controller = new AbortController();
   const client = clientFrom("probe", raw, controller.signal);
   const release = stopOnSignals(controller);
+  log(`probe: reading ${client.stats.url}`);
+  const started = Date.now();
   const deadline = o.seconds === undefined
     ? undefined
     : setTimeout(() => controller.abort(), o.seconds * 1000);
@@ -137,17 +108,33 @@ export async function probeCommand(argv: readonly string[], io: CliIo): Promise<
   })();
   while (!controller.signal.aborted) {
     await sleep(o.interval * 1000, controller.signal);
-    io.stdout(client.formatStats() + "\n\n");
+    if (failure === undefined) io.stdout(statsLine(client) + "\n");
   }
   clearTimeout(deadline);
   release();
   await client.stop();
   await draining;
+  const { frames, url, lastError } = client.stats;
   if (failure) {
-    log(`probe: ${(failure as Error).message}`);
+    log(`probe: ${url}: ${(failure as Error).message}`);
     return 1;
   }
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  if (frames === 0) {
+    log(`probe: no frame from ${url} in ${took} s${lastError ? `; last error: ${lastError}` : ""}`);
+    return 1;
+  }
+  log(`probe: ${frames} frames from ${url} in ${took} s`);
   return 0;
+}
+
+/** One line of stats, `name=value` pairs after the time, for people and scripts alike. */
+function statsLine(client: MjpegClient): string {
+  const s = client.stats;
+  let line = `${new Date().toISOString()} fps=${s.fps.toFixed(2)} frames=${s.frames} ` +
+    `bytes=${s.bytes} reconnects=${s.reconnects} dropped=${s.discardedFrames} state=${s.state}`;
+  if (s.state !== "streaming" && s.lastError) line += ` error=${JSON.stringify(s.lastError)}`;
+  return line;
 }
 
 /**
@@ -176,7 +163,12 @@ export async function snapshotCommand(argv: readonly string[], io: CliIo): Promi
   const controller = new AbortController();
   const client = clientFrom("snapshot", raw, controller.signal);
   const release = stopOnSignals(controller);
+  const started = Date.now();
   const timer = setTimeout(() => controller.abort(), o.timeout * 1000);
+  const quiet = sayErrors(client, (line) => log(`snapshot: ${line}`), () => {
+    const left = Math.max(0, o.timeout - (Date.now() - started) / 1000);
+    return `retrying for ${left.toFixed(1)} s more (--timeout ${o.timeout})`;
+  });
   try {
     for await (const frame of client.frames()) {
       const file = await open(o.output, "w");
@@ -188,7 +180,11 @@ export async function snapshotCommand(argv: readonly string[], io: CliIo): Promi
     const why = client.stats.lastError ? `; last error: ${client.stats.lastError}` : "";
     log(`snapshot: no frame from ${client.stats.url} within ${o.timeout} s${why}`);
     return 1;
+  } catch (error) {
+    log(`snapshot: ${client.stats.url}: ${(error as Error).message}`);
+    return 1;
   } finally {
+    quiet();
     clearTimeout(timer);
     release();
     await client.stop();
@@ -209,6 +205,7 @@ export async function recordCommand(argv: readonly string[], io: CliIo): Promise
     output: { type: "string", short: "o" },
     frames: { type: "string" },
     seconds: { type: "string" },
+    timeout: { type: "string" },
     format: { type: "string" },
   });
   if (raw.values.help) return io.stdout(CAPTURE_HELP.record), 0;
@@ -219,12 +216,14 @@ export async function recordCommand(argv: readonly string[], io: CliIo): Promise
       frames: z.number().int("expected a whole number").positive("expected --frames > 0")
         .optional(),
       seconds: seconds(604_800).optional(),
+      timeout: seconds(3600).default(10),
       format: z.enum(["raw", "multipart"], { error: "expected raw or multipart" }).default("raw"),
     }),
     {
       output: raw.values.output,
       frames: numberFlag("record", "frames", raw.values.frames),
       seconds: numberFlag("record", "seconds", raw.values.seconds),
+      timeout: numberFlag("record", "timeout", raw.values.timeout),
       format: raw.values.format,
     },
   );
@@ -234,29 +233,89 @@ export async function recordCommand(argv: readonly string[], io: CliIo): Promise
   const deadline = o.seconds === undefined
     ? undefined
     : setTimeout(() => controller.abort(), o.seconds * 1000);
-  const file = await open(o.output, "w");
+  const started = Date.now();
+  const firstFrameDeadline = setTimeout(() => controller.abort(), o.timeout * 1000);
+  let file: FileHandle | undefined;
   let count = 0;
   let bytes = 0;
+  let first = 0;
+  let last = 0;
+  let failure: Error | undefined;
+  const quiet = sayErrors(
+    client,
+    (line) => log(`record: ${line}`),
+    () => count === 0 ? `retrying until a frame comes (--timeout ${o.timeout})` : "reconnecting",
+  );
   try {
-    if (o.format === "multipart") {
-      bytes += (await file.write(encodeOpening(DEFAULT_BOUNDARY))).bytesWritten;
-    }
     for await (const frame of client.frames()) {
+      if (!file) {
+        // Only now: a failed recording leaves an existing file as it was, and no empty one.
+        clearTimeout(firstFrameDeadline);
+        file = await open(o.output, "w");
+        first = frame.timestamp;
+        if (o.format === "multipart") {
+          bytes += (await file.write(encodeOpening(DEFAULT_BOUNDARY))).bytesWritten;
+        }
+      }
       const data = o.format === "multipart" ? encodeMjpegPart(frame, DEFAULT_BOUNDARY) : frame.data;
       bytes += (await file.write(data)).bytesWritten;
+      last = frame.timestamp;
       if (++count === o.frames) break;
     }
+  } catch (error) {
+    failure = error as Error;
   } finally {
+    quiet();
     clearTimeout(deadline);
+    clearTimeout(firstFrameDeadline);
     release();
     await client.stop();
-    await file.close();
+    await file?.close();
   }
-  log(`recorded ${count} frames (${bytes} bytes) to ${o.output}`);
+  const url = client.stats.url;
   if (count === 0) {
-    const why = client.stats.lastError ? `: ${client.stats.lastError}` : "";
-    log(`record: no frames from ${client.stats.url}${why}`);
+    const took = ((Date.now() - started) / 1000).toFixed(1);
+    const why = failure?.message ??
+      `no frame in ${took} s${
+        client.stats.lastError ? `; last error: ${client.stats.lastError}` : ""
+      }`;
+    log(`record: ${url}: ${why}`);
+    return 1;
+  }
+  log(recordedLine(count, bytes, first, last, o.output, o.format));
+  if (failure) {
+    log(`record: stopped early: ${failure.message}`);
     return 1;
   }
   return 0;
+}
+
+/**
+ * What was recorded, the frame rate measured from the frames' arrival times,
+ * and how to play the file at that rate.
+ */
+function recordedLine(
+  count: number,
+  bytes: number,
+  first: number,
+  last: number,
+  output: string,
+  format: "raw" | "multipart",
+): string {
+  const span = (last - first) / 1000;
+  const megabytes = (bytes / 1e6).toFixed(1);
+  const done = `recorded ${count} frames (${megabytes} MB) to ${output}`;
+  if (count < 2 || span <= 0) return `${done}; too few frames to measure a frame rate`;
+  const fps = Number(((count - 1) / span).toPrecision(3));
+  const file = shellQuote(output);
+  // Raw MJPEG and multipart keep no timing; ffplay plays both at 25 fps unless told.
+  const play = format === "raw"
+    ? `ffplay -framerate ${fps} ${file}`
+    : `ffplay -vf setpts=N/${fps}/TB ${file}`;
+  return `${done} in ${span.toFixed(1)} s at ${fps} fps; the file keeps no frame rate ` +
+    `(players assume 25 fps): play it at ${fps} with: ${play}`;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { duration, type DurationRange } from "../internal/duration.ts";
 import { booleanOr } from "../internal/validate.ts";
+import { caFileSchema, readCaFile } from "./ca_file.ts";
 import { cameraSource } from "../sources/camera.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
@@ -113,6 +114,10 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     stallTimeout: duration("", { unit: "s", exclusive: true, max: 3600 }).optional(),
     /** Seconds: the relay's MjpegClient headTimeout (request to response head). */
     headTimeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+    /** A PEM file: the CA that signed an https camera's certificate. */
+    ca: caFileSchema.optional(),
+    /** Accept any certificate from an https camera. */
+    insecure: z.boolean().optional(),
   }),
   z.strictObject({
     type: z.literal("poll"),
@@ -121,6 +126,10 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     fps: z.number().min(0.01).max(60).optional(),
     /** Seconds from a request to the last byte of its answer. */
     timeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+    /** A PEM file: the CA that signed an https camera's certificate. */
+    ca: caFileSchema.optional(),
+    /** Accept any certificate from an https camera. */
+    insecure: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
 ], {
@@ -240,11 +249,15 @@ export function createSource(
         // Config files speak seconds, the API milliseconds.
         ...(spec.stallTimeout ? { stallTimeout: spec.stallTimeout * 1000 } : {}),
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
+        ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
+        ...(spec.insecure ? { insecure: true } : {}),
       });
     case "poll":
       return pollSource(spec.url, {
         ...(spec.fps ? { fps: spec.fps } : {}),
         ...(spec.timeout ? { timeout: spec.timeout * 1000 } : {}),
+        ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
+        ...(spec.insecure ? { insecure: true } : {}),
         log,
         ...(onStatus ? { onStatus } : {}),
       });

@@ -11,6 +11,7 @@ import { serve } from "../runtime/serve.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
+import { AuthenticationError } from "../client/camera_fetch.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
@@ -31,9 +32,11 @@ Source (one; the test pattern when none is given):
                          of several (see "mjpeg cameras"; also --camera=N)
   --webcam DEV           USB webcam via ffmpeg, e.g. /dev/video0 (MJPEG passed through)
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
-  --url URL              relay another MJPEG server's stream
-  --poll URL             a camera's snapshot URL (one JPEG per request), asked at up to
-                         --fps times a second (default 1), over one kept-alive connection
+  --url URL              relay another MJPEG server's stream (user:pass@ in it for
+                         Digest or Basic auth)
+  --poll URL             a camera's snapshot URL (one JPEG per request, user:pass@ as for
+                         --url), asked at up to --fps times a second (default 1), over one
+                         kept-alive connection
   --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
   --config FILE          a JSON file with several named streams (see README)
 
@@ -45,6 +48,10 @@ Image (camera, webcam, pattern; --fps also for folders and --poll):
   --rotation 0|180 --hflip --vflip   camera orientation
   --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
+
+Relay (--url):
+  --ca FILE              trust this CA (PEM) for an https upstream
+  --insecure             accept any certificate from it (self-signed, expired)
 
 Restarts (camera, webcam, command; in seconds, like every duration here):
   --no-restart           end when the program exits instead of restarting it
@@ -227,6 +234,12 @@ async function feed(
     } catch (error) {
       if (signal.aborted) return;
       if (!everPublished && error instanceof SourceError) throw error;
+      // Credentials refused as often as a camera allows: asking again could lock the account.
+      if (error instanceof AuthenticationError && error.kind === "exhausted") {
+        if (!everPublished) throw error;
+        log(`[${name}] ${error.message}; the stream stays offline until mjpeg is restarted`);
+        return;
+      }
       why = `source failed: ${(error as Error).message}`;
     }
     if (published > 0) backoff.reset();

@@ -26,6 +26,8 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   command: { type: "string" },
   url: { type: "string" },
   poll: { type: "string" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
   file: { type: "string" },
   config: { type: "string", short: "c" },
   width: { type: "string" },
@@ -96,8 +98,8 @@ const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   ],
   webcam: ["width", "height", "fps", ...RESTART_FLAGS],
   command: RESTART_FLAGS,
-  url: [],
-  poll: ["fps", "timeout"],
+  url: ["ca", "insecure"],
+  poll: ["fps", "timeout", "ca", "insecure"],
   file: ["fps"],
 };
 const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
@@ -311,6 +313,8 @@ export function serveFlagsToConfig(
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
   if (type === "poll") spec.url = v.poll;
+  if (v.ca !== undefined) spec.ca = v.ca;
+  if (v.insecure) spec.insecure = true;
   if (type === "file") spec.path = v.file;
   if (type === "command") {
     const command = words("command");

@@ -8,7 +8,9 @@
 import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
 import { MjpegParser } from "../wire/parser.ts";
-import { redactUrl, splitCredentials } from "./basic_auth.ts";
+import { redactUrl, splitCredentials } from "./credentials.ts";
+import { cameraFetch } from "./camera_fetch.ts";
+import type { FetchLike } from "../runtime/redirects.ts";
 import { Backoff } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
 import { BufferPool } from "./buffer_pool.ts";
@@ -65,6 +67,8 @@ export class MjpegClient implements AsyncDisposable {
   #displayUrl: string;
   #options: ResolvedClientOptions;
   #headers: Headers;
+  #fetch: FetchLike;
+  #hasCredentials: boolean;
   #pool = new BufferPool();
   #sink: BufferSink;
   #backoff: Backoff;
@@ -86,25 +90,42 @@ export class MjpegClient implements AsyncDisposable {
    * Creates a client; nothing happens on the network until `start()` (or
    * `frames()`).
    *
-   * @param url The stream: an http(s) URL (`user:pass@` becomes Basic auth) or a Request.
-   * @param options Headers, reconnect policy, stall timeout, fetch; validated here.
+   * @param url The stream: an http(s) URL (`user:pass@` are credentials for
+   *   Digest or Basic) or a Request.
+   * @param options Credentials, TLS, headers, reconnect policy, stall
+   *   timeout, fetch; validated here.
    * @throws {TypeError} On a bad URL or option, saying what was expected.
    */
   constructor(url: string | URL | Request, options: MjpegClientOptions = {}) {
     this.#options = resolveClientOptions(options);
     const headers = new Headers();
+    let credentials = this.#options.auth;
     if (url instanceof Request) {
       this.#request = url;
       this.#displayUrl = redactUrl(url.url);
       url.headers.forEach((value, name) => headers.set(name, value));
     } else {
-      const { url: bare, authorization } = splitCredentials(url);
-      this.#request = bare;
+      const split = splitCredentials(url);
+      if (split.credentials && credentials) {
+        throw new TypeError(
+          "MjpegClient: expected credentials in the URL or in the auth option, got both",
+        );
+      }
+      credentials ??= split.credentials;
+      this.#request = split.url;
       this.#displayUrl = redactUrl(url);
-      if (authorization) headers.set("authorization", authorization);
     }
     this.#options.headers.forEach((value, name) => headers.set(name, value));
     this.#headers = headers;
+    this.#hasCredentials = credentials !== undefined;
+    // One camera fetch for the client's life: Digest's nonce and count carry over reconnects.
+    this.#fetch = cameraFetch({
+      url: url instanceof Request ? url.url : this.#request as URL,
+      credentials,
+      ca: this.#options.ca,
+      insecure: this.#options.insecure,
+      fetch: this.#options.fetch,
+    });
     this.#sink = new BufferSink(this.#pool);
     this.#sink.onFrame = (timestamp) => {
       // The parser's timestamp (one Date.now() per chunk) spares a clock read per frame.
@@ -262,7 +283,8 @@ export class MjpegClient implements AsyncDisposable {
       const ended = await runConnection({
         target: this.#request,
         headers: this.#headers,
-        fetch: this.#options.fetch,
+        fetch: this.#fetch,
+        hasCredentials: this.#hasCredentials,
         headTimeout: this.#options.headTimeout,
         stallTimeout: this.#options.stallTimeout,
         parser: this.#parser,
@@ -270,8 +292,13 @@ export class MjpegClient implements AsyncDisposable {
         onStreaming: () => this.#state = "streaming",
         onBytes: (count) => this.#bytes += count,
       });
-      if (stop.aborted) break;
-      this.#lastError = ended;
+      if (stop.aborted || ended === undefined) break;
+      this.#lastError = ended.reason;
+      if (ended.final || (ended.permanent && this.#options.failFast)) {
+        // The error itself where it has a type to tell it by (AuthenticationError).
+        failure = ended.error ?? new Error(ended.reason);
+        break;
+      }
       const delay = this.#backoff.next();
       if (delay === undefined) {
         failure = new Error(

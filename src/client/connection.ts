@@ -1,8 +1,8 @@
 /**
  * One connection of the client, from the request to the end of the body:
- * redirects, status and Content-Type checks, the two deadlines, and feeding
- * the parser. It returns why the connection ended, so the client can decide
- * to reconnect.
+ * status and Content-Type checks, the two deadlines, and feeding the parser.
+ * It returns why the connection ended, and whether trying again could mend
+ * it, so the client can decide to reconnect.
  *
  * The deadlines: the response head must arrive within `headTimeout` of the
  * request, and from then on a complete frame within every `stallTimeout`.
@@ -17,8 +17,11 @@ import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { parseContentType } from "../wire/content_type.ts";
 import type { MjpegParser } from "../wire/parser.ts";
 import type { FetchLike } from "./options.ts";
-import { type DirectBody, directBody } from "../runtime/http_connection.ts";
-import { fetchWithRedirects } from "../runtime/redirects.ts";
+import { type DirectBody, directBody } from "../runtime/fetch_connection.ts";
+import { ConnectTimeoutError, TlsCertificateError } from "../runtime/socket_connect.ts";
+import { RedirectError } from "../runtime/redirects.ts";
+import { AuthenticationError } from "./camera_fetch.ts";
+import { parseChallenges } from "./www_authenticate.ts";
 
 /** What a connection needs from the client. */
 export interface ConnectionContext {
@@ -26,8 +29,10 @@ export interface ConnectionContext {
   target: Request | URL;
   /** Request headers, Authorization included. */
   headers: Headers;
-  /** How to make one request; redirects are followed by {@linkcode fetchWithRedirects}. */
+  /** How to make the request: the client's camera fetch (redirects, auth, TLS). */
   fetch: FetchLike;
+  /** Whether the client has credentials, for the hint on a 401. */
+  hasCredentials: boolean;
   /** Milliseconds from the request to the response head. */
   headTimeout: number;
   /** Milliseconds without a complete frame before giving up on the connection. */
@@ -46,20 +51,44 @@ export interface ConnectionContext {
 // noticed between 1 and 1.25 stallTimeouts after the last frame.
 const STALL_CHECKS = 4;
 
+/** Why a connection ended. */
+export interface ConnectionEnd {
+  /** What was expected and what came (control characters escaped: it may quote the upstream). */
+  reason: string;
+  /**
+   * Trying again would not mend it: credentials refused, a 4xx status (but
+   * 408 and 429), not an MJPEG response, an untrusted certificate.
+   */
+  permanent: boolean;
+  /** Not even the client's own retries should go on: the refusals reached their cap. */
+  final: boolean;
+  /** The error behind a final end, for whoever the client hands it to. */
+  error?: Error;
+}
+
 /**
  * Runs one connection until it ends.
  *
  * @param ctx The client's side of the connection.
- * @returns Why it ended, saying what was expected and what came (control
- *   characters escaped: it may quote the upstream); undefined when the
- *   client was stopped.
+ * @returns Why it ended; undefined when the client was stopped.
  */
-export async function runConnection(ctx: ConnectionContext): Promise<string | undefined> {
+export async function runConnection(ctx: ConnectionContext): Promise<ConnectionEnd | undefined> {
   const ended = await connect(ctx);
-  return ended === undefined ? undefined : escapeControls(ended);
+  if (ended === undefined) return undefined;
+  const { reason, permanent = false, final = false, error } = typeof ended === "string"
+    ? { reason: ended }
+    : ended;
+  return {
+    reason: escapeControls(reason),
+    permanent: permanent || final,
+    final,
+    ...(error ? { error } : {}),
+  };
 }
 
-async function connect(ctx: ConnectionContext): Promise<string | undefined> {
+type Ended = string | { reason: string; permanent?: boolean; final?: boolean; error?: Error };
+
+async function connect(ctx: ConnectionContext): Promise<Ended | undefined> {
   const { stop, stallTimeout, headTimeout, parser } = ctx;
   const controller = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -79,20 +108,18 @@ async function connect(ctx: ConnectionContext): Promise<string | undefined> {
     timedOut = `expected a response head within ${headTimeout} ms, got none after ${
       Date.now() - started
     } ms`;
-    abort(new Error("head timeout"));
+    // A TimeoutError, so that the transport can say whether it was still connecting.
+    abort(new DOMException("no response head in time", "TimeoutError"));
   }, headTimeout);
   let bytes = 0;
   try {
     const request = new Request(ctx.target, { headers: ctx.headers, signal: controller.signal });
-    const response = await untilAborted(
-      fetchWithRedirects(ctx.fetch, request),
-      controller.signal,
-    );
+    const response = await untilAborted(ctx.fetch(request), controller.signal);
     clearTimeout(timer);
-    const problem = checkResponse(response);
+    const problem = checkResponse(response, ctx.hasCredentials);
     if (problem) {
       response.body?.cancel().catch(() => {});
-      throw new Error(problem);
+      return problem;
     }
     ctx.onStreaming();
     parser.reset(response.headers.get("content-type"));
@@ -143,8 +170,19 @@ async function connect(ctx: ConnectionContext): Promise<string | undefined> {
     return `expected an endless stream, got the end of the response after ${bytes} bytes`;
   } catch (error) {
     if (stop.aborted) return undefined;
+    if (timedOut && error instanceof ConnectTimeoutError) {
+      return `expected a connection to ${error.address} within the head timeout of ${headTimeout} ms, got none after ${
+        Date.now() - started
+      } ms (connect timeout)`;
+    }
     if (timedOut) return timedOut;
-    return describeError(error);
+    if (error instanceof AuthenticationError) {
+      return { reason: error.message, permanent: true, final: error.kind === "exhausted", error };
+    }
+    return {
+      reason: describeError(error),
+      permanent: error instanceof TlsCertificateError || error instanceof RedirectError,
+    };
   } finally {
     clearTimeout(timer);
     stop.removeEventListener("abort", onStop);
@@ -155,19 +193,42 @@ async function connect(ctx: ConnectionContext): Promise<string | undefined> {
 }
 
 /** Says what is wrong with a response for a stream, or undefined if nothing is. */
-function checkResponse(response: Response): string | undefined {
+function checkResponse(response: Response, hasCredentials: boolean): Ended | undefined {
+  const status = response.status;
   if (!response.ok) {
-    return `expected a 2xx status, got ${response.status} ${response.statusText.slice(0, 80)}`
-      .trim();
+    const got = `expected a 2xx status, got ${status} ${response.statusText.slice(0, 80)}`.trim();
+    return {
+      reason: status === 401 && !hasCredentials ? got + credentialsHint(response) : got,
+      // A client error stays one; a server error (a camera booting, a proxy) may pass.
+      permanent: status >= 400 && status < 500 && status !== 408 && status !== 429,
+    };
   }
   const contentType = response.headers.get("content-type");
   if (!acceptableContentType(contentType)) {
-    return `expected Content-Type multipart/x-mixed-replace or image/jpeg, got ${
-      contentType === null ? "none" : quoteUntrusted(contentType)
-    }`;
+    return {
+      reason: `expected Content-Type multipart/x-mixed-replace or image/jpeg, got ${
+        contentType === null ? "none" : quoteUntrusted(contentType)
+      }`,
+      permanent: true,
+    };
   }
   if (!response.body) return "expected a response body, got none";
   return undefined;
+}
+
+/** What a 401 asks for, when the client has nothing to answer it with. */
+function credentialsHint(response: Response): string {
+  const schemes = [
+    ...new Set(
+      parseChallenges(response.headers.get("www-authenticate") ?? "").map((c) =>
+        c.scheme === "bearer"
+          ? "a bearer token"
+          : `${c.scheme[0]!.toUpperCase()}${c.scheme.slice(1)}`
+      ),
+    ),
+  ];
+  const asks = schemes.length > 0 ? ` (it asks for ${schemes.join(" or ")})` : "";
+  return `: the camera wants credentials${asks}; give them in the URL (http://user:pass@host/) or the auth option`;
 }
 
 /**
@@ -192,7 +253,9 @@ function acceptableContentType(contentType: string | null): boolean {
  */
 export function untilAborted(promise: Promise<Response>, signal: AbortSignal): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    // A turn of the event loop first, so that the transport's own error
+    // (which says whether it was still connecting) wins over the bare reason.
+    const onAbort = () => setTimeout(() => reject(signal.reason), 0);
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (response) => {

@@ -1,6 +1,6 @@
 /**
  * Reading MJPEG streams: {@linkcode MjpegClient} reads any MJPEG URL (HTTP
- * Basic, bearer token, `http:` and `https:`) into a fixed pool of
+ * Basic and Digest, a bearer token, `http:` and `https:` with a camera's own CA) into a fixed pool of
  * {@linkcode FrameBuffer}s the application lends it, py-mjpeg's model, so
  * memory never grows; it reconnects with backoff, notices stalls and keeps
  * stats. `client.frames()` gives the newest frames as an async iterable for
@@ -23,6 +23,6 @@
 export { MjpegClient } from "./client.ts";
 export type { Frame } from "../wire/mod.ts";
 export type { FrameBuffer } from "./frame_buffer.ts";
-export type { FetchLike, MjpegClientOptions } from "./options.ts";
+export type { Credentials, FetchLike, MjpegClientOptions } from "./options.ts";
 export type { BackoffOptions } from "../internal/backoff.ts";
 export type { ClientState, MjpegClientStats } from "./stats.ts";

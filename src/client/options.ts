@@ -9,16 +9,40 @@ import { z } from "zod";
 import { type BackoffOptions, type BackoffPolicy, backoffSchema } from "../internal/backoff.ts";
 import { duration } from "../internal/duration.ts";
 import { parseOptions } from "../internal/validate.ts";
-import { httpFetch } from "../runtime/http_fetch.ts";
-
 import type { FetchLike } from "../runtime/redirects.ts";
+import type { Credentials } from "./credentials.ts";
 
-export type { FetchLike };
+export type { Credentials, FetchLike };
 
 /** Options for {@linkcode MjpegClient}. */
 export interface MjpegClientOptions {
-  /** Extra request headers, e.g. a bearer token. */
+  /** Extra request headers. */
   headers?: HeadersInit;
+  /**
+   * A user name and password, answered to the camera's challenge with Digest
+   * (MD5, SHA-256, SHA-512-256, their -sess forms) or Basic, whichever is the
+   * strongest it offers; or a bearer token, sent with every request. Instead
+   * of `user:pass@` in the URL, not with it.
+   */
+  auth?: Credentials;
+  /** PEM text of the CA certificate(s) to trust for an https camera, instead of the built-in ones. */
+  ca?: string;
+  /**
+   * Accept any certificate from an https camera (self-signed, expired,
+   * another host's): only on a network you trust.
+   *
+   * @default {false}
+   */
+  insecure?: boolean;
+  /**
+   * Stop at the first error that another attempt would not mend — credentials
+   * refused, a 4xx status (but 408 and 429), a response that is not MJPEG,
+   * an untrusted certificate, a redirect refused — instead of reconnecting: for scripts and
+   * health checks. Without it those are retried with backoff like any other.
+   *
+   * @default {false}
+   */
+  failFast?: boolean;
   /** Aborting this signal stops the client, like calling `stop()`. */
   signal?: AbortSignal;
   /**
@@ -62,10 +86,11 @@ export interface MjpegClientOptions {
    */
   frameQueueSize?: number;
   /**
-   * The fetch implementation to use. The default reads plain `http:` streams
-   * over a socket, which is 2–5 times faster than Deno's and Node's fetch,
-   * and uses the runtime's `fetch` for everything else. Pass
-   * `(request) => fetch(request)` to always use the runtime's (proxies, HTTP/2).
+   * The fetch implementation to use. The default reads `http:` and `https:`
+   * streams over a socket, which is 2–5 times faster than Deno's and Node's
+   * fetch. Pass `(request) => fetch(request)` to use the runtime's (proxies,
+   * HTTP/2); then `ca` and `insecure` do not apply. Redirects and
+   * authentication stay the client's either way.
    */
   fetch?: FetchLike;
 }
@@ -74,6 +99,14 @@ export interface MjpegClientOptions {
 export interface ResolvedClientOptions {
   /** Extra request headers. */
   headers: Headers;
+  /** Credentials from the options. */
+  auth: Credentials | undefined;
+  /** The CA to trust for https. */
+  ca: string | undefined;
+  /** Whether certificates go unchecked. */
+  insecure: boolean;
+  /** Whether a permanent error stops the client. */
+  failFast: boolean;
   /** Stops the client when aborted. */
   signal: AbortSignal | undefined;
   /** The reconnect backoff. */
@@ -86,8 +119,8 @@ export interface ResolvedClientOptions {
   maxFrameSize: number;
   /** How many frames `frames()` holds. */
   frameQueueSize: number;
-  /** How requests are made. */
-  fetch: FetchLike;
+  /** How one request is made; undefined for the socket transport. */
+  fetch: FetchLike | undefined;
 }
 
 // The longest any of the client's waits may be: an hour (a time-lapse camera
@@ -101,6 +134,26 @@ const RECONNECT_DEFAULTS: BackoffPolicy = {
   multiplier: 2,
   jitter: 0.5,
   limit: Infinity,
+};
+
+/**
+ * How to reach a camera, as every reader of one takes it (the client, the
+ * polling source): credentials, and the trust for https.
+ */
+export const cameraAccessOptions: {
+  auth: z.ZodOptional<z.ZodType<Credentials>>;
+  ca: z.ZodOptional<z.ZodType<string>>;
+  insecure: z.ZodOptional<z.ZodBoolean>;
+} = {
+  auth: z.union([
+    z.strictObject({ username: z.string(), password: z.string() }),
+    z.strictObject({ token: z.string().min(1) }),
+  ], { error: "expected auth as { username, password } or { token }" }).optional(),
+  ca: z.string({ error: "expected ca as PEM text" }).refine(
+    (pem) => pem.includes("-----BEGIN CERTIFICATE-----"),
+    { error: 'expected ca as PEM text ("-----BEGIN CERTIFICATE-----" …)' },
+  ).optional(),
+  insecure: z.boolean({ error: "expected insecure as true or false" }).optional(),
 };
 
 const optionsSchema = z.strictObject({
@@ -128,11 +181,15 @@ const optionsSchema = z.strictObject({
     .min(1, { error: "expected frameQueueSize >= 1" }).max(1000, {
       error: "expected frameQueueSize <= 1000 (it is a small newest-wins queue)",
     }).optional(),
+  ...cameraAccessOptions,
+  failFast: z.boolean({ error: "expected failFast as true or false" }).optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === "function", {
     error: "expected fetch as a function (request: Request) => Promise<Response>",
   }).optional(),
 }, {
   error: (issue) => issue.code === "invalid_type" ? "expected options as an object" : undefined,
+}).refine((o) => !(o.fetch && (o.ca !== undefined || o.insecure)), {
+  error: "expected ca and insecure without fetch (a fetch of your own does its own TLS)",
 });
 
 /** The defaults, one place for docs and code. */
@@ -160,12 +217,16 @@ export function resolveClientOptions(options: unknown = {}): ResolvedClientOptio
   const stallTimeout = o.stallTimeout ?? CLIENT_DEFAULTS.stallTimeout;
   return {
     headers: new Headers(o.headers),
+    auth: o.auth,
+    ca: o.ca,
+    insecure: o.insecure ?? false,
+    failFast: o.failFast ?? false,
     signal: o.signal,
     reconnect: o.reconnect ?? CLIENT_DEFAULTS.reconnect,
     stallTimeout,
     headTimeout: o.headTimeout ?? Math.min(stallTimeout, 600_000),
     maxFrameSize: o.maxFrameSize ?? CLIENT_DEFAULTS.maxFrameSize,
     frameQueueSize: o.frameQueueSize ?? CLIENT_DEFAULTS.frameQueueSize,
-    fetch: o.fetch ?? httpFetch,
+    fetch: o.fetch,
   };
 }

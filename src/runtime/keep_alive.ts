@@ -15,16 +15,17 @@
  *
  * @module
  */
-import { HttpConnection } from "./http_connection.ts";
+import { HttpConnection } from "./fetch_connection.ts";
 import { socketCanFetch } from "./http_fetch.ts";
 import { checkHttpUrl, type FetchLike } from "./redirects.ts";
+import type { TlsOptions } from "./socket_connect.ts";
 
 // A snapshot is tens of kB: a small read buffer per kept connection will do.
 const POLL_READ_SIZE = 64 * 1024;
 
 /**
- * A keep-alive fetch for plain `http:` GETs; anything else goes to the
- * runtime's fetch. Close it when done: idle connections do not keep the
+ * A keep-alive fetch for `http:` and `https:` GETs; anything else goes to
+ * the runtime's fetch. Close it when done: idle connections do not keep the
  * process alive, but they hold a socket on the server.
  *
  * @example
@@ -36,9 +37,15 @@ const POLL_READ_SIZE = 64 * 1024;
  * ```
  */
 export class KeepAlivePool implements Disposable {
+  readonly #tls: TlsOptions;
   #idle = new Map<string, HttpConnection>();
   #opened = 0;
   #closed = false;
+
+  /** @param tls Certificate options for https cameras: their CA, or `insecure`. */
+  constructor(tls: TlsOptions = {}) {
+    this.#tls = tls;
+  }
 
   /**
    * Makes one request, no redirect followed (pass it to `fetchWithRedirects`).
@@ -66,7 +73,7 @@ export class KeepAlivePool implements Disposable {
   async #fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     checkHttpUrl(url);
-    if (!socketCanFetch(request, url)) {
+    if (!socketCanFetch(request)) {
       return await globalThis.fetch(new Request(request, { redirect: "manual" }));
     }
     const kept = this.#idle.get(url.origin);
@@ -80,7 +87,7 @@ export class KeepAlivePool implements Disposable {
       }
     }
     this.#opened++;
-    return await this.#send(new HttpConnection(url, POLL_READ_SIZE), request, url);
+    return await this.#send(new HttpConnection(url, this.#tls, POLL_READ_SIZE), request, url);
   }
 
   #send(connection: HttpConnection, request: Request, url: URL): Promise<Response> {

@@ -21,6 +21,18 @@ export type FetchLike = (request: Request) => Promise<Response>;
 /** Redirects followed before giving up (fetch allows 20; a camera needs one or two). */
 export const MAX_REDIRECTS = 5;
 
+/**
+ * A redirect this follower refuses to follow (another scheme, too many hops,
+ * a bad Location): the camera's configuration, not a passing fault.
+ */
+export class RedirectError extends TypeError {
+  /** @param message What was expected and what came. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RedirectError";
+  }
+}
+
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 
@@ -33,7 +45,7 @@ const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"];
  */
 export function checkHttpUrl(url: URL, redirect = false): void {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(
+    throw new RedirectError(
       `expected ${redirect ? "a redirect to " : ""}an http: or https: URL, got ${
         quoteUntrusted(url.protocol)
       }`,
@@ -75,12 +87,12 @@ export async function fetchWithRedirects(
     }
     response.body?.cancel().catch(() => {});
     if (request.redirect === "error") {
-      throw new TypeError(
+      throw new RedirectError(
         `expected no redirect, got ${response.status} to ${quoteUntrusted(location)}`,
       );
     }
     if (hops >= MAX_REDIRECTS) {
-      throw new TypeError(
+      throw new RedirectError(
         `expected at most ${MAX_REDIRECTS} redirects, got more (the last to ${
           quoteUntrusted(location)
         })`,
@@ -90,7 +102,7 @@ export async function fetchWithRedirects(
     try {
       next = new URL(location, url);
     } catch {
-      throw new TypeError(`expected a redirect Location URL, got ${quoteUntrusted(location)}`);
+      throw new RedirectError(`expected a redirect Location URL, got ${quoteUntrusted(location)}`);
     }
     checkHttpUrl(next, true);
     next.username = "";
@@ -101,7 +113,7 @@ export async function fetchWithRedirects(
     const toGet = response.status === 303 && current.method !== "HEAD" ||
       (response.status === 301 || response.status === 302) && current.method === "POST";
     if (!toGet && current.body !== null) {
-      throw new TypeError(
+      throw new RedirectError(
         `expected a redirect that needs no request body again, got ${response.status}`,
       );
     }

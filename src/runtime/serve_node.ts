@@ -51,6 +51,10 @@ export async function serveNode(
   const { createAdaptorServer } = await import("@hono/node-server");
   const timeout = context.headerTimeout;
   const server = createAdaptorServer({
+    // The adapter would otherwise replace the process's global Request and
+    // Response with its own classes: a library must not change what
+    // `new Response()` means for the application around it.
+    overrideGlobalObjects: false,
     fetch: async (request, env) => {
       const outgoing = env.outgoing as ServerResponse;
       const response = await context.handle(request, env, () => outgoing.destroy());

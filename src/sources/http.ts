@@ -18,9 +18,10 @@ export type HttpSourceOptions = Omit<MjpegClientOptions, "signal">;
  * the upstream goes away, so the relay keeps serving the last frame and
  * resumes by itself.
  *
- * @param url The upstream stream, `http:` or `https:`.
- * @param options Request headers (e.g. `Authorization`), reconnect policy,
- * stall timeout, frame size limit.
+ * @param url The upstream stream, `http:` or `https:`; `user:pass@` in it
+ * are answered to the camera's Digest or Basic challenge.
+ * @param options Credentials (`auth`), TLS (`ca`, `insecure`), request
+ * headers, reconnect policy, stall timeout, frame size limit.
  * @returns A source.
  * @throws {TypeError} When the URL is not http(s).
  *

@@ -20,7 +20,7 @@
  * @module
  */
 export type { Frame } from "../wire/mod.ts";
-export type { FetchLike, MjpegClientOptions } from "../client/mod.ts";
+export type { Credentials, FetchLike, MjpegClientOptions } from "../client/mod.ts";
 export { type FramePublisher, type FrameSource, type LogLine, pipeToHub } from "./source.ts";
 export { type CameraOptions, cameraSource } from "./camera.ts";
 export { type CommandOptions, commandSource, type WebcamOptions, webcamSource } from "./command.ts";

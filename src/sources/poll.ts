@@ -31,11 +31,13 @@ import { duration } from "../internal/duration.ts";
 import { sleep } from "../internal/sleep.ts";
 import { parseOptions } from "../internal/validate.ts";
 import { KeepAlivePool } from "../runtime/keep_alive.ts";
-import { type FetchLike, fetchWithRedirects } from "../runtime/redirects.ts";
+import type { FetchLike } from "../runtime/redirects.ts";
 import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
-import { redactUrl, splitCredentials } from "../client/basic_auth.ts";
+import { cameraFetch } from "../client/camera_fetch.ts";
 import { describeError, untilAborted } from "../client/connection.ts";
+import { type Credentials, redactUrl, splitCredentials } from "../client/credentials.ts";
+import { cameraAccessOptions } from "../client/options.ts";
 import { SourceError } from "./process.ts";
 import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
 
@@ -45,8 +47,18 @@ export interface PollSourceOptions {
   fps?: number;
   /** From sending a request to the last byte of its answer; longer is a failure. @default {10000} */
   timeout?: number;
-  /** Extra request headers, e.g. `Authorization` or a cookie. */
+  /** Extra request headers, e.g. a cookie. */
   headers?: HeadersInit;
+  /**
+   * A user name and password (answered to the camera's Basic or Digest
+   * challenge, as `MjpegClient` does), or a bearer token; or put
+   * `user:pass@` in the URL.
+   */
+  auth?: Credentials;
+  /** PEM text of the CA that signed an https camera's certificate. */
+  ca?: string;
+  /** Accept any certificate from an https camera (self-signed, expired). */
+  insecure?: boolean;
   /**
    * The wait after a failed request, growing while requests keep failing
    * (the backoff the client's reconnects and the sources' restarts share);
@@ -58,8 +70,10 @@ export interface PollSourceOptions {
   /** The largest image accepted, in bytes. @default {16777216} */
   maxFrameSize?: number;
   /**
-   * Makes one request without following redirects (they are followed here).
-   * The default keeps one connection per camera open between requests.
+   * Makes one request without following redirects (redirects and
+   * authentication are handled here). The default keeps one connection per
+   * camera open between requests; with your own, `ca` and `insecure` do
+   * not apply.
    */
   fetch?: FetchLike;
   /** Where log lines go: one per change of failure cause, and recovery. @default {logToStderr} */
@@ -112,6 +126,7 @@ const optionsSchema = z.strictObject({
     }
   }, { error: "expected headers as a Headers, a record or a list of [name, value] pairs" })
     .optional(),
+  ...cameraAccessOptions,
   retry: backoffSchema(RETRY_DEFAULTS, 3_600_000).optional(),
   maxFrameSize: z.number({ error: "expected maxFrameSize as a number of bytes" })
     .int({ error: "expected maxFrameSize as a whole number of bytes" })
@@ -126,6 +141,8 @@ const optionsSchema = z.strictObject({
   }).optional(),
 }, {
   error: (issue) => issue.code === "invalid_type" ? "expected options as an object" : undefined,
+}).refine((o) => !(o.fetch && (o.ca !== undefined || o.insecure)), {
+  error: "expected ca and insecure without fetch (a fetch of your own does its own TLS)",
 });
 type Parsed = z.output<typeof optionsSchema>;
 
@@ -136,7 +153,7 @@ const ERROR_BODY = 64 * 1024;
  * Polls a snapshot URL for JPEGs.
  *
  * @param url The camera's JPEG URL, `http:` or `https:`; `user:pass@` in it
- *   becomes Basic authorization.
+ *   are credentials for the camera's Basic or Digest challenge.
  * @param options Rate, timeout, headers, backoff, size limit, log, status.
  * @returns A source; each `frames()` call polls anew.
  * @throws {TypeError} On a URL that is not http(s) or a bad option.
@@ -163,14 +180,17 @@ export function pollSource(url: string | URL, options: PollSourceOptions = {}): 
     );
   }
   const o = parseOptions(optionsSchema, options, "pollSource options");
-  const headers = new Headers(o.headers);
-  if (split.authorization && !headers.has("authorization")) {
-    headers.set("authorization", split.authorization);
+  if (split.credentials && o.auth) {
+    throw new TypeError(
+      "pollSource: expected credentials in the URL or in the auth option, got both",
+    );
   }
+  const credentials = split.credentials ?? o.auth;
+  const headers = new Headers(o.headers);
   const shown = redactUrl(split.url);
   return {
     description: `poll ${shown} at up to ${o.fps} fps`,
-    frames: (signal) => pollFrames(split.url, headers, shown, o, signal),
+    frames: (signal) => pollFrames(split.url, credentials, headers, shown, o, signal),
   };
 }
 
@@ -182,13 +202,15 @@ type Outcome =
 
 async function* pollFrames(
   url: URL,
+  credentials: Credentials | undefined,
   headers: Headers,
   shown: string,
   o: Parsed,
   signal: AbortSignal,
 ): AsyncGenerator<Frame> {
-  const pool = o.fetch ? undefined : new KeepAlivePool();
-  const transport = o.fetch ?? pool!.fetch;
+  const pool = o.fetch ? undefined : new KeepAlivePool({ ca: o.ca, insecure: o.insecure });
+  // Redirects, and the camera's challenges answered, over the kept connection.
+  const transport = cameraFetch({ url, credentials, fetch: o.fetch ?? pool!.fetch });
   const log = o.log ?? logToStderr;
   const backoff = new Backoff(o.retry ?? RETRY_DEFAULTS);
   const interval = 1000 / o.fps;
@@ -296,7 +318,7 @@ async function pollOnce(
   }, o.timeout);
   try {
     const request = new Request(url, { headers, signal: controller.signal });
-    const response = await untilAborted(fetchWithRedirects(transport, request), controller.signal);
+    const response = await untilAborted(transport(request), controller.signal);
     if (response.status === 304) {
       await response.body?.cancel().catch(() => {});
       return { kind: "not-modified" };

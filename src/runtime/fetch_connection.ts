@@ -1,12 +1,12 @@
 /**
- * One HTTP/1.1 connection of the socket transport (node:net, which all three
- * runtimes provide): one request at a time, its response head read within
+ * One HTTP/1.1 connection of the socket transport (node:net and node:tls,
+ * which all three runtimes provide): one request at a time, its response head read within
  * bounds, its body framed by Content-Length, chunked encoding or the end of
  * the connection, and — when both sides agree — kept open for the next
  * request.
  *
- * The socket reads into one buffer (by default {@linkcode READ_SIZE} bytes)
- * reused for the connection's life (node:net's `onread`), instead of a new 64 KiB
+ * A plain-http socket reads into one buffer (by default
+ * {@linkcode READ_SIZE} bytes) reused for the connection's life (node:net's `onread`), instead of a new 64 KiB
  * buffer per read: on loopback that took Node from 1.1–1.7 to 2.8 GB/s and
  * Deno from 1.1 to 2.1 GB/s for a bare socket (docs/benchmarks.md). The bytes
  * are therefore valid only until the next read, so a body is read one of two
@@ -19,10 +19,11 @@
  *
  * @module
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { ChunkedDecoder } from "./chunked.ts";
-import { type Head, HeadReader, requestHead } from "./http_head.ts";
+import { type Head, HeadReader, requestHead } from "./fetch_head.ts";
+import { ConnectTimeoutError, openSocket, socketError, type TlsOptions } from "./socket_connect.ts";
 
 /** Bytes read from the socket at once, by default. */
 export const READ_SIZE = 1024 * 1024;
@@ -82,6 +83,8 @@ interface SocketHandler {
  */
 export class HttpConnection {
   readonly #socket: Socket;
+  readonly #address: string;
+  readonly #secure: boolean;
   #connected = false;
   #closed = false;
   #handler: SocketHandler | undefined;
@@ -93,29 +96,33 @@ export class HttpConnection {
   #request: Request | undefined;
 
   /**
-   * @param url Where to connect: the URL's host and port (80 by default).
-   * @param readSize The read buffer's size: large for streams, small for
-   *   short answers.
+   * @param url Where to connect: the URL's host and port (80 or 443 by default).
+   * @param tls Certificate options for https.
+   * @param readSize The read buffer's size for plain http: large for
+   *   streams, small for short answers (TLS sockets read their own way).
    */
-  constructor(url: URL, readSize: number = READ_SIZE) {
-    this.#socket = connect({
-      host: url.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(url.port || 80),
-      onread: {
-        buffer: new Uint8Array(readSize),
-        callback: (size: number, buffer: Uint8Array) => {
-          const handler = this.#handler;
-          // Bytes nobody asked for (on an idle connection): not HTTP we can trust.
-          if (handler === undefined) this.destroy();
-          else handler.bytes(buffer.subarray(0, size));
-          return true; // false would pause the socket; pause() does that where wanted
-        },
+  constructor(url: URL, tls: TlsOptions = {}, readSize: number = READ_SIZE) {
+    const onBytes = (bytes: Uint8Array) => {
+      const handler = this.#handler;
+      // Bytes nobody asked for (on an idle connection): not HTTP we can trust.
+      if (handler === undefined) this.destroy();
+      else handler.bytes(bytes);
+    };
+    const { socket, readyEvent, address } = openSocket(url, tls, {
+      buffer: new Uint8Array(readSize),
+      callback: (size, buffer) => {
+        onBytes(buffer.subarray(0, size));
+        return true; // false would pause the socket; pause() does that where wanted
       },
     });
-    this.#socket.setNoDelay(true);
-    this.#socket.on("connect", () => this.#connected = true);
-    this.#socket.on("error", (error) => this.#ended(error));
-    this.#socket.on("close", () => this.#ended(undefined));
+    this.#socket = socket;
+    this.#address = address;
+    this.#secure = url.protocol === "https:";
+    if (this.#secure) socket.on("data", onBytes);
+    socket.setNoDelay(true);
+    socket.on(readyEvent, () => this.#connected = true);
+    socket.on("error", (error) => this.#ended(error));
+    socket.on("close", () => this.#ended(undefined));
   }
 
   /** Requests sent on this connection so far. */
@@ -188,7 +195,14 @@ export class HttpConnection {
         reject(error);
         done(false);
       };
-      const onAbort = () => fail(signal.reason);
+      // A deadline that runs out before the connection is made says so: a
+      // camera that is off reads differently from one that does not answer.
+      const onAbort = () =>
+        fail(
+          !this.#connected && (signal.reason as Error | undefined)?.name === "TimeoutError"
+            ? new ConnectTimeoutError(this.#address, this.#secure, { cause: signal.reason })
+            : signal.reason,
+        );
       signal.addEventListener("abort", onAbort, { once: true });
       this.#handler = {
         bytes: (chunk) => {
@@ -210,7 +224,7 @@ export class HttpConnection {
         end: (error) =>
           fail(
             error
-              ? new TypeError(`fetch failed: ${error.message}`, { cause: error })
+              ? socketError(error, this.#address)
               : new TypeError("fetch failed: the server closed the connection before a response"),
           ),
       };
@@ -219,7 +233,7 @@ export class HttpConnection {
         if (!this.#closed) this.#socket.write(requestHead(request, url, keepAlive));
       };
       if (this.#connected) send();
-      else this.#socket.once("connect", send);
+      else this.#socket.once(this.#secure ? "secureConnect" : "connect", send);
     });
   }
 

@@ -1,0 +1,224 @@
+/**
+ * An IP camera for the client tests: tests/helpers/camera_server.py (Python's
+ * standard library: http.server, hashlib, ssl) started as a real process, so
+ * Digest and TLS are checked by code nobody here wrote. Every request it got
+ * is in `requests`, with whether its Authorization validated and why not.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** What camera_server.py is told (see its docstring). */
+export interface CameraConfig {
+  auth?: "digest" | "basic" | "none";
+  user?: string;
+  password?: string;
+  realm?: string;
+  algorithms?: string[];
+  extraChallenges?: string[];
+  qop?: string | null;
+  opaque?: string | null;
+  userhash?: boolean;
+  staleAfter?: number;
+  splitHeaders?: boolean;
+  mode?: "stream" | "snapshot";
+  frames?: number;
+  interval?: number;
+  http10?: boolean;
+  host?: string;
+  port?: number;
+  notFound?: string[];
+  html?: string[];
+  cert?: string;
+  key?: string;
+  lifetime?: number;
+  blackhole?: boolean;
+}
+
+/** One request as the camera saw it. */
+export interface CameraRequest {
+  line: string;
+  authorization: string | null;
+  fields?: Record<string, string>;
+  valid: boolean;
+  stale: boolean;
+  problem: string | null;
+}
+
+/** A running camera. */
+export interface Camera extends AsyncDisposable {
+  /** `http(s)://host:port/` */
+  url: string;
+  port: number;
+  /** Every request so far, in order. */
+  requests: CameraRequest[];
+  /** TLS handshakes that failed (the client refused the certificate). */
+  tlsErrors: string[];
+  /** Waits until `count` requests are logged (the log comes through a pipe, after the response). */
+  logged(count: number, ms?: number): Promise<CameraRequest[]>;
+  close(): Promise<void>;
+}
+
+const script = fileURLToPath(new URL("./camera_server.py", import.meta.url));
+
+/** Starts camera_server.py with `config`; resolves once it listens. */
+export function startCamera(config: CameraConfig = {}): Promise<Camera> {
+  const child: ChildProcess = spawn("python3", [script, JSON.stringify(config)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const requests: CameraRequest[] = [];
+  const tlsErrors: string[] = [];
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const timer = setTimeout(() => reject(new Error("camera_server.py did not start")), 15_000);
+    child.once("error", reject);
+    child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+      buffered += text;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const entry = JSON.parse(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        if (entry.event === "request") requests.push(entry);
+        else if (entry.event === "tls-error") tlsErrors.push(entry.error);
+        else if (entry.event === "listening") {
+          clearTimeout(timer);
+          const host = config.host ?? "127.0.0.1";
+          const scheme = config.cert ? "https" : "http";
+          const port = entry.port as number;
+          const close = () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null || child.signalCode !== null) return done();
+              child.once("close", () => done());
+              child.stdin!.end();
+              setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+            });
+          const logged = async (count: number, ms = 5000) => {
+            const deadline = Date.now() + ms;
+            while (requests.length < count && Date.now() < deadline) {
+              await new Promise((done) => setTimeout(done, 20));
+            }
+            return requests;
+          };
+          resolve({
+            logged,
+            url: `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}/`,
+            port,
+            requests,
+            tlsErrors,
+            close,
+            [Symbol.asyncDispose]: close,
+          });
+        }
+      }
+    });
+  });
+}
+
+/** Certificates made by openssl for a test: a CA, and server certificates it signed. */
+export interface Certificates extends Disposable {
+  dir: string;
+  /** The CA certificate, PEM text. */
+  caPem: string;
+  /** Its file. */
+  caFile: string;
+  /** For 127.0.0.1, ::1 and localhost, signed by the CA. */
+  good: { cert: string; key: string };
+  /** Self-signed, for 127.0.0.1 and localhost. */
+  selfSigned: { cert: string; key: string };
+  /** Signed by the CA for camera.example only. */
+  otherHost: { cert: string; key: string };
+  /** Signed by the CA, expired. */
+  expired: { cert: string; key: string };
+}
+
+/** Makes the certificates in a temp dir with openssl (removed on dispose). */
+export function makeCertificates(): Certificates {
+  const dir = mkdtempSync(join(tmpdir(), "mjpeg-tls-"));
+  const openssl = (...args: string[]) =>
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const key = (name: string) => openssl("genrsa", "-out", `${name}.key`, "2048");
+  const signed = (name: string, cn: string, alt: string, days: string) => {
+    key(name);
+    openssl("req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
+    writeFileSync(
+      join(dir, `${name}.cnf`),
+      `subjectAltName=${alt}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      days,
+      "-extfile",
+      `${name}.cnf`,
+    );
+  };
+  key("ca");
+  openssl(
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=mjpeg-stream test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign",
+  );
+  const loopback = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  signed("good", "localhost", loopback, "1");
+  signed("other", "camera.example", "DNS:camera.example", "1");
+  // -days -1: its notAfter is a day before now.
+  signed("expired", "localhost", loopback, "-1");
+  key("self");
+  openssl(
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    `subjectAltName=${loopback}`,
+  );
+  const pair = (name: string) => ({
+    cert: join(dir, `${name}.pem`),
+    key: join(dir, `${name}.key`),
+  });
+  const caFile = join(dir, "ca.pem");
+  return {
+    dir,
+    caFile,
+    caPem: readFileSync(caFile, "utf8"),
+    good: pair("good"),
+    selfSigned: pair("self"),
+    otherHost: pair("other"),
+    expired: pair("expired"),
+    [Symbol.dispose]() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

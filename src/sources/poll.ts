@@ -34,7 +34,7 @@ import { KeepAlivePool } from "../runtime/keep_alive.ts";
 import type { FetchLike } from "../runtime/redirects.ts";
 import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
-import { cameraFetch } from "../client/camera_fetch.ts";
+import { AuthenticationError, cameraFetch } from "../client/camera_fetch.ts";
 import { describeError, untilAborted } from "../client/connection.ts";
 import { type Credentials, redactUrl, splitCredentials } from "../client/credentials.ts";
 import { cameraAccessOptions } from "../client/options.ts";
@@ -198,7 +198,13 @@ export function pollSource(url: string | URL, options: PollSourceOptions = {}): 
 type Outcome =
   | { kind: "image"; data: Uint8Array }
   | { kind: "not-modified" }
-  | { kind: "failed"; error: string };
+  | {
+    kind: "failed";
+    error: string;
+    // What the log tells apart, when the message alone would change every
+    // time (a refusal count): one line per cause, not per request.
+    cause?: string;
+  };
 
 async function* pollFrames(
   url: URL,
@@ -232,6 +238,7 @@ async function* pollFrames(
   };
   let sequence = 0;
   let inRow = 0; // failed requests since the last good answer
+  let lastCause: string | undefined; // of the failure last logged
   let next = performance.now();
   try {
     while (!signal.aborted) {
@@ -256,10 +263,13 @@ async function* pollFrames(
       if (outcome.kind === "failed") {
         status.failures++;
         inRow++;
-        if (outcome.error !== status.lastError) {
+        const cause = outcome.cause ?? outcome.error;
+        if (cause !== lastCause) {
           log(`poll ${shown}: ${outcome.error}; retrying with backoff`);
-          Object.assign(status, { state: "failing", lastError: outcome.error, since: Date.now() });
+          Object.assign(status, { state: "failing", since: Date.now() });
+          lastCause = cause;
         }
+        status.lastError = outcome.error;
         o.onStatus?.({ ...status });
         const delay = backoff.next();
         if (delay === undefined) {
@@ -275,6 +285,7 @@ async function* pollFrames(
           log(`poll ${shown}: answering again after ${inRow} failed requests`);
         }
         Object.assign(status, { state: "ok", lastError: null, since: Date.now() });
+        lastCause = undefined;
       }
       backoff.reset();
       inRow = 0;
@@ -368,7 +379,11 @@ async function pollOnce(
     if (timedOut) {
       return { kind: "failed", error: `expected an answer within ${o.timeout} ms, got none` };
     }
-    return { kind: "failed", error: escapeControls(describeError(error)) };
+    const message = escapeControls(describeError(error));
+    if (error instanceof AuthenticationError) {
+      return { kind: "failed", error: message, cause: `auth ${error.kind}` };
+    }
+    return { kind: "failed", error: message };
   } finally {
     clearTimeout(timer);
     stop.removeEventListener("abort", onStop);

@@ -1,0 +1,104 @@
+/**
+ * Snapshot polling through the same authenticated request as the client:
+ * a Digest camera over https with its own CA (Python's http.server, hashlib
+ * and ssl, certificates made by openssl at test time), a wrong password that
+ * stops asking before an account would lock, and an untrusted certificate
+ * refused with its reason.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MAX_AUTH_FAILURES } from "../src/client/camera_fetch.ts";
+import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
+import { SourceError } from "../src/sources/process.ts";
+import { type Certificates, makeCertificates, startCamera } from "./helpers/camera.ts";
+import { sha256 } from "./helpers/client_checks.ts";
+import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
+import { requireTools } from "./helpers/tools.ts";
+
+let certs: Certificates | undefined;
+before(() => {
+  if (requireTools({ skip() {} }, "openssl")) certs = makeCertificates();
+});
+after(() => certs?.[Symbol.dispose]());
+
+/** Polls for `ms`; returns the frames' hashes, the log and the last status. */
+async function poll(url: string, ms: number, options: PollSourceOptions) {
+  const log: string[] = [];
+  let status: PollStatus | undefined;
+  const sums: string[] = [];
+  const stop = AbortSignal.timeout(ms);
+  const source = pollSource(url, {
+    log: (line) => log.push(line),
+    onStatus: (s) => status = s,
+    ...options,
+  });
+  for await (const frame of source.frames(stop)) sums.push(sha256(frame.data));
+  return { sums, log, status: status! };
+}
+
+describe("pollSource with auth and https", () => {
+  it("polls a Digest camera over https with its CA, the challenge answered once", async (t) => {
+    if (!requireTools(t, "openssl", "python3")) return;
+    await using camera = await startCamera({
+      algorithms: ["SHA-256", "MD5"],
+      mode: "snapshot",
+      cert: certs!.good.cert,
+      key: certs!.good.key,
+    });
+    const url = camera.url.replace("://", "://admin:secret@") + "snapshot.jpg";
+    const run = await poll(url, 1200, { fps: 10, ca: certs!.caPem });
+    assert.deepEqual(run.sums, [sha256(FIXTURE_FRAMES[0]!)], "one image, published once");
+    assert.ok(run.status.unchanged >= 2, `${run.status.unchanged} unchanged`);
+    assert.equal(run.status.state, "ok");
+    assert.deepEqual(run.log, []);
+    const requests = await camera.logged(run.status.requests + 1);
+    // The first request is challenged; from then on Digest goes up front, nonce count rising.
+    assert.equal(requests[0]!.authorization, null);
+    const answered = requests.slice(1);
+    assert.ok(answered.length >= 3);
+    for (const request of answered) assert.equal(request.problem, null, request.problem!);
+    assert.equal(answered.length, run.status.requests, "no request challenged twice");
+    assert.ok(answered.every((r) => r.fields?.algorithm === "SHA-256"));
+  });
+
+  it("stops asking after a wrong password is refused MAX_AUTH_FAILURES times, and says why", async (t) => {
+    if (!requireTools(t, "python3")) return;
+    await using camera = await startCamera({ mode: "snapshot", password: "right" });
+    const url = camera.url.replace("://", "://admin:wrong@") + "snapshot.jpg";
+    const run = await poll(url, 1500, {
+      fps: 20,
+      retry: { initialDelay: 20, maxDelay: 40, jitter: 0 },
+    });
+    assert.deepEqual(run.sums, []);
+    assert.equal(run.status.state, "failing");
+    assert.match(String(run.status.lastError), /not asking again/);
+    assert.ok(run.status.failures > MAX_AUTH_FAILURES, "the poller kept backing off");
+    // Each refusal is a challenge and a refused answer; then the camera is left alone.
+    await camera.logged(2 * MAX_AUTH_FAILURES);
+    assert.equal(camera.requests.length, 2 * MAX_AUTH_FAILURES);
+    // One line for the refusals, one when it stops asking: not one per request.
+    assert.equal(run.log.length, 2, run.log.join("\n"));
+    assert.match(
+      run.log[0]!,
+      /expected the camera to accept the password of user "admin", got 401/,
+    );
+    assert.match(run.log[1]!, /not asking again/);
+    assert.ok(!run.log.join("\n").includes("wrong"), "the password never reaches the log");
+  });
+
+  it("refuses an untrusted certificate with the reason and the way out", async (t) => {
+    if (!requireTools(t, "openssl", "python3")) return;
+    await using camera = await startCamera({
+      auth: "none",
+      mode: "snapshot",
+      cert: certs!.selfSigned.cert,
+      key: certs!.selfSigned.key,
+    });
+    const source = pollSource(camera.url + "snapshot.jpg", { retry: { limit: 0 }, log: () => {} });
+    const error = await (async () => {
+      for await (const _ of source.frames(AbortSignal.timeout(10_000))) { /* none expected */ }
+    })().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof SourceError, String(error));
+    assert.match(error.message, /expected a trusted certificate .*self-signed.*--ca FILE/);
+  });
+});

@@ -11,10 +11,16 @@
  * to curl. Each client run also reports its RSS and heap growth after warm-up
  * (with a full garbage collection before and after), to show memory flat.
  *
- * Run: node --import tsx bench/client_vs_curl.ts [ROUNDS] [SECONDS] [FRAME_BYTES,…]
- * (each runtime runs this file again with --child PORT SECONDS)
+ * Over http and https (a certificate made by openssl for the run; curl and
+ * the client are given it as their CA, ffmpeg does not check).
+ *
+ * Run: node --import tsx bench/client_vs_curl.ts [ROUNDS] [SECONDS] [FRAME_BYTES,…] [http,https]
+ * (each runtime runs this file again with --child URL SECONDS [CA_FILE])
  */
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { MjpegClient } from "../mod.ts";
 
@@ -41,8 +47,11 @@ function collectGarbage(): void {
 }
 
 /** One client run: 1 s of warm-up, then `seconds` measured. */
-async function child(port: number, seconds: number): Promise<void> {
-  const client = new MjpegClient(`http://127.0.0.1:${port}/`, { stallTimeout: 30_000 });
+async function child(url: string, seconds: number, caFile: string | undefined): Promise<void> {
+  const client = new MjpegClient(url, {
+    stallTimeout: 30_000,
+    ...(caFile ? { ca: readFileSync(caFile, "utf8") } : {}),
+  });
   for (const buffer of client.requestBuffers(1 << 20, 64)) client.enqueueBuffer(buffer);
   client.start();
   // What an application's loop does: take a frame, give the buffer back.
@@ -76,14 +85,34 @@ async function child(port: number, seconds: number): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-/** Starts the server process; resolves with its port. */
-function startServer(frameBytes: number) {
+/** A certificate for 127.0.0.1 made by openssl, and its key, in a temporary folder. */
+interface Certificate {
+  certFile: string;
+  keyFile: string;
+}
+
+function makeCertificate(): Certificate {
+  const dir = mkdtempSync(join(tmpdir(), "bench-tls-"));
+  const certFile = join(dir, "cert.pem"), keyFile = join(dir, "key.pem");
+  // deno-fmt-ignore
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
+  return { certFile, keyFile };
+}
+
+/** Starts the server process (https with `tls`); resolves with its port. */
+function startServer(frameBytes: number, tls: Certificate | undefined) {
   const server = spawn(
     "node",
-    ["--import", "tsx", "bench/client_upstream.ts", String(frameBytes)],
-    {
-      stdio: ["pipe", "pipe", "inherit"],
-    },
+    [
+      "--import",
+      "tsx",
+      "bench/client_upstream.ts",
+      String(frameBytes),
+      ...(tls ? [tls.certFile, tls.keyFile] : []),
+    ],
+    { stdio: ["pipe", "pipe", "inherit"] },
   );
   return new Promise<{ port: number; jpegBytes: number; partBytes: number; stop: () => void }>(
     (resolve) => {
@@ -107,7 +136,7 @@ function cpuSeconds(stderr: string): number {
 }
 
 /** curl's rate over `seconds`, as curl itself measures it. */
-function curl(url: string, seconds: number): Reading {
+function curl(url: string, seconds: number, caFile: string | undefined): Reading {
   const r = spawnSync("/usr/bin/time", [
     "-f",
     "%U %S",
@@ -119,6 +148,7 @@ function curl(url: string, seconds: number): Reading {
     String(seconds),
     "-w",
     "%{speed_download} %{size_download}",
+    ...(caFile ? ["--cacert", caFile] : []),
     url,
   ], { encoding: "utf8" });
   const [speed, size] = r.stdout.split(" ").map(Number);
@@ -196,18 +226,32 @@ const CLIENTS: Record<string, string[]> = {
   node: ["node", "--expose-gc", "--import", "tsx", "bench/client_vs_curl.ts"],
 };
 
-function client(name: string, port: number, seconds: number): ClientResult {
+function client(
+  name: string,
+  url: string,
+  seconds: number,
+  caFile: string | undefined,
+): ClientResult {
   const [exe, ...args] = CLIENTS[name]!;
-  const r = spawnSync(exe!, [...args, "--child", String(port), String(seconds)], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const r = spawnSync(
+    exe!,
+    [...args, "--child", url, String(seconds), ...(caFile ? [caFile] : [])],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const line = r.stdout.trim().split("\n").pop();
   if (r.status !== 0 || !line) throw new Error(`${name} failed: ${r.stdout}`);
   return JSON.parse(line);
 }
 
-async function parent(rounds: number, seconds: number, sizes: number[]): Promise<void> {
+async function parent(
+  rounds: number,
+  seconds: number,
+  sizes: number[],
+  schemes: string[],
+): Promise<void> {
   console.log(
     `Readers of one local multipart server (a separate Node process), ${rounds} rounds of about ${seconds} s each, ` +
       "readers in turn within a round; medians; MB = 10^6 bytes. Ratios are the median of the per-round ratios " +
@@ -215,56 +259,68 @@ async function parent(rounds: number, seconds: number, sizes: number[]): Promise
       "were held back by their own CPU alone). RSS and heap growth: the client's, over its measured run.\n",
   );
   console.log(
-    "| JPEG size | reader | MB/s | MB/s (min–max) | rate ÷ curl's | CPU s per GB | curl's CPU ÷ reader's | RSS growth | heap growth |",
+    "| scheme | JPEG size | reader | MB/s | MB/s (min–max) | rate ÷ curl's | CPU s per GB | curl's CPU ÷ reader's | RSS growth | heap growth |",
   );
-  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const frameBytes of sizes) {
-    const server = await startServer(frameBytes);
-    const url = `http://127.0.0.1:${server.port}/`;
-    const readings: Record<string, Reading[]> = {};
-    const rateRatios: Record<string, number[]> = {};
-    const cpuRatios: Record<string, number[]> = {};
-    const memory: Record<string, ClientResult[]> = {};
-    for (let round = 0; round < rounds; round++) {
-      const base = curl(url, seconds);
-      const note = (name: string, reading: Reading) => {
-        (readings[name] ??= []).push(reading);
-        (rateRatios[name] ??= []).push(reading.megabytesPerSecond / base.megabytesPerSecond);
-        (cpuRatios[name] ??= []).push(base.cpuSecondsPerGigabyte / reading.cpuSecondsPerGigabyte);
-      };
-      note("curl", base);
-      note("ffmpeg -c copy", await ffmpeg(url, seconds, server.partBytes, base.megabytesPerSecond));
-      for (const name of Object.keys(CLIENTS)) {
-        const result = client(name, server.port, seconds);
-        note(`MjpegClient (${name})`, result);
-        (memory[name] ??= []).push(result);
+  console.log("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const tls = schemes.includes("https") ? makeCertificate() : undefined;
+  for (const scheme of schemes) {
+    for (const frameBytes of sizes) {
+      const https = scheme === "https";
+      const caFile = https ? tls!.certFile : undefined;
+      const server = await startServer(frameBytes, https ? tls : undefined);
+      const url = `${scheme}://127.0.0.1:${server.port}/`;
+      const readings: Record<string, Reading[]> = {};
+      const rateRatios: Record<string, number[]> = {};
+      const cpuRatios: Record<string, number[]> = {};
+      const memory: Record<string, ClientResult[]> = {};
+      for (let round = 0; round < rounds; round++) {
+        const base = curl(url, seconds, caFile);
+        const note = (name: string, reading: Reading) => {
+          (readings[name] ??= []).push(reading);
+          (rateRatios[name] ??= []).push(reading.megabytesPerSecond / base.megabytesPerSecond);
+          (cpuRatios[name] ??= []).push(base.cpuSecondsPerGigabyte / reading.cpuSecondsPerGigabyte);
+        };
+        note("curl", base);
+        note(
+          "ffmpeg -c copy",
+          await ffmpeg(url, seconds, server.partBytes, base.megabytesPerSecond),
+        );
+        for (const name of Object.keys(CLIENTS)) {
+          const result = client(name, url, seconds, caFile);
+          note(`MjpegClient (${name})`, result);
+          (memory[name] ??= []).push(result);
+        }
+      }
+      server.stop();
+      for (const [name, list] of Object.entries(readings)) {
+        const rates = list.map((r) => r.megabytesPerSecond);
+        const m = memory[/\((\w+)\)/.exec(name)?.[1] ?? ""];
+        console.log(
+          `| ${scheme} | ${(server.jpegBytes / 1000).toFixed(1)} kB | ${name} | ${
+            median(rates).toFixed(0)
+          } | ${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)} | ${
+            median(rateRatios[name]!).toFixed(2)
+          } | ${median(list.map((r) => r.cpuSecondsPerGigabyte)).toFixed(2)} | ${
+            median(cpuRatios[name]!).toFixed(2)
+          } | ${m ? `${median(m.map((x) => x.rssGrowthMegabytes)).toFixed(1)} MB` : ""} | ${
+            m ? `${median(m.map((x) => x.heapGrowthMegabytes)).toFixed(2)} MB` : ""
+          } |`,
+        );
       }
     }
-    server.stop();
-    for (const [name, list] of Object.entries(readings)) {
-      const rates = list.map((r) => r.megabytesPerSecond);
-      const m = memory[/\((\w+)\)/.exec(name)?.[1] ?? ""];
-      console.log(
-        `| ${(server.jpegBytes / 1000).toFixed(1)} kB | ${name} | ${median(rates).toFixed(0)} | ${
-          Math.min(...rates).toFixed(0)
-        }–${Math.max(...rates).toFixed(0)} | ${median(rateRatios[name]!).toFixed(2)} | ${
-          median(list.map((r) => r.cpuSecondsPerGigabyte)).toFixed(2)
-        } | ${median(cpuRatios[name]!).toFixed(2)} | ${
-          m ? `${median(m.map((x) => x.rssGrowthMegabytes)).toFixed(1)} MB` : ""
-        } | ${m ? `${median(m.map((x) => x.heapGrowthMegabytes)).toFixed(2)} MB` : ""} |`,
-      );
-    }
   }
+  if (tls) rmSync(dirname(tls.certFile), { recursive: true });
 }
 
 const argv = process.argv.slice(2);
 if (argv[0] === "--child") {
-  await child(Number(argv[1]), Number(argv[2]));
+  await child(argv[1]!, Number(argv[2]), argv[3]);
   process.exit(0);
 } else {
   await parent(
     Number(argv[0] ?? 5),
     Number(argv[1] ?? 4),
     (argv[2] ?? "40000").split(",").map(Number),
+    (argv[3] ?? "http,https").split(","),
   );
 }

@@ -1,16 +1,16 @@
 /**
  * One HTTP/1.1 connection of the socket transport (node:net and node:tls,
- * which all three runtimes provide): one request at a time, its response head read within
- * bounds, its body framed by Content-Length, chunked encoding or the end of
- * the connection, and — when both sides agree — kept open for the next
- * request.
+ * which all three runtimes provide): one request at a time, its response
+ * head read within bounds, its body framed by Content-Length, chunked
+ * encoding or the end of the connection, and — when both sides agree — kept
+ * open for the next request.
  *
- * A plain-http socket reads into one buffer (by default
- * {@linkcode READ_SIZE} bytes) reused for the connection's life (node:net's `onread`), instead of a new 64 KiB
- * buffer per read: on loopback that took Node from 1.1–1.7 to 2.8 GB/s and
- * Deno from 1.1 to 2.1 GB/s for a bare socket (docs/benchmarks.md). The bytes
- * are therefore valid only until the next read, so a body is read one of two
- * ways, chosen by its first reader:
+ * On Node and Deno a plain-http socket reads into one buffer (by default
+ * {@linkcode READ_SIZE} bytes) reused for the connection's life (node:net's
+ * `onread`), instead of a new 64 KiB buffer per read: on loopback that took
+ * a bare socket on Node from 1.1–1.7 to 2.8 GB/s and on Deno from 1.1 to 2.1
+ * GB/s (docs/benchmarks.md). Those bytes are valid only until the next read,
+ * so a body is read one of two ways, chosen by its first reader:
  *
  * - `response.body`, a ReadableStream of copies, for any caller;
  * - {@linkcode directBody}, which hands each piece to a callback during the
@@ -27,6 +27,11 @@ import { ConnectTimeoutError, openSocket, socketError, type TlsOptions } from ".
 
 /** Bytes read from the socket at once, by default. */
 export const READ_SIZE = 1024 * 1024;
+// Bun's node:net hands onread a copy of its own read (0.69-0.73 CPU s per GB
+// read by the client, against 0.55-0.61 with data events, whose chunks it
+// already reads 500 kB at a time); Node and Deno read 64 KiB per data event
+// but straight into the given buffer (docs/benchmarks.md).
+const READ_INTO_BUFFER = !("Bun" in globalThis);
 // Copies a stream reader may fall behind by before the socket is paused.
 const STREAM_QUEUE = 4;
 
@@ -108,17 +113,21 @@ export class HttpConnection {
       if (handler === undefined) this.destroy();
       else handler.bytes(bytes);
     };
-    const { socket, readyEvent, address } = openSocket(url, tls, {
-      buffer: new Uint8Array(readSize),
-      callback: (size, buffer) => {
-        onBytes(buffer.subarray(0, size));
-        return true; // false would pause the socket; pause() does that where wanted
+    const { socket, readyEvent, address } = openSocket(
+      url,
+      tls,
+      !READ_INTO_BUFFER ? undefined : {
+        buffer: new Uint8Array(readSize),
+        callback: (size, buffer) => {
+          onBytes(buffer.subarray(0, size));
+          return true; // false would pause the socket; pause() does that where wanted
+        },
       },
-    });
+    );
     this.#socket = socket;
     this.#address = address;
     this.#secure = url.protocol === "https:";
-    if (this.#secure) socket.on("data", onBytes);
+    if (this.#secure || !READ_INTO_BUFFER) socket.on("data", onBytes);
     socket.setNoDelay(true);
     socket.on(readyEvent, () => this.#connected = true);
     socket.on("error", (error) => this.#ended(error));

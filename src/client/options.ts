@@ -138,13 +138,23 @@ const RECONNECT_DEFAULTS: BackoffPolicy = {
 
 /**
  * How to reach a camera, as every reader of one takes it (the client, the
- * polling source): credentials, and the trust for https.
+ * polling source): extra headers, credentials, and the trust for https.
  */
 export const cameraAccessOptions: {
+  headers: z.ZodOptional<z.ZodType<HeadersInit>>;
   auth: z.ZodOptional<z.ZodType<Credentials>>;
   ca: z.ZodOptional<z.ZodType<string>>;
   insecure: z.ZodOptional<z.ZodBoolean>;
 } = {
+  headers: z.custom<HeadersInit>((v) => {
+    try {
+      new Headers(v as HeadersInit);
+      return true;
+    } catch {
+      return false;
+    }
+  }, { error: "expected headers as a Headers, a record or a list of [name, value] pairs" })
+    .optional(),
   auth: z.union([
     z.strictObject({ username: z.string(), password: z.string() }),
     z.strictObject({ token: z.string().min(1) }),
@@ -157,15 +167,6 @@ export const cameraAccessOptions: {
 };
 
 const optionsSchema = z.strictObject({
-  headers: z.custom<HeadersInit>((v) => {
-    try {
-      new Headers(v as HeadersInit);
-      return true;
-    } catch {
-      return false;
-    }
-  }, { error: "expected headers as a Headers, a record or a list of [name, value] pairs" })
-    .optional(),
   // Not z.instanceof: under Deno's lib AbortSignal's constructor type is never.
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, {
     error: "expected signal as an AbortSignal",

@@ -167,6 +167,7 @@ export const cameraAccessOptions: {
 };
 
 const optionsSchema = z.strictObject({
+  headers: cameraAccessOptions.headers,
   // Not z.instanceof: under Deno's lib AbortSignal's constructor type is never.
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, {
     error: "expected signal as an AbortSignal",
@@ -182,7 +183,9 @@ const optionsSchema = z.strictObject({
     .min(1, { error: "expected frameQueueSize >= 1" }).max(1000, {
       error: "expected frameQueueSize <= 1000 (it is a small newest-wins queue)",
     }).optional(),
-  ...cameraAccessOptions,
+  auth: cameraAccessOptions.auth,
+  ca: cameraAccessOptions.ca,
+  insecure: cameraAccessOptions.insecure,
   failFast: z.boolean({ error: "expected failFast as true or false" }).optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === "function", {
     error: "expected fetch as a function (request: Request) => Promise<Response>",

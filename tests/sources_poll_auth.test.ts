@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_AUTH_FAILURES } from "../src/client/camera_fetch.ts";
+import { AuthenticationError, MAX_AUTH_FAILURES } from "../src/client/camera_fetch.ts";
 import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
 import { SourceError } from "../src/sources/process.ts";
 import { type Certificates, makeCertificates, startCamera } from "./helpers/camera.ts";
@@ -61,29 +61,36 @@ describe("pollSource with auth and https", () => {
     assert.ok(answered.every((r) => r.fields?.algorithm === "SHA-256"));
   });
 
-  it("stops asking after a wrong password is refused MAX_AUTH_FAILURES times, and says why", async (t) => {
+  it("ends after a wrong password is refused MAX_AUTH_FAILURES times, as the client does, and says why", async (t) => {
     if (!requireTools(t, "python3")) return;
     await using camera = await startCamera({ mode: "snapshot", password: "right" });
-    const url = camera.url.replace("://", "://admin:wrong@") + "snapshot.jpg";
-    const run = await poll(url, 1500, {
+    const log: string[] = [];
+    let status: PollStatus | undefined;
+    // Credentials in the auth option this time (the other tests put them in the URL).
+    const source = pollSource(camera.url + "snapshot.jpg", {
+      auth: { username: "admin", password: "wrong" },
       fps: 20,
       retry: { initialDelay: 20, maxDelay: 40, jitter: 0 },
+      log: (line) => log.push(line),
+      onStatus: (s) => status = s,
     });
-    assert.deepEqual(run.sums, []);
-    assert.equal(run.status.state, "failing");
-    assert.match(String(run.status.lastError), /not asking again/);
-    assert.ok(run.status.failures > MAX_AUTH_FAILURES, "the poller kept backing off");
+    const error = await (async () => {
+      for await (const _ of source.frames(AbortSignal.timeout(10_000))) { /* none expected */ }
+    })().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof AuthenticationError, String(error));
+    assert.equal(error.kind, "exhausted");
+    assert.match(error.message, /3 times in a row; not asking again/);
+    assert.equal(status?.state, "failing");
+    assert.equal(status?.lastError, error.message, "/stats says why");
+    assert.equal(status?.failures, MAX_AUTH_FAILURES);
     // Each refusal is a challenge and a refused answer; then the camera is left alone.
     await camera.logged(2 * MAX_AUTH_FAILURES);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(camera.requests.length, 2 * MAX_AUTH_FAILURES);
-    // One line for the refusals, one when it stops asking: not one per request.
-    assert.equal(run.log.length, 2, run.log.join("\n"));
-    assert.match(
-      run.log[0]!,
-      /expected the camera to accept the password of user "admin", got 401/,
-    );
-    assert.match(run.log[1]!, /not asking again/);
-    assert.ok(!run.log.join("\n").includes("wrong"), "the password never reaches the log");
+    // One line for the refusals (not one per request); the last is the error thrown.
+    assert.equal(log.length, 1, log.join("\n"));
+    assert.match(log[0]!, /expected the camera to accept the password of user "admin", got 401/);
+    assert.ok(!log.join("\n").includes("wrong"), "the password never reaches the log");
   });
 
   it("refuses an untrusted certificate with the reason and the way out", async (t) => {

@@ -15,6 +15,9 @@
  * JPEG, no answer within `timeout` — is a failure: the next request waits
  * by the shared backoff, the log gets one line per change of cause (not one
  * per request), and the status (`onStatus`, shown in `/stats`) says why.
+ * Credentials the camera refused 3 times in a row end the source with the
+ * `AuthenticationError`, as they end `MjpegClient`: another try could lock
+ * the account.
  *
  * @module
  */
@@ -50,7 +53,8 @@ export interface PollSourceOptions {
   /**
    * A user name and password (answered to the camera's Basic or Digest
    * challenge, as `MjpegClient` does), or a bearer token; or put
-   * `user:pass@` in the URL.
+   * `user:pass@` in the URL. Refused 3 times in a row, they end the source
+   * (`AuthenticationError`).
    */
   auth?: Credentials;
   /** PEM text of the CA that signed an https camera's certificate. */
@@ -141,7 +145,9 @@ type Parsed = z.output<typeof optionsSchema>;
  * @param url The camera's JPEG URL, `http:` or `https:`; `user:pass@` in it
  *   are credentials for the camera's Basic or Digest challenge.
  * @param options Rate, timeout, headers, backoff, size limit, log, status.
- * @returns A source; each `frames()` call polls anew.
+ * @returns A source; each `frames()` call polls anew. Its frames end with a
+ *   `SourceError` after `retry.limit` failures in a row, or an
+ *   `AuthenticationError` when the credentials were refused 3 times in a row.
  * @throws {TypeError} On a URL that is not http(s) or a bad option.
  *
  * @example
@@ -239,12 +245,14 @@ async function* pollFrames(
         inRow++;
         const cause = outcome.cause ?? outcome.error;
         if (cause !== lastCause) {
-          log(`poll ${shown}: ${outcome.error}; retrying with backoff`);
+          // The last refusal is not logged here: it is thrown, and its catcher says it.
+          if (!outcome.final) log(`poll ${shown}: ${outcome.error}; retrying with backoff`);
           Object.assign(status, { state: "failing", since: Date.now() });
           lastCause = cause;
         }
         status.lastError = outcome.error;
         o.onStatus?.({ ...status });
+        if (outcome.final) throw outcome.final;
         const delay = backoff.next();
         if (delay === undefined) {
           throw new SourceError(

@@ -25,6 +25,9 @@ export type Outcome =
     // What the log tells apart, when the message alone would change every
     // time (a refusal count): one line per cause, not per request.
     cause?: string;
+    // Credentials refused as often as a camera allows: the source ends with
+    // this, as a relay's client does, rather than fail every request unsent.
+    final?: AuthenticationError;
   };
 
 /**
@@ -108,7 +111,12 @@ export async function pollOnce(
     }
     const message = escapeControls(describeError(error));
     if (error instanceof AuthenticationError) {
-      return { kind: "failed", error: message, cause: `auth ${error.kind}` };
+      return {
+        kind: "failed",
+        error: message,
+        cause: `auth ${error.kind}`,
+        ...(error.kind === "exhausted" ? { final: error } : {}),
+      };
     }
     return { kind: "failed", error: message };
   } finally {

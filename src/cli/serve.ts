@@ -49,7 +49,7 @@ Image (camera, webcam, pattern; --fps also for folders and --poll):
   --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
 
-Relay (--url):
+Relay and polling (--url, --poll):
   --ca FILE              trust this CA (PEM) for an https upstream
   --insecure             accept any certificate from it (self-signed, expired)
 

@@ -3,10 +3,13 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main } from "../src/cli.ts";
-import { finished, sendSignal, startServe } from "./helpers/cli_run.ts";
+import { finished, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
 import { fixtures, sha256 } from "./helpers/sources_http.ts";
 import { startSnapshotCamera } from "./helpers/snapshot_camera.ts";
 import { tempDir } from "./helpers/sources_util.ts";
+import { makeCertificates, startCamera } from "./helpers/camera.ts";
+import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
+import { requireTools } from "./helpers/tools.ts";
 
 const fixtureHashes = fixtures.map(sha256);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,9 +88,43 @@ describe("mjpeg serve --poll", () => {
       "0",
     ]);
     try {
-      assert.match(child.output.stderr, /poll http:\/\/127\.0\.0\.1:\d+\/changing at up to 4 fps/);
+      // Logged just after "listening on", maybe in a later read of the pipe.
+      await waitForLog(child, /poll http:\/\/127\.0\.0\.1:\d+\/changing at up to 4 fps/);
       const source = await statsWhen(`${url}/stats`, (s) => Number(s?.published) >= 2);
       assert.equal(source?.state, "ok");
+    } finally {
+      sendSignal(child, "SIGINT");
+      await finished(child, 10_000);
+    }
+  });
+
+  it("polls a Digest camera over https with --ca FILE, the password in the URL", async (t) => {
+    if (!requireTools(t, "openssl", "python3")) return;
+    using certs = makeCertificates();
+    await using camera = await startCamera({
+      algorithms: ["SHA-256"],
+      password: "s3cret",
+      mode: "snapshot",
+      cert: certs.good.cert,
+      key: certs.good.key,
+    });
+    const { child, url } = await startServe([
+      "--poll",
+      camera.url.replace("://", "://admin:s3cret@") + "snapshot.jpg",
+      "--fps",
+      "5",
+      "--ca",
+      certs.caFile,
+      "--stats-interval",
+      "0",
+    ]);
+    try {
+      const source = await statsWhen(`${url}/stats`, (s) => Number(s?.unchanged) >= 2);
+      assert.equal(source?.state, "ok", JSON.stringify(source));
+      assert.equal(source?.published, 1, "the same image, published once");
+      const shot = new Uint8Array(await (await fetch(`${url}/snapshot.jpg`)).arrayBuffer());
+      assert.equal(sha256(shot), sha256(FIXTURE_FRAMES[0]!), "the camera's JPEG, byte-exact");
+      assert.ok(camera.requests.some((r) => r.valid), "answered the Digest challenge");
     } finally {
       sendSignal(child, "SIGINT");
       await finished(child, 10_000);

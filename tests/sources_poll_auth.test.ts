@@ -93,6 +93,20 @@ describe("pollSource with auth and https", () => {
     assert.ok(!log.join("\n").includes("wrong"), "the password never reaches the log");
   });
 
+  it("takes a self-signed certificate with insecure", async (t) => {
+    if (!requireTools(t, "openssl", "python3")) return;
+    await using camera = await startCamera({
+      auth: "none",
+      mode: "snapshot",
+      cert: certs!.selfSigned.cert,
+      key: certs!.selfSigned.key,
+    });
+    const run = await poll(camera.url + "snapshot.jpg", 800, { fps: 10, insecure: true });
+    assert.deepEqual(run.sums, [sha256(FIXTURE_FRAMES[0]!)]);
+    assert.equal(run.status.state, "ok");
+    assert.deepEqual(camera.tlsErrors, []);
+  });
+
   it("refuses an untrusted certificate with the reason and the way out", async (t) => {
     if (!requireTools(t, "openssl", "python3")) return;
     await using camera = await startCamera({

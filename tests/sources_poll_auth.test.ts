@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { AuthenticationError, MAX_AUTH_FAILURES } from "../src/client/camera_fetch.ts";
 import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
 import { SourceError } from "../src/sources/process.ts";
@@ -14,6 +15,10 @@ import { type Certificates, makeCertificates, startCamera } from "./helpers/came
 import { sha256 } from "./helpers/client_checks.ts";
 import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { fixtures } from "./helpers/sources_http.ts";
+import { startSnapshotCamera } from "./helpers/snapshot_camera.ts";
+
+const fixtureHashes = fixtures.map(sha256);
 
 let certs: Certificates | undefined;
 before(() => {
@@ -91,6 +96,21 @@ describe("pollSource with auth and https", () => {
     assert.equal(log.length, 1, log.join("\n"));
     assert.match(log[0]!, /expected the camera to accept the password of user "admin", got 401/);
     assert.ok(!log.join("\n").includes("wrong"), "the password never reaches the log");
+  });
+
+  it("keeps one TLS connection for every request to an https camera", async (t) => {
+    if (!requireTools(t, "openssl")) return;
+    const tls = {
+      cert: readFileSync(certs!.good.cert, "utf8"),
+      key: readFileSync(certs!.good.key, "utf8"),
+    };
+    await using camera = await startSnapshotCamera({ tls });
+    const run = await poll(`${camera.url}/changing`, 1200, { fps: 10, ca: certs!.caPem });
+    assert.ok(run.sums.length >= 4, `${run.sums.length} images`);
+    assert.ok(run.sums.every((sum) => fixtureHashes.includes(sum)), "byte-exact");
+    assert.equal(camera.counts.connections, 1, "one TLS connection");
+    assert.equal(run.status.connections, 1);
+    assert.equal(camera.counts.maxInFlight, 1);
   });
 
   it("takes a self-signed certificate with insecure", async (t) => {

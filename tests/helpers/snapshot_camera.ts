@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { fixtures } from "./sources_http.ts";
@@ -26,7 +27,7 @@ export interface CameraCounts {
 
 /** A running node:http snapshot camera. */
 export interface SnapshotCamera extends AsyncDisposable {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://` with `tls` */
   url: string;
   counts: CameraCounts;
   /** Request times (performance.now()) per path. */
@@ -50,8 +51,12 @@ const LAST_MODIFIED = "Sun, 29 Nov 2026 12:00:00 GMT";
  * 300 ms), `/404` (an HTML page), `/reolink` (a JSON error, status 200,
  * text/html), `/broken` (a JPEG cut short), `/hang` (no answer), `/switch`
  * (as `switchTo` says).
+ *
+ * @param options `tls`: serve https with this certificate and key (PEM).
  */
-export async function startSnapshotCamera(): Promise<SnapshotCamera> {
+export async function startSnapshotCamera(
+  options: { tls?: { cert: string; key: string } } = {},
+): Promise<SnapshotCamera> {
   const counts: CameraCounts = {
     requests: 0,
     connections: 0,
@@ -110,7 +115,7 @@ export async function startSnapshotCamera(): Promise<SnapshotCamera> {
     }
     res.writeHead(404).end();
   };
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     counts.requests++;
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (!times.has(path)) times.set(path, []);
@@ -119,7 +124,8 @@ export async function startSnapshotCamera(): Promise<SnapshotCamera> {
     counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
     res.on("close", () => counts.inFlight--);
     void answer(req, res);
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   const sockets = new Set<Socket>();
   server.on("connection", (socket: Socket) => {
     counts.connections++;
@@ -129,7 +135,7 @@ export async function startSnapshotCamera(): Promise<SnapshotCamera> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const camera: SnapshotCamera = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     counts,
     times,
     switchTo: "image",

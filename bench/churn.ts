@@ -13,20 +13,13 @@ import process from "node:process";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
-import {
-  fixtureFrames,
-  paddedJpeg,
-  publishFixtures,
-  sleep,
-} from "../tests/helpers/server_frames.ts";
-import {
-  exited,
-  gcMethod,
-  onLines,
-  runtime,
-  settledRssMb,
-  trackLeaks,
-} from "../tests/helpers/reliability_leaks.ts";
+import { fixtureFrames } from "../tests/helpers/fixtures.ts";
+import { paddedJpeg } from "../tests/helpers/jpeg.ts";
+import { exited } from "../tests/helpers/processes.ts";
+import { runtimeName } from "../tests/helpers/runtime.ts";
+import { publishFixtures } from "../tests/helpers/stack.ts";
+import { sleep } from "../tests/helpers/wait.ts";
+import { gcMethod, onLines, settledRssMb, trackLeaks } from "../tests/helpers/reliability_leaks.ts";
 
 const joins = Number(process.argv[2] ?? 20_000);
 const concurrency = Number(process.argv[3] ?? 1000);
@@ -34,7 +27,7 @@ const rounds = Number(process.argv[4] ?? 3);
 
 const leaks = trackLeaks();
 const hub = new FrameHub();
-const stop = publishFixtures(hub, 30, fixtureFrames.map((f) => paddedJpeg(f, 50_000)));
+const publisher = publishFixtures(hub, 30, fixtureFrames.map((f) => paddedJpeg(f, 50_000)));
 const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
 
 /** One run of the load process; resolves with its JSON line once it has exited. */
@@ -98,12 +91,12 @@ for (let i = 1; i < rounds; i++) {
 }
 const left =
   `${hub.stats.viewers} viewers, ${server.activeStreams} streams, ${leaks.pendingTimers} timers, ${leaks.abortListeners} abort listeners`;
-stop();
+publisher.stop();
 await server.close();
 leaks.restore();
 
 console.log(
-  `churn on ${runtime}: ${joins} joins, ${concurrency} at once, 30 fps source of ~50 KB frames, ` +
+  `churn on ${runtimeName}: ${joins} joins, ${concurrency} at once, 30 fps source of ~50 KB frames, ` +
     `5 steady + 20 stalled + 20 slow viewers, load in a Bun process; GC: ${gcMethod.how}\n`,
 );
 console.log(
@@ -111,7 +104,7 @@ console.log(
 );
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
 console.log(
-  `| ${runtime} | ${result.joined} | ${result.joinsPerSecond} | ${sourceFps.toFixed(1)} | ${
+  `| ${runtimeName} | ${result.joined} | ${result.joinsPerSecond} | ${sourceFps.toFixed(1)} | ${
     Math.min(...result.watcherFps)
   } | ${rssStart.toFixed(0)} MB | ${rssPeak.toFixed(0)} MB | ${rssEnd.toFixed(0)} MB (${
     ((rssEnd / rssStart - 1) * 100).toFixed(1)

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
-import { paddedJpeg } from "../tests/helpers/server_frames.ts";
+import { paddedJpeg } from "../tests/helpers/jpeg.ts";
 
 const frameSize = Number(process.argv[2] ?? 50_000);
 const fps = Number(process.argv[3] ?? 30);

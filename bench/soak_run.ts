@@ -12,7 +12,9 @@ import type { Buffer } from "node:buffer";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegApp } from "../src/hono/mjpeg_app.ts";
 import { serve } from "../src/runtime/serve.ts";
-import { fixtureFrames, paddedJpeg, publishFixtures } from "../tests/helpers/server_frames.ts";
+import { fixtureFrames } from "../tests/helpers/fixtures.ts";
+import { paddedJpeg } from "../tests/helpers/jpeg.ts";
+import { publishFixtures } from "../tests/helpers/stack.ts";
 import { gcMethod } from "../tests/helpers/reliability_leaks.ts";
 
 /** What to soak. */
@@ -87,7 +89,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? console.log;
   const frames = fixtureFrames.map((f) => paddedJpeg(f, options.frameSize ?? 50_000));
   const hub = new FrameHub();
-  const stop = publishFixtures(hub, fps, frames);
+  const publisher = publishFixtures(hub, fps, frames);
   const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
   const child = loadProcess(server.port, viewers, options.seconds + 120);
   const samples: SoakSample[] = [];
@@ -155,7 +157,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await new Promise((resolve) =>
       child.exitCode !== null ? resolve(null) : child.once("exit", resolve)
     );
-    stop();
+    publisher.stop();
     await server.close();
     hub.close();
   }

@@ -1,15 +1,19 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import { finished, repoRoot, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
-import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
-import { installFakeCamera, isJpeg, tempDir } from "./helpers/sources_util.ts";
-import { verifyUnit } from "./helpers/systemd.ts";
+import { runCli, startServe, stopCleanly } from "./helpers/cli_run.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixturePath, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { repoRoot } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { inCI, requireTools } from "./helpers/tools.ts";
+import { firstFrames } from "./helpers/viewers.ts";
+import { verifyUnit } from "./helpers/systemd.ts";
 
 // Debian's libc6-arm64-cross puts the arm64 loader and libc here; qemu-user's -L points at it.
 const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
@@ -37,58 +41,49 @@ function buildBinary(target: "linux-arm64" | "linux-x64", dir: string): string {
 describe("standalone binaries (npm run build:binaries)", () => {
   it("builds the x64 binary, and ffmpeg and curl read the stream it serves", async (t) => {
     if (!requireTools(t, "ffmpeg", "curl", "systemd-analyze")) return;
-    const dir = tempDir("binary");
-    try {
-      const binary = buildBinary("linux-x64", dir.path);
-      const help = await runCli(["--help"], { command: [binary] });
-      assert.equal(help.code, 0);
-      assert.match(help.stdout, /Usage: mjpeg <command>/);
-      // Its service runs the binary itself, with no runtime and no working directory.
-      const unit = await runCli(["service", "print", "--camera"], { command: [binary] });
-      assert.equal(unit.code, 0, unit.stderr);
-      assert.deepEqual(verifyUnit(unit.stdout), [binary, "serve", "--camera"]);
-      assert.doesNotMatch(unit.stdout, /WorkingDirectory=/);
+    using dir = tempDir("binary");
+    const binary = buildBinary("linux-x64", dir.path);
+    const help = await runCli(["--help"], { command: [binary] });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: mjpeg <command>/);
+    // Its service runs the binary itself, with no runtime and no working directory.
+    const unit = await runCli(["service", "print", "--camera"], { command: [binary] });
+    assert.equal(unit.code, 0, unit.stderr);
+    assert.deepEqual(verifyUnit(unit.stdout), [binary, "serve", "--camera"]);
+    assert.doesNotMatch(unit.stdout, /WorkingDirectory=/);
 
-      const { child, url } = await startServe(
-        ["--pattern", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
-        { command: [binary] },
-      );
-      try {
-        const ffmpeg = spawnSync("ffmpeg", [
-          "-nostdin",
-          "-loglevel",
-          "error",
-          "-i",
-          `${url}/stream.mjpg`,
-          "-frames:v",
-          "3",
-          "-c:v",
-          "copy",
-          "-f",
-          "mjpeg",
-          "-",
-        ], { timeout: 20_000 }); // deno-fmt-ignore
-        assert.equal(ffmpeg.status, 0, String(ffmpeg.stderr));
-        const frames = [];
-        const decoded = new Blob([ffmpeg.stdout]).stream()
-          .pipeThrough(new MjpegDecoderStream({ contentType: "image/jpeg" }));
-        for await (const frame of decoded) frames.push(frame);
-        assert.equal(frames.length, 3);
-        assert.ok(frames.every((f) => isJpeg(f.data)));
+    await using server = await startServe(
+      ["--pattern", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
+      { command: [binary] },
+    );
+    const ffmpeg = spawnSync("ffmpeg", [
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-i",
+      `${server.url}/stream.mjpg`,
+      "-frames:v",
+      "3",
+      "-c:v",
+      "copy",
+      "-f",
+      "mjpeg",
+      "-",
+    ], { timeout: 20_000 }); // deno-fmt-ignore
+    assert.equal(ffmpeg.status, 0, String(ffmpeg.stderr));
+    const frames = [];
+    const decoded = new Blob([ffmpeg.stdout]).stream()
+      .pipeThrough(new MjpegDecoderStream({ contentType: "image/jpeg" }));
+    for await (const frame of decoded) frames.push(frame);
+    assert.equal(frames.length, 3);
+    assert.ok(frames.every((f) => isJpeg(f.data)));
 
-        const shot = join(dir.path, "shot.jpg");
-        const curl = spawnSync("curl", ["-sf", "-m", "10", "-o", shot, `${url}/snapshot.jpg`]);
-        assert.equal(curl.status, 0);
-        assert.ok(isJpeg(readFileSync(shot)));
-      } finally {
-        sendSignal(child, "SIGINT");
-        const result = await finished(child, 10_000);
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stderr, /listening on .*\(bun\)/);
-      }
-    } finally {
-      dir.remove();
-    }
+    const shot = join(dir.path, "shot.jpg");
+    const curl = spawnSync("curl", ["-sf", "-m", "10", "-o", shot, `${server.url}/snapshot.jpg`]);
+    assert.equal(curl.status, 0);
+    assert.ok(isJpeg(readFileSync(shot)));
+    const result = await stopCleanly(server);
+    assert.match(result.stderr, /listening on .*\(bun\)/);
   });
 
   it("builds the arm64 binary, which under qemu-aarch64 serves a stand-in rpicam-vid's frames byte-exact", async (t) => {
@@ -99,54 +94,34 @@ describe("standalone binaries (npm run build:binaries)", () => {
       t.skip(message);
       return;
     }
-    const dir = tempDir("binary-arm64");
-    try {
-      const binary = buildBinary("linux-arm64", dir.path);
-      installFakeCamera(dir.path, "rpicam-vid");
-      const env = {
-        PATH: `${dir.path}:${process.env.PATH}`,
-        FAKE_CAMERA_DIR: dir.path,
-        FAKE_CAMERA_FRAMES: join(repoRoot, "tests/fixtures/frames"),
-      };
-      const qemu = ["qemu-aarch64", "-L", ARM64_SYSROOT, binary];
-      const help = await runCli(["--help"], { command: qemu, timeoutMs: 60_000 });
-      assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, /Usage: mjpeg <command>/);
+    using dir = fakeCameraDir();
+    const binary = buildBinary("linux-arm64", dir.path);
+    const env = { ...dir.env, FAKE_CAMERA_FRAMES: fixturePath("frames") };
+    const qemu = ["qemu-aarch64", "-L", ARM64_SYSROOT, binary];
+    const help = await runCli(["--help"], { command: qemu, timeoutMs: 60_000 });
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Usage: mjpeg <command>/);
 
-      const { child, url } = await startServe(
-        ["--camera", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
-        { command: qemu, env },
-      );
-      try {
-        const frames = await readFrames(
-          `${url}/stream.mjpg`,
-          AbortSignal.timeout(60_000),
-          (f) => f.length >= 10,
-        );
-        assert.equal(frames.length, 10, "ten frames within a minute");
-        // Every frame is one of the stand-in's files, byte for byte, in the order it wrote them
-        // (a slow viewer may skip some, never reorder or alter one).
-        const order = fixtures.map(sha256);
-        const indexes = frames.map((f) => order.indexOf(sha256(f.data)));
-        assert.ok(indexes.every((i) => i >= 0), `frames not from the fixtures: ${indexes}`);
-        for (let i = 1; i < indexes.length; i++) {
-          assert.notEqual(indexes[i], indexes[i - 1], `frame ${i} repeats the one before`);
-        }
-        const runs = readdirSync(dir.path).filter((n) => n.startsWith("run."));
-        assert.equal(runs.length, 1);
-        assert.equal(
-          readFileSync(join(dir.path, runs[0]!), "utf8").trim().split("\n").join(" "),
-          "rpicam-vid -t 0 -n --codec mjpeg --width 320 --height 240 --framerate 10 -q 80 --flush -v 0 -o -",
-        );
-      } finally {
-        sendSignal(child, "SIGINT");
-        const result = await finished(child, 30_000);
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stderr, /listening on .*\(bun\)/);
-        assert.match(result.stderr, /stopped/);
-      }
-    } finally {
-      dir.remove();
+    await using server = await startServe(
+      ["--camera", "--width", "320", "--height", "240", "--fps", "10", "--stats-interval", "0"],
+      { command: qemu, env },
+    );
+    const frames = await firstFrames(`${server.url}/stream.mjpg`, 10, 60_000);
+    // Every frame is one of the stand-in's files, byte for byte, in the order it wrote them
+    // (a slow viewer may skip some, never reorder or alter one).
+    const indexes = frames.map((f) => fixtureSums.indexOf(sha256(f.data)));
+    assert.ok(indexes.every((i) => i >= 0), `frames not from the fixtures: ${indexes}`);
+    for (let i = 1; i < indexes.length; i++) {
+      assert.notEqual(indexes[i], indexes[i - 1], `frame ${i} repeats the one before`);
     }
+    const runs = dir.runs();
+    assert.equal(runs.length, 1);
+    assert.equal(
+      runs[0]!.argv.join(" "),
+      "rpicam-vid -t 0 -n --codec mjpeg --width 320 --height 240 --framerate 10 -q 80 --flush -v 0 -o -",
+    );
+    const result = await stopCleanly(server, "SIGINT", 30_000);
+    assert.match(result.stderr, /listening on .*\(bun\)/);
+    assert.match(result.stderr, /stopped/);
   });
 });

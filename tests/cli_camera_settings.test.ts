@@ -1,32 +1,21 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { main } from "../src/cli.ts";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
-import { finished, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
-import { FakeCamera } from "./helpers/reliability_sources_stack.ts";
-import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
-import { installFakeCamera, tempDir } from "./helpers/sources_util.ts";
-
-async function mjpeg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (t) => stdout += t, stderr: (t) => stderr += t });
-  return { code, stdout, stderr };
-}
+import { assertUsageErrors, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { FakeCamera, fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { waitForLog } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { firstFrames } from "./helpers/viewers.ts";
+import { until } from "./helpers/wait.ts";
 
 /** The camera stream's settings that `mjpeg serve ARGS` would run. */
 async function cameraSpec(...args: string[]): Promise<Record<string, unknown>> {
   const { config } = await parseServeArgs(args);
   return config!.streams.camera as Record<string, unknown>;
-}
-
-/** The argv of every run of the stand-in camera in `dir`, by pid. */
-function runs(dir: string): string[][] {
-  return readdirSync(dir).filter((n) => n.startsWith("run.")).map((n) =>
-    readFileSync(join(dir, n), "utf8").trimEnd().split("\n")
-  );
 }
 
 describe("mjpeg serve: camera settings", () => {
@@ -45,11 +34,7 @@ describe("mjpeg serve: camera settings", () => {
       [["--camera=1.5"], /--camera: .*expected int/],
       [["--camera", "1", "--pattern"], /expected one source, got --pattern and --camera/],
     ];
-    for (const [args, message] of cases) {
-      const r = await mjpeg("serve", ...args);
-      assert.equal(r.code, 2, `mjpeg serve ${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, message, `mjpeg serve ${args.join(" ")}`);
-    }
+    await assertUsageErrors(["serve"], cases);
   });
 
   it("sets every camera option from flags and from the config file alike", async () => {
@@ -102,36 +87,25 @@ describe("mjpeg serve: camera settings", () => {
     );
     assert.deepEqual(fromFlags, { type: "camera", ...settings });
 
-    const dir = tempDir("camera-config");
-    try {
-      const file = join(dir.path, "streams.json");
-      writeFileSync(file, JSON.stringify({ streams: { cam: { type: "camera", ...settings } } }));
-      const { config } = await parseServeArgs(["--config", file]);
-      assert.deepEqual(config!.streams.cam, { type: "camera", ...settings });
+    using dir = tempDir("camera-config");
+    const file = writeConfig(dir.path, { streams: { cam: { type: "camera", ...settings } } });
+    const fromFile = (await parseServeArgs(["--config", file])).config;
+    assert.deepEqual(fromFile!.streams.cam, { type: "camera", ...settings });
 
-      // The same checks hold in the file, naming the setting.
-      writeFileSync(
-        file,
-        JSON.stringify({ streams: { cam: { type: "camera", restart: { maxDelay: 0.1 } } } }),
-      );
-      const bad = await mjpeg("serve", "--config", file);
-      assert.equal(bad.code, 2);
-      assert.match(
-        bad.stderr,
+    // The same checks hold in the file, naming the setting.
+    const badFiles: [Record<string, unknown>, RegExp][] = [
+      [
+        { restart: { maxDelay: 0.1 } },
         /config file \S+: streams\.cam\.restart\.maxDelay: expected maxDelay \(default 10 s\) to be at least initialDelay \(default 0\.5 s\)/,
-      );
-      writeFileSync(
-        file,
-        JSON.stringify({ streams: { cam: { type: "camera", stallTimeout: -1 } } }),
-      );
-      const negative = await mjpeg("serve", "--config", file);
-      assert.equal(negative.code, 2);
-      assert.match(
-        negative.stderr,
+      ],
+      [
+        { stallTimeout: -1 },
         /config file \S+: streams\.cam\.stallTimeout: expected between 0 and 600 seconds/,
-      );
-    } finally {
-      dir.remove();
+      ],
+    ];
+    for (const [camera, message] of badFiles) {
+      writeConfig(dir.path, { streams: { cam: { type: "camera", ...camera } } });
+      await assertUsageErrors(["serve"], [[["--config", file], message]]);
     }
 
     const cases: [string[], RegExp][] = [
@@ -155,11 +129,7 @@ describe("mjpeg serve: camera settings", () => {
         /--camera-args: expected only with --camera, not with --webcam/,
       ],
     ];
-    for (const [args, message] of cases) {
-      const r = await mjpeg("serve", ...args);
-      assert.equal(r.code, 2, `mjpeg serve ${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, message, `mjpeg serve ${args.join(" ")}`);
-    }
+    await assertUsageErrors(["serve"], cases);
     // Restart settings reach the webcam and command sources too.
     const { config } = await parseServeArgs([
       "--command",
@@ -175,169 +145,115 @@ describe("mjpeg serve: camera settings", () => {
   });
 
   it("the config file's stall timeout and programs reach the camera that runs", async () => {
-    const fake = new FakeCamera();
-    try {
-      fake.jpeg("once", 0);
-      fake.plan("default", ["write once.jpg", "hang"]);
-      const file = join(fake.dir.path, "streams.json");
-      writeFileSync(
-        file,
-        JSON.stringify({
-          streams: {
-            cam: {
-              type: "camera",
-              programs: [fake.program],
-              stallTimeout: 0.4,
-              restart: { initialDelay: 0.02 },
-            },
-          },
-        }),
-      );
-      const { child } = await startServe(["--config", file, "--stats-interval", "0"]);
-      try {
-        await waitForLog(child, /no frame for 400 ms from pid \d+; stopping it to restart/);
-        await waitForLog(child, /stalled \(no frame for 400 ms\).*restart #1 in 20 ms/);
-      } finally {
-        sendSignal(child, "SIGINT");
-        const result = await finished(child, 10_000);
-        assert.equal(result.code, 0, result.stderr);
-      }
-    } finally {
-      fake.dir.remove();
-    }
+    using fake = new FakeCamera();
+    fake.jpeg("once", 0);
+    fake.plan("default", ["write once.jpg", "hang"]);
+    const file = writeConfig(fake.dir.path, {
+      streams: {
+        cam: {
+          type: "camera",
+          programs: [fake.program],
+          stallTimeout: 0.4,
+          restart: { initialDelay: 0.02 },
+        },
+      },
+    });
+    await using server = await startServe(["--config", file, "--stats-interval", "0"]);
+    await waitForLog(server, /no frame for 400 ms from pid \d+; stopping it to restart/);
+    await waitForLog(server, /stalled \(no frame for 400 ms\).*restart #1 in 20 ms/);
+    await stopCleanly(server);
   });
 });
 
 describe("mjpeg serve: two cameras", () => {
   it("serves two stand-in cameras as two named streams, each run with its --camera N", async () => {
-    const dir = tempDir("two-cameras");
-    try {
-      installFakeCamera(dir.path, "rpicam-vid");
-      // Camera 0 sends fixtures 1-4, camera 1 fixtures 5-8: a frame tells which camera sent it.
-      for (const [camera, files] of [[0, [0, 1, 2, 3]], [1, [4, 5, 6, 7]]] as const) {
-        mkdirSync(join(dir.path, `frames/camera${camera}`), { recursive: true });
-        for (const i of files) {
-          writeFileSync(join(dir.path, `frames/camera${camera}/${i}.jpg`), fixtures[i]!);
-        }
+    using dir = fakeCameraDir();
+    // Camera 0 sends fixtures 1-4, camera 1 fixtures 5-8: a frame tells which camera sent it.
+    for (const [camera, files] of [[0, [0, 1, 2, 3]], [1, [4, 5, 6, 7]]] as const) {
+      mkdirSync(join(dir.path, `frames/camera${camera}`), { recursive: true });
+      for (const i of files) {
+        writeFileSync(join(dir.path, `frames/camera${camera}/${i}.jpg`), fixtureFrames[i]!);
       }
-      const file = join(dir.path, "streams.json");
-      writeFileSync(
-        file,
-        JSON.stringify({
-          streams: {
-            front: { type: "camera", camera: 0, width: 320, height: 240, fps: 10 },
-            back: { type: "camera", camera: 1, width: 320, height: 240, fps: 10 },
-          },
-        }),
-      );
-      const env = {
-        PATH: `${dir.path}:${process.env.PATH}`,
-        FAKE_CAMERA_DIR: dir.path,
-        FAKE_CAMERA_FRAMES: join(dir.path, "frames"),
-      };
-      const { child, url } = await startServe(["--config", file, "--stats-interval", "0"], {
-        env,
-      });
-      try {
-        const [front, back] = await Promise.all(
-          ["front", "back"].map((name) =>
-            readFrames(
-              `${url}/${name}/stream.mjpg`,
-              AbortSignal.timeout(20_000),
-              (f) => f.length >= 6,
-            )
-          ),
-        );
-        const sums = fixtures.map(sha256);
-        assert.equal(front!.length, 6);
-        assert.equal(back!.length, 6);
-        assert.ok(
-          front!.every((f) => sums.slice(0, 4).includes(sha256(f.data))),
-          "front: camera 0",
-        );
-        assert.ok(back!.every((f) => sums.slice(4).includes(sha256(f.data))), "back: camera 1");
-        const base = "-t 0 -n --codec mjpeg --width 320 --height 240 --framerate 10 -q 80 " +
-          "--flush -v 0 -o -";
-        assert.deepEqual(
-          runs(dir.path).map((argv) => argv.join(" ")).sort(),
-          [`rpicam-vid ${base} --camera 0`, `rpicam-vid ${base} --camera 1`],
-        );
-      } finally {
-        sendSignal(child, "SIGINT");
-        const result = await finished(child, 10_000);
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stderr, /stream front: camera 0 rpicam-vid/);
-        assert.match(result.stderr, /stream back: camera 1 rpicam-vid/);
-      }
-    } finally {
-      dir.remove();
     }
+    const file = writeConfig(dir.path, {
+      streams: {
+        front: { type: "camera", camera: 0, width: 320, height: 240, fps: 10 },
+        back: { type: "camera", camera: 1, width: 320, height: 240, fps: 10 },
+      },
+    });
+    const env = { ...dir.env, FAKE_CAMERA_FRAMES: join(dir.path, "frames") };
+    await using server = await startServe(["--config", file, "--stats-interval", "0"], { env });
+    const [front, back] = await Promise.all(
+      ["front", "back"].map((name) => firstFrames(`${server.url}/${name}/stream.mjpg`, 6, 20_000)),
+    );
+    assert.ok(
+      front!.every((f) => fixtureSums.slice(0, 4).includes(sha256(f.data))),
+      "front: camera 0",
+    );
+    assert.ok(
+      back!.every((f) => fixtureSums.slice(4).includes(sha256(f.data))),
+      "back: camera 1",
+    );
+    const base = "-t 0 -n --codec mjpeg --width 320 --height 240 --framerate 10 -q 80 " +
+      "--flush -v 0 -o -";
+    assert.deepEqual(
+      dir.runs().map((run) => run.argv.join(" ")).sort(),
+      [`rpicam-vid ${base} --camera 0`, `rpicam-vid ${base} --camera 1`],
+    );
+    const result = await stopCleanly(server);
+    assert.match(result.stderr, /stream front: camera 0 rpicam-vid/);
+    assert.match(result.stderr, /stream back: camera 1 rpicam-vid/);
   });
 });
 
 describe("mjpeg serve: no camera attached", () => {
   it("logs one clear line, retries with backoff, and streams once the camera is there", async () => {
-    const dir = tempDir("no-camera");
-    try {
-      installFakeCamera(dir.path, "rpicam-vid");
-      const absent = join(dir.path, "absent");
-      writeFileSync(absent, "");
-      const env = {
-        PATH: `${dir.path}:${process.env.PATH}`,
-        FAKE_CAMERA_DIR: dir.path,
-        FAKE_CAMERA_ABSENT: absent,
-        FAKE_CAMERA_FRAMES: join(dir.path, "frames"),
-      };
-      mkdirSync(join(dir.path, "frames"));
-      writeFileSync(join(dir.path, "frames/1.jpg"), fixtures[0]!);
-      const { child, url } = await startServe([
-        "--camera",
-        "--stats-interval",
-        "0",
-        "--restart-delay",
-        "0.05",
-        "--restart-max-delay",
-        "0.2",
-      ], { env });
-      try {
-        // 50 + 100 + 200 + 200 ms between runs: five runs in well under 10 s, each refused.
-        const deadline = Date.now() + 10_000;
-        while (runs(dir.path).length < 5 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        assert.ok(runs(dir.path).length >= 5, `expected 5 runs, got ${runs(dir.path).length}`);
-        const log = child.output.stderr;
-        const lines = log.split("\n").filter((l) => /\[camera\] camera:/.test(l));
-        assert.equal(
-          lines.filter((l) => l.includes("no camera found")).length,
-          1,
-          `one line for the missing camera:\n${log}`,
-        );
-        assert.match(
-          log,
-          /\[camera\] camera: rpicam-vid: no camera found \("no cameras available"\): check the ribbon cable and that "mjpeg cameras" lists the camera; retrying in 50 ms, then up to every 200 ms/,
-        );
-        assert.doesNotMatch(log, /ERROR: \*\*\*/, "rpicam-vid's stderr is not dumped");
-        assert.equal(lines.length, 2, `only the first start and that line:\n${lines.join("\n")}`);
+    const absent = "absent";
+    using dir = fakeCameraDir(["rpicam-vid"]);
+    const env = {
+      ...dir.env,
+      FAKE_CAMERA_ABSENT: join(dir.path, absent),
+      FAKE_CAMERA_FRAMES: join(dir.path, "frames"),
+    };
+    writeFileSync(join(dir.path, absent), "");
+    mkdirSync(join(dir.path, "frames"));
+    writeFileSync(join(dir.path, "frames/1.jpg"), fixtureFrames[0]!);
+    await using server = await startServe([
+      "--camera",
+      "--stats-interval",
+      "0",
+      "--restart-delay",
+      "0.05",
+      "--restart-max-delay",
+      "0.2",
+    ], { env });
+    // 50 + 100 + 200 + 200 ms between runs: five runs in well under 10 s, each refused.
+    await until(
+      () => dir.runs().length >= 5,
+      () => `5 runs (${dir.runs().length} so far)`,
+      10_000,
+    );
+    const log = server.output.stderr;
+    const lines = log.split("\n").filter((l) => /\[camera\] camera:/.test(l));
+    assert.equal(
+      lines.filter((l) => l.includes("no camera found")).length,
+      1,
+      `one line for the missing camera:\n${log}`,
+    );
+    assert.match(
+      log,
+      /\[camera\] camera: rpicam-vid: no camera found \("no cameras available"\): check the ribbon cable and that "mjpeg cameras" lists the camera; retrying in 50 ms, then up to every 200 ms/,
+    );
+    assert.doesNotMatch(log, /ERROR: \*\*\*/, "rpicam-vid's stderr is not dumped");
+    assert.equal(lines.length, 2, `only the first start and that line:\n${lines.join("\n")}`);
 
-        rmSync(absent); // the camera is plugged in
-        const frames = await readFrames(
-          `${url}/stream.mjpg`,
-          AbortSignal.timeout(10_000),
-          (f) => f.length >= 2,
-        );
-        assert.equal(sha256(frames[1]!.data), sha256(fixtures[0]!));
-        await waitForLog(
-          child,
-          /camera: frames again after \d+ runs that failed with "rpicam-vid: no camera found/,
-        );
-      } finally {
-        sendSignal(child, "SIGINT");
-        const result = await finished(child, 10_000);
-        assert.equal(result.code, 0, result.stderr);
-      }
-    } finally {
-      dir.remove();
-    }
+    rmSync(join(dir.path, absent)); // the camera is plugged in
+    const frames = await firstFrames(`${server.url}/stream.mjpg`, 2);
+    assert.equal(sha256(frames[1]!.data), fixtureSums[0]);
+    await waitForLog(
+      server,
+      /camera: frames again after \d+ runs that failed with "rpicam-vid: no camera found/,
+    );
+    await stopCleanly(server);
   });
 });

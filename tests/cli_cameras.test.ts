@@ -1,36 +1,28 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { main } from "../src/cli.ts";
 import { parseCameraList } from "../src/sources/camera_list.ts";
-import { repoRoot, runCli } from "./helpers/cli_run.ts";
-import { tempDir } from "./helpers/sources_util.ts";
-
-async function mjpeg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (t) => stdout += t, stderr: (t) => stderr += t });
-  return { code, stdout, stderr };
-}
+import { mjpeg, runCli } from "./helpers/cli_run.ts";
+import { installProgram } from "./helpers/fake_camera.ts";
+import { fixturePath } from "./helpers/fixtures.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 
 const fakeHello = fileURLToPath(new URL("./helpers/sources_fake_rpicam_hello.sh", import.meta.url));
-const listing = (name: string) => join(repoRoot, "tests/fixtures/rpicam", name);
+const listing = (name: string) => fixturePath(`rpicam/${name}`);
 
 /** A directory with the stand-in rpicam-hello under `names`, and the env that puts it on PATH. */
 function helloDir(list: string, ...names: string[]) {
   const dir = tempDir("hello");
-  for (const name of names) {
-    copyFileSync(fakeHello, join(dir.path, name));
-    chmodSync(join(dir.path, name), 0o755);
-  }
+  installProgram(fakeHello, dir.path, ...names);
   // The stand-in needs cat and basename; no rpicam-hello is in /usr/bin or /bin off a Pi.
   const env = {
     PATH: `${dir.path}:/usr/bin:/bin`,
     FAKE_CAMERA_DIR: dir.path,
     FAKE_CAMERA_LIST: listing(list),
   };
-  return { dir, env };
+  return Object.assign(dir, { env });
 }
 
 describe("mjpeg cameras", () => {
@@ -130,55 +122,49 @@ describe("mjpeg cameras", () => {
   });
 
   it("prints the stand-in rpicam-hello's cameras as a table and as JSON", async () => {
-    const { dir, env } = helloDir("list-pi4-imx219-imx477.txt", "rpicam-hello");
-    try {
-      const table = await runCli(["cameras"], { env });
-      assert.equal(table.code, 0, table.stderr);
-      assert.equal(
-        table.stdout,
-        [
-          "CAMERA  SENSOR  SIZE       MAX FPS  FORMATS               DEVICE",
-          "0       imx219  640x480     206.65  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
-          "0       imx219  1640x1232    41.85  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
-          "0       imx219  1920x1080    47.57  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
-          "0       imx219  3280x2464    21.19  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
-          "1       imx477  1332x990    120.05  SRGGB10_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
-          "1       imx477  2028x1080    50.03  SRGGB12_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
-          "1       imx477  2028x1520    40.01  SRGGB12_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
-          "1       imx477  4056x3040    10.00  SRGGB12_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
-          "",
-        ].join("\n"),
-      );
-      const json = await runCli(["cameras", "--json"], { env });
-      assert.equal(json.code, 0, json.stderr);
-      assert.deepEqual(
-        JSON.parse(json.stdout),
-        parseCameraList(readFileSync(listing("list-pi4-imx219-imx477.txt"), "utf8")),
-      );
-      const calls = readdirSync(dir.path).filter((n) => n.startsWith("hello."));
-      assert.equal(calls.length, 2);
-      for (const call of calls) {
-        assert.equal(readFileSync(join(dir.path, call), "utf8"), "rpicam-hello\n--list-cameras\n");
-      }
-    } finally {
-      dir.remove();
+    using dir = helloDir("list-pi4-imx219-imx477.txt", "rpicam-hello");
+    const table = await runCli(["cameras"], { env: dir.env });
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(
+      table.stdout,
+      [
+        "CAMERA  SENSOR  SIZE       MAX FPS  FORMATS               DEVICE",
+        "0       imx219  640x480     206.65  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
+        "0       imx219  1640x1232    41.85  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
+        "0       imx219  1920x1080    47.57  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
+        "0       imx219  3280x2464    21.19  SRGGB10_CSI2P,SRGGB8  /base/soc/i2c0mux/i2c@1/imx219@10",
+        "1       imx477  1332x990    120.05  SRGGB10_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
+        "1       imx477  2028x1080    50.03  SRGGB12_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
+        "1       imx477  2028x1520    40.01  SRGGB12_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
+        "1       imx477  4056x3040    10.00  SRGGB12_CSI2P         /base/soc/i2c0mux/i2c@1/imx477@1a",
+        "",
+      ].join("\n"),
+    );
+    const json = await runCli(["cameras", "--json"], { env: dir.env });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(
+      JSON.parse(json.stdout),
+      parseCameraList(readFileSync(listing("list-pi4-imx219-imx477.txt"), "utf8")),
+    );
+    const calls = readdirSync(dir.path).filter((n) => n.startsWith("hello."));
+    assert.equal(calls.length, 2);
+    for (const call of calls) {
+      assert.equal(readFileSync(join(dir.path, call), "utf8"), "rpicam-hello\n--list-cameras\n");
     }
   });
 
   it("falls back to libcamera-hello, and says clearly when there is no camera or no program", async () => {
-    const old = helloDir("list-2021-imx477.txt", "libcamera-hello");
-    try {
+    {
+      using old = helloDir("list-2021-imx477.txt", "libcamera-hello");
       const r = await runCli(["cameras"], { env: old.env });
       assert.equal(r.code, 0, r.stderr);
       assert.match(
         r.stdout,
         /^0 +imx477 +2028x1080 +- +SRGGB12_CSI2P +\/base\/soc\/i2c0mux\/i2c@1\/imx477@1a$/m,
       );
-    } finally {
-      old.dir.remove();
     }
-    const none = helloDir("list-none.txt", "rpicam-hello");
-    try {
+    {
+      using none = helloDir("list-none.txt", "rpicam-hello");
       const table = await runCli(["cameras"], { env: none.env });
       assert.equal(table.code, 1);
       assert.equal(table.stdout, "");
@@ -189,22 +175,16 @@ describe("mjpeg cameras", () => {
       const json = await runCli(["cameras", "--json"], { env: none.env });
       assert.equal(json.code, 1);
       assert.deepEqual(JSON.parse(json.stdout), []);
-    } finally {
-      none.dir.remove();
     }
-    const empty = tempDir("no-hello");
-    try {
-      const r = await runCli(["cameras"], { env: { PATH: empty.path } });
-      assert.equal(r.code, 1);
-      assert.match(
-        r.stderr,
-        /no program to list cameras: tried "rpicam-hello" and "libcamera-hello", none found on PATH/,
-      );
-      const bad = await mjpeg("cameras", "--list");
-      assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /Unknown option '--list'; expected one of --json/);
-    } finally {
-      empty.remove();
-    }
+    using empty = tempDir("no-hello");
+    const r = await runCli(["cameras"], { env: { PATH: empty.path } });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /no program to list cameras: tried "rpicam-hello" and "libcamera-hello", none found on PATH/,
+    );
+    const bad = await mjpeg("cameras", "--list");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Unknown option '--list'; expected one of --json/);
   });
 });

@@ -9,36 +9,29 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "./helpers/cli_run.ts";
 import { type Certificates, makeCertificates, startCamera } from "./helpers/camera.ts";
-import { FIXTURE_SUMS, sha256 } from "./helpers/client_checks.ts";
+import { fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { freePort } from "./helpers/ports.ts";
+import { type TempDir, tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { sleep } from "./helpers/wait.ts";
 
+let temp: TempDir | undefined;
 let dir = "";
 let certs: Certificates | undefined;
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "mjpeg-capture-"));
+  temp = tempDir("capture");
+  dir = temp.path;
   certs = makeCertificates();
 });
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  temp?.remove();
   certs?.[Symbol.dispose]();
 });
-
-/** A port nothing listens on (it was free a moment ago). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs the CLI and measures how long it took. */
 async function timed(args: string[], timeoutMs = 60_000) {
@@ -130,7 +123,7 @@ describe("permanent errors end the read commands at once, with status 1", () => 
       certs!.caFile,
     ]);
     assert.equal(trusted.code, 0, trusted.stderr);
-    assert.equal(sha256(new Uint8Array(readFileSync(out))), FIXTURE_SUMS[0]);
+    assert.equal(sha256(new Uint8Array(readFileSync(out))), fixtureSums[0]);
   });
 });
 
@@ -164,7 +157,7 @@ describe("a refused connection is retried within --timeout, and said", () => {
     const port = await freePort();
     const out = join(dir, "late.jpg");
     const running = timed(["snapshot", `http://127.0.0.1:${port}/`, "-o", out, "--timeout", "20"]);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await sleep(2500);
     await using camera = await startCamera({ auth: "none", port, mode: "snapshot" });
     const run = await running;
     assert.equal(run.code, 0, run.stderr);
@@ -172,7 +165,7 @@ describe("a refused connection is retried within --timeout, and said", () => {
       run.stderr,
       /snapshot: fetch failed: .*ECONNREFUSED.*; retrying for [\d.]+ s more \(--timeout 20\)/,
     );
-    assert.equal(sha256(new Uint8Array(readFileSync(out))), FIXTURE_SUMS[0]);
+    assert.equal(sha256(new Uint8Array(readFileSync(out))), fixtureSums[0]);
     assert.ok(camera.requests.length >= 0);
   });
 });

@@ -1,14 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { main } from "../src/cli.ts";
 import { splitCommandLine } from "../src/cli/usage.ts";
-import { runCli } from "./helpers/cli_run.ts";
-
-async function mjpeg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (t) => stdout += t, stderr: (t) => stderr += t });
-  return { code, stdout, stderr };
-}
+import { assertUsageErrors, mjpeg, runCli } from "./helpers/cli_run.ts";
 
 describe("mjpeg command line", () => {
   it("prints help for the command and every subcommand, exit status 0", async () => {
@@ -23,8 +16,10 @@ describe("mjpeg command line", () => {
   });
 
   it("rejects bad command lines with what was expected, exit status 2", async () => {
+    const bare = await mjpeg();
+    assert.equal(bare.code, 2);
+    assert.match(bare.stdout, /Usage: mjpeg <command>/);
     const cases: [string[], RegExp][] = [
-      [[], /Usage: mjpeg <command>/],
       [
         ["stream"],
         /expected a command \(serve, probe, snapshot, record, cameras, service\), got "stream"/,
@@ -73,11 +68,7 @@ describe("mjpeg command line", () => {
         /--stats-interval: expected between 0 and 86400 seconds; 0 turns them off/,
       ],
     ];
-    for (const [args, message] of cases) {
-      const r = await mjpeg(...args);
-      assert.equal(r.code, 2, `mjpeg ${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stdout + r.stderr, message, `mjpeg ${args.join(" ")}`);
-    }
+    await assertUsageErrors([], cases);
   });
 
   it("exits with status 2 and a message as a real process too", async () => {

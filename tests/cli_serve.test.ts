@@ -1,22 +1,19 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { main } from "../src/cli.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import { finished, sendSignal, startServe } from "./helpers/cli_run.ts";
-import { fixtures, readFrames, sha256 } from "./helpers/sources_http.ts";
-import { installFakeCamera, isJpeg, tempDir } from "./helpers/sources_util.ts";
+import { mjpeg, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { fixtureFiles, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { finished } from "./helpers/processes.ts";
+import { background } from "./helpers/task.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
-
-const fixtureHashes = fixtures.map(sha256);
-
-async function mjpeg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { stdout: (t) => stdout += t, stderr: (t) => stderr += t });
-  return { code, stdout, stderr };
-}
+import { firstFrames, readFrames } from "./helpers/viewers.ts";
+import { sleep } from "./helpers/wait.ts";
 
 async function decodeFile(path: string, contentType: string): Promise<Uint8Array[]> {
   const bytes = readFileSync(path);
@@ -28,175 +25,126 @@ async function decodeFile(path: string, contentType: string): Promise<Uint8Array
 
 describe("mjpeg serve, probe, snapshot, record", () => {
   it("serves the test pattern; snapshot, record and probe read it; SIGINT stops it", async () => {
-    const dir = tempDir("cli");
-    const { child, url } = await startServe(
+    using dir = tempDir("cli");
+    await using server = await startServe(
       ["--pattern", "--width", "320", "--height", "240", "--fps", "15", "--stats-interval", "1"],
     );
-    try {
-      const stream = `${url}/stream.mjpg`;
-      const shot = await mjpeg("snapshot", stream, "-o", join(dir.path, "now.jpg"));
-      assert.equal(shot.code, 0, shot.stderr);
-      assert.ok(isJpeg(readFileSync(join(dir.path, "now.jpg"))));
-      assert.match(shot.stderr, /wrote \d+ bytes to .*now\.jpg/);
+    const stream = `${server.url}/stream.mjpg`;
+    const shot = await mjpeg("snapshot", stream, "-o", join(dir.path, "now.jpg"));
+    assert.equal(shot.code, 0, shot.stderr);
+    assert.ok(isJpeg(readFileSync(join(dir.path, "now.jpg"))));
+    assert.match(shot.stderr, /wrote \d+ bytes to .*now\.jpg/);
 
-      const rec = await mjpeg("record", stream, "-o", join(dir.path, "out.mjpeg"), "--frames", "5");
-      assert.equal(rec.code, 0, rec.stderr);
-      const raw = await decodeFile(join(dir.path, "out.mjpeg"), "image/jpeg");
-      assert.equal(raw.length, 5);
-      assert.ok(raw.every(isJpeg));
+    const rec = await mjpeg("record", stream, "-o", join(dir.path, "out.mjpeg"), "--frames", "5");
+    assert.equal(rec.code, 0, rec.stderr);
+    const raw = await decodeFile(join(dir.path, "out.mjpeg"), "image/jpeg");
+    assert.equal(raw.length, 5);
+    assert.ok(raw.every(isJpeg));
 
-      const multi = await mjpeg(
-        "record",
-        stream,
-        "-o",
-        join(dir.path, "out.multipart"),
-        "--seconds",
-        "0.5",
-        "--format",
-        "multipart",
-      ); // deno-fmt-ignore
-      assert.equal(multi.code, 0, multi.stderr);
-      const parts = await decodeFile(
-        join(dir.path, "out.multipart"),
-        "multipart/x-mixed-replace; boundary=mjpegstream",
-      );
-      assert.ok(parts.length >= 2, `got ${parts.length} frames in 1.5 s`);
+    const multi = await mjpeg(
+      "record",
+      stream,
+      "-o",
+      join(dir.path, "out.multipart"),
+      "--seconds",
+      "0.5",
+      "--format",
+      "multipart",
+    ); // deno-fmt-ignore
+    assert.equal(multi.code, 0, multi.stderr);
+    const parts = await decodeFile(
+      join(dir.path, "out.multipart"),
+      "multipart/x-mixed-replace; boundary=mjpegstream",
+    );
+    assert.ok(parts.length >= 2, `got ${parts.length} frames in 1.5 s`);
 
-      const probe = await mjpeg("probe", stream, "--interval", "0.4", "--seconds", "1");
-      assert.equal(probe.code, 0, probe.stderr);
-      assert.match(probe.stdout, /fps/i);
-      assert.match(probe.stdout, /streaming/);
+    const probe = await mjpeg("probe", stream, "--interval", "0.4", "--seconds", "1");
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.match(probe.stdout, /fps/i);
+    assert.match(probe.stdout, /streaming/);
 
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line and the leave lines
-      sendSignal(child, "SIGINT");
-      const result = await finished(child, 10_000);
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /stream pattern: test pattern 320x240@15fps/);
-      assert.match(result.stderr, /viewer \d+ joined \(1 watching\)/);
-      assert.match(result.stderr, /viewer \d+ left after \d+ frames/);
-      assert.match(result.stderr, /\[pattern\] stats: [\d.]+ fps in, \d+ viewers/);
-      assert.match(result.stderr, /SIGINT: stopping\n.*stopped\n$/);
-    } finally {
-      child.kill("SIGKILL");
-      dir.remove();
-    }
+    await sleep(1200); // a stats line and the leave lines
+    const result = await stopCleanly(server);
+    assert.match(result.stderr, /stream pattern: test pattern 320x240@15fps/);
+    assert.match(result.stderr, /viewer \d+ joined \(1 watching\)/);
+    assert.match(result.stderr, /viewer \d+ left after \d+ frames/);
+    assert.match(result.stderr, /\[pattern\] stats: [\d.]+ fps in, \d+ viewers/);
+    assert.match(result.stderr, /SIGINT: stopping\n.*stopped\n$/);
   });
 
   it("serves several named streams from a config file, and relays one with --url", async () => {
-    const dir = tempDir("cli");
+    using dir = tempDir("cli");
     const folder = join(dir.path, "frames");
-    (await import("node:fs")).mkdirSync(folder);
-    fixtures.forEach((_, i) =>
-      copyFileSync(
-        new URL(`./fixtures/frames/00${i + 1}.jpg`, import.meta.url),
-        join(folder, `${i}.jpg`),
-      )
-    );
-    const config = join(dir.path, "streams.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        statsInterval: 0,
-        auth: "viewer:s3cret",
-        streams: {
-          demo: { type: "pattern", width: 160, height: 120, fps: 5 },
-          files: { type: "file", path: folder, fps: 20 },
-        },
-      }),
-    );
-    const upstream = await startServe(["--config", config]);
+    mkdirSync(folder);
+    fixtureFiles.forEach((file, i) => copyFileSync(file, join(folder, `${i}.jpg`)));
+    const config = writeConfig(dir.path, {
+      statsInterval: 0,
+      auth: "viewer:s3cret",
+      streams: {
+        demo: { type: "pattern", width: 160, height: 120, fps: 5 },
+        files: { type: "file", path: folder, fps: 20 },
+      },
+    });
+    await using upstream = await startServe(["--config", config]);
     // The relay passes credentials in the URL; MjpegClient sends them as Basic auth.
     const withCredentials = upstream.url.replace("http://", "http://viewer:s3cret@");
     const basic = { Authorization: `Basic ${btoa("viewer:s3cret")}` };
-    const relay = await startServe([
+    await using relay = await startServe([
       "--url",
       `${withCredentials}/files/stream.mjpg`,
       "--stats-interval",
       "0",
     ]);
-    try {
-      assert.equal((await fetch(`${upstream.url}/files/stream.mjpg`)).status, 401);
-      const direct = await readFrames(
-        `${upstream.url}/files/stream.mjpg`,
-        AbortSignal.timeout(10_000),
-        (f) => f.length >= 8,
-        basic,
-      );
-      assert.ok(direct.every((f) => fixtureHashes.includes(sha256(f.data))));
-      const relayed = await readFrames(
-        `${relay.url}/stream.mjpg`,
-        AbortSignal.timeout(10_000),
-        (f) => f.length >= 8,
-      );
-      assert.equal(relayed.length, 8);
-      assert.ok(
-        relayed.every((f) => fixtureHashes.includes(sha256(f.data))),
-        "relayed frames are byte-exact",
-      );
-      const snapshot = await fetch(`${upstream.url}/demo/snapshot.jpg`, { headers: basic });
-      assert.equal(snapshot.status, 200);
-      assert.ok(isJpeg(new Uint8Array(await snapshot.arrayBuffer())));
-      sendSignal(relay.child, "SIGTERM");
-      sendSignal(upstream.child, "SIGTERM");
-      assert.equal((await finished(relay.child, 10_000)).code, 0);
-      const up = await finished(upstream.child, 10_000);
-      assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stderr, /stream files: file .*frames → http:\/\/\S+\/files\/stream\.mjpg/);
-    } finally {
-      relay.child.kill("SIGKILL");
-      upstream.child.kill("SIGKILL");
-      dir.remove();
-    }
+    assert.equal((await fetch(`${upstream.url}/files/stream.mjpg`)).status, 401);
+    const direct = await firstFrames(`${upstream.url}/files/stream.mjpg`, 8, 10_000, basic);
+    assert.ok(direct.every((f) => fixtureSums.includes(sha256(f.data))));
+    const relayed = await firstFrames(`${relay.url}/stream.mjpg`, 8);
+    assert.ok(
+      relayed.every((f) => fixtureSums.includes(sha256(f.data))),
+      "relayed frames are byte-exact",
+    );
+    const snapshot = await fetch(`${upstream.url}/demo/snapshot.jpg`, { headers: basic });
+    assert.equal(snapshot.status, 200);
+    assert.ok(isJpeg(new Uint8Array(await snapshot.arrayBuffer())));
+    const [, up] = await Promise.all([
+      stopCleanly(relay, "SIGTERM"),
+      stopCleanly(upstream, "SIGTERM"),
+    ]);
+    assert.match(up.stderr, /stream files: file .*frames → http:\/\/\S+\/files\/stream\.mjpg/);
   });
 
   it("runs the camera program from PATH, and fails clearly without one", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
-    const dir = tempDir("cli");
-    installFakeCamera(dir.path, "rpicam-vid");
-    const env = { PATH: `${dir.path}:${process.env.PATH}`, FAKE_CAMERA_DIR: dir.path };
-    const { child, url } = await startServe([
-      "--camera",
-      "--width",
-      "320",
-      "--height",
-      "240",
-      "--stats-interval",
-      "0",
-    ], { env });
-    try {
-      const frames = await readFrames(
-        `${url}/stream.mjpg`,
-        AbortSignal.timeout(10_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      sendSignal(child, "SIGINT");
-      const result = await finished(child, 10_000);
-      assert.equal(result.code, 0, result.stderr);
+    using camera = fakeCameraDir();
+    {
+      await using server = await startServe([
+        "--camera",
+        "--width",
+        "320",
+        "--height",
+        "240",
+        "--stats-interval",
+        "0",
+      ], { env: camera.env });
+      await firstFrames(`${server.url}/stream.mjpg`, 3);
+      const result = await stopCleanly(server);
       assert.match(
         result.stderr,
         /started rpicam-vid -t 0 -n --codec mjpeg --width 320 --height 240 --framerate 15/,
       );
-    } finally {
-      child.kill("SIGKILL");
     }
-    const empty = tempDir("cli-empty");
-    try {
-      const { child: none } = await startServe(["--camera"], { env: { PATH: empty.path } });
-      const result = await finished(none, 10_000);
-      assert.equal(result.code, 1);
-      assert.match(result.stderr, /tried "rpicam-vid" and "libcamera-vid", none found on PATH/);
-    } finally {
-      empty.remove();
-      dir.remove();
-    }
+    using empty = tempDir("cli-empty");
+    await using none = await startServe(["--camera"], { env: { PATH: empty.path } });
+    const result = await finished(none, 10_000);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /tried "rpicam-vid" and "libcamera-vid", none found on PATH/);
   });
 
   it("serves a command's output with a token and a viewer limit", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
     const command =
       "ffmpeg -nostdin -loglevel error -re -f lavfi -i testsrc=size=160x120:rate=10 -f mpjpeg -";
-    const { child, url } = await startServe(
+    await using server = await startServe(
       [
         "--command",
         command,
@@ -210,25 +158,20 @@ describe("mjpeg serve, probe, snapshot, record", () => {
         "0",
       ],
     );
-    try {
-      assert.equal((await fetch(`${url}/stream.mjpg`)).status, 401);
-      const cors = await fetch(`${url}/snapshot.jpg?token=secret-token-1`, {
-        headers: { Origin: "https://dash.example" },
-      });
-      assert.equal(cors.headers.get("access-control-allow-origin"), "https://dash.example");
-      await cors.body?.cancel();
-      const viewing = new AbortController();
-      const first = readFrames(`${url}/stream.mjpg?token=secret-token-1`, viewing.signal);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const second = await fetch(`${url}/stream.mjpg?token=secret-token-1`);
-      assert.equal(second.status, 503);
-      await second.body?.cancel();
-      viewing.abort();
-      assert.ok((await first).length >= 1);
-    } finally {
-      sendSignal(child, "SIGINT");
-      const result = await finished(child, 10_000);
-      assert.equal(result.code, 0, result.stderr);
-    }
+    assert.equal((await fetch(`${server.url}/stream.mjpg`)).status, 401);
+    const cors = await fetch(`${server.url}/snapshot.jpg?token=secret-token-1`, {
+      headers: { Origin: "https://dash.example" },
+    });
+    assert.equal(cors.headers.get("access-control-allow-origin"), "https://dash.example");
+    await cors.body?.cancel();
+    await using first = background((signal) =>
+      readFrames(`${server.url}/stream.mjpg?token=secret-token-1`, signal)
+    );
+    await sleep(500);
+    const second = await fetch(`${server.url}/stream.mjpg?token=secret-token-1`);
+    assert.equal(second.status, 503);
+    await second.body?.cancel();
+    assert.ok((await first.stop()).length >= 1);
+    await stopCleanly(server);
   });
 });

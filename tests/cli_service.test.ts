@@ -7,10 +7,11 @@ import { parseServeArgs } from "../src/cli/serve_flags.ts";
 import { serviceCommand, type ServiceSystem } from "../src/cli/service.ts";
 import { quoteExecArg } from "../src/cli/systemd_unit.ts";
 import { UsageError } from "../src/cli/usage.ts";
-import { cliCommand, repoRoot, runCli } from "./helpers/cli_run.ts";
-import { tempDir } from "./helpers/sources_util.ts";
+import { cliCommand, runCli, writeConfig } from "./helpers/cli_run.ts";
+import { repoRoot, runtimeName } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 import { verifyUnit } from "./helpers/systemd.ts";
-import { requireTools, runtimeName } from "./helpers/tools.ts";
 
 /** What `mjpeg service print` puts before `serve` when run from sources on this runtime. */
 function selfArgv(): string[] {
@@ -38,7 +39,7 @@ function fakeSystem(root: boolean, failing?: string) {
       return Promise.resolve({ code: fails ? 1 : 0, output: fails ? "Unit not found." : "" });
     },
   };
-  return { dir, calls, system };
+  return Object.assign(dir, { calls, system });
 }
 
 async function service(system: ServiceSystem, ...args: string[]) {
@@ -128,59 +129,54 @@ describe("mjpeg service", () => {
 
   it("hands a --config file to the service privately by its absolute path; --name, --file, ports below 1024", async (t) => {
     if (!requireTools(t, "systemd-analyze")) return;
-    const dir = tempDir("service-config");
-    try {
-      const config = join(dir.path, "streams.json");
-      writeFileSync(config, JSON.stringify({ port: 80, streams: { cam: { type: "camera" } } }));
-      const r = await runCli([
-        "service",
-        "print",
-        "--name",
-        "garage",
-        "--config",
-        relative(repoRoot, config),
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(verifyUnit(r.stdout, "mjpeg-garage"), [
-        ...selfArgv(),
-        "serve",
-        "--config",
-        "${CREDENTIALS_DIRECTORY}/config.json",
-      ]);
-      const lines = r.stdout.split("\n");
-      for (
-        const line of [
-          `LoadCredential=config.json:${config}`,
-          "SyslogIdentifier=mjpeg-garage",
-          "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
-          "AmbientCapabilities=CAP_NET_BIND_SERVICE",
-        ]
-      ) assert.ok(lines.includes(line), `${line} in\n${r.stdout}`);
-      assert.equal(r.stderr, "", "no note: the password would be in the file");
-      const token = ["--token", "long-token"];
-      const flagged = await runCli(["service", "print", "--config", config, ...token]);
-      assert.equal(flagged.code, 0, flagged.stderr);
-      assert.match(flagged.stderr, /the unit holds the token, which local users can read/);
+    using dir = tempDir("service-config");
+    const config = writeConfig(dir.path, { port: 80, streams: { cam: { type: "camera" } } });
+    const r = await runCli([
+      "service",
+      "print",
+      "--name",
+      "garage",
+      "--config",
+      relative(repoRoot, config),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(verifyUnit(r.stdout, "mjpeg-garage"), [
+      ...selfArgv(),
+      "serve",
+      "--config",
+      "${CREDENTIALS_DIRECTORY}/config.json",
+    ]);
+    const lines = r.stdout.split("\n");
+    for (
+      const line of [
+        `LoadCredential=config.json:${config}`,
+        "SyslogIdentifier=mjpeg-garage",
+        "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+        "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+      ]
+    ) assert.ok(lines.includes(line), `${line} in\n${r.stdout}`);
+    assert.equal(r.stderr, "", "no note: the password would be in the file");
+    const token = ["--token", "long-token"];
+    const flagged = await runCli(["service", "print", "--config", config, ...token]);
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stderr, /the unit holds the token, which local users can read/);
 
-      const files = await runCli([
-        "service",
-        "print",
-        "--file",
-        "tests/fixtures/frames",
-        "--fps",
-        "5",
-      ]);
-      assert.equal(files.code, 0, files.stderr);
-      assert.deepEqual(verifyUnit(files.stdout).slice(-5), [
-        "serve",
-        "--file",
-        join(realpathSync(repoRoot), "tests/fixtures/frames"),
-        "--fps",
-        "5",
-      ]);
-    } finally {
-      dir.remove();
-    }
+    const files = await runCli([
+      "service",
+      "print",
+      "--file",
+      "tests/fixtures/frames",
+      "--fps",
+      "5",
+    ]);
+    assert.equal(files.code, 0, files.stderr);
+    assert.deepEqual(verifyUnit(files.stdout).slice(-5), [
+      "serve",
+      "--file",
+      join(realpathSync(repoRoot), "tests/fixtures/frames"),
+      "--fps",
+      "5",
+    ]);
   });
 
   it("refuses bad options with exit status 2 and writes nothing", async () => {
@@ -199,18 +195,14 @@ describe("mjpeg service", () => {
       [["print", "--dry-run", "--camera"], /--dry-run: expected only with install or uninstall/],
     ];
     for (const [args, message] of cases) {
-      const { dir, calls, system } = fakeSystem(true);
-      try {
-        await assert.rejects(service(system, ...args), (error: Error) => {
-          assert.ok(error instanceof UsageError, `${args.join(" ")}: ${error}`);
-          assert.match(error.message, message, args.join(" "));
-          return true;
-        });
-        assert.deepEqual(calls, []);
-        assert.equal(existsSync(join(dir.path, "mjpeg.service")), false);
-      } finally {
-        dir.remove();
-      }
+      using fake = fakeSystem(true);
+      await assert.rejects(service(fake.system, ...args), (error: Error) => {
+        assert.ok(error instanceof UsageError, `${args.join(" ")}: ${error}`);
+        assert.match(error.message, message, args.join(" "));
+        return true;
+      });
+      assert.deepEqual(fake.calls, []);
+      assert.equal(existsSync(join(fake.path, "mjpeg.service")), false);
     }
     const r = await runCli(["service", "print", "--fps", "fast", "--camera"]);
     assert.equal(r.code, 2);
@@ -219,97 +211,83 @@ describe("mjpeg service", () => {
   });
 
   it("installs as root only: writes the unit, reloads, enables and starts it; uninstall reverses it", async () => {
-    const user = fakeSystem(false);
-    try {
-      const refused = await service(user.system, "install", "--camera");
-      assert.equal(refused.code, 1);
-      assert.match(
-        refused.stderr,
-        /mjpeg service install: expected to run as root .*run it with sudo/,
-      );
-      assert.deepEqual(user.calls, []);
-      assert.equal(existsSync(join(user.dir.path, "mjpeg.service")), false);
+    using user = fakeSystem(false);
+    const refused = await service(user.system, "install", "--camera");
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /mjpeg service install: expected to run as root .*run it with sudo/,
+    );
+    assert.deepEqual(user.calls, []);
+    assert.equal(existsSync(join(user.path, "mjpeg.service")), false);
 
-      const dry = await service(
-        user.system,
-        "install",
-        "--dry-run",
-        "--camera",
-        "--host",
-        "0.0.0.0",
-      );
-      assert.equal(dry.code, 0, dry.stderr);
-      assert.match(
-        dry.stdout,
-        new RegExp(`^would write ${join(user.dir.path, "mjpeg.service")}:\n# mjpeg.service`),
-      );
-      assert.match(
-        dry.stdout,
-        /^ExecStart=\/usr\/local\/bin\/mjpeg serve --camera --host 0\.0\.0\.0$/m,
-      );
-      assert.match(
-        dry.stdout,
-        /would run: systemctl daemon-reload\nwould run: systemctl enable --now mjpeg\.service\n$/,
-      );
-      assert.deepEqual(user.calls, []);
-      assert.equal(existsSync(join(user.dir.path, "mjpeg.service")), false);
-      assert.equal((await service(user.system, "uninstall")).code, 1);
-    } finally {
-      user.dir.remove();
-    }
+    const dry = await service(
+      user.system,
+      "install",
+      "--dry-run",
+      "--camera",
+      "--host",
+      "0.0.0.0",
+    );
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      new RegExp(`^would write ${join(user.path, "mjpeg.service")}:\n# mjpeg.service`),
+    );
+    assert.match(
+      dry.stdout,
+      /^ExecStart=\/usr\/local\/bin\/mjpeg serve --camera --host 0\.0\.0\.0$/m,
+    );
+    assert.match(
+      dry.stdout,
+      /would run: systemctl daemon-reload\nwould run: systemctl enable --now mjpeg\.service\n$/,
+    );
+    assert.deepEqual(user.calls, []);
+    assert.equal(existsSync(join(user.path, "mjpeg.service")), false);
+    assert.equal((await service(user.system, "uninstall")).code, 1);
+    using root = fakeSystem(true);
+    const unitPath = join(root.path, "mjpeg.service");
+    const printed = await service(root.system, "print", "--camera");
+    const installed = await service(root.system, "install", "--camera");
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.equal(readFileSync(unitPath, "utf8"), printed.stdout);
+    assert.deepEqual(root.calls, [
+      "systemctl daemon-reload",
+      "systemctl enable --now mjpeg.service",
+    ]);
+    assert.match(installed.stderr, /journalctl -u mjpeg -f/);
 
-    const root = fakeSystem(true);
-    try {
-      const unitPath = join(root.dir.path, "mjpeg.service");
-      const printed = await service(root.system, "print", "--camera");
-      const installed = await service(root.system, "install", "--camera");
-      assert.equal(installed.code, 0, installed.stderr);
-      assert.equal(readFileSync(unitPath, "utf8"), printed.stdout);
-      assert.deepEqual(root.calls, [
-        "systemctl daemon-reload",
-        "systemctl enable --now mjpeg.service",
-      ]);
-      assert.match(installed.stderr, /journalctl -u mjpeg -f/);
+    // Installing again with new options restarts it with them.
+    root.calls.length = 0;
+    assert.equal((await service(root.system, "install", "--camera", "1")).code, 0);
+    assert.match(
+      readFileSync(unitPath, "utf8"),
+      /^ExecStart=\/usr\/local\/bin\/mjpeg serve --camera 1$/m,
+    );
+    assert.deepEqual(root.calls, [
+      "systemctl daemon-reload",
+      "systemctl enable --now mjpeg.service",
+      "systemctl restart mjpeg.service",
+    ]);
 
-      // Installing again with new options restarts it with them.
-      root.calls.length = 0;
-      assert.equal((await service(root.system, "install", "--camera", "1")).code, 0);
-      assert.match(
-        readFileSync(unitPath, "utf8"),
-        /^ExecStart=\/usr\/local\/bin\/mjpeg serve --camera 1$/m,
-      );
-      assert.deepEqual(root.calls, [
-        "systemctl daemon-reload",
-        "systemctl enable --now mjpeg.service",
-        "systemctl restart mjpeg.service",
-      ]);
-
-      root.calls.length = 0;
-      const removed = await service(root.system, "uninstall");
-      assert.equal(removed.code, 0, removed.stderr);
-      assert.deepEqual(root.calls, [
-        "systemctl disable --now mjpeg.service",
-        `rm ${unitPath}`,
-        "systemctl daemon-reload",
-      ]);
-      assert.equal(existsSync(unitPath), false);
-      const again = await service(root.system, "uninstall");
-      assert.equal(again.code, 1);
-      assert.match(again.stderr, /not installed/);
-    } finally {
-      root.dir.remove();
-    }
-
-    const failing = fakeSystem(true, "enable");
-    try {
-      const r = await service(failing.system, "install", "--name", "door", "--camera");
-      assert.equal(r.code, 1);
-      assert.match(
-        r.stderr,
-        /systemctl enable --now mjpeg-door\.service exited with status 1: Unit not found\./,
-      );
-    } finally {
-      failing.dir.remove();
-    }
+    root.calls.length = 0;
+    const removed = await service(root.system, "uninstall");
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(root.calls, [
+      "systemctl disable --now mjpeg.service",
+      `rm ${unitPath}`,
+      "systemctl daemon-reload",
+    ]);
+    assert.equal(existsSync(unitPath), false);
+    const again = await service(root.system, "uninstall");
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /not installed/);
+    using failing = fakeSystem(true, "enable");
+    const r = await service(failing.system, "install", "--name", "door", "--camera");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /systemctl enable --now mjpeg-door\.service exited with status 1: Unit not found\./,
+    );
   });
 });

@@ -13,28 +13,17 @@ import { cameraFetch, MAX_AUTH_FAILURES } from "../src/client/camera_fetch.ts";
 import { digestResponse } from "../src/client/digest.ts";
 import { parseChallenges } from "../src/client/www_authenticate.ts";
 import { type CameraConfig, type CameraRequest, startCamera } from "./helpers/camera.ts";
-import { FIXTURE_SUMS, lend, receive } from "./helpers/client_checks.ts";
+import { readSums, readToEnd } from "./helpers/client_checks.ts";
+import { fixtureSums } from "./helpers/fixtures.ts";
 import { requireTools } from "./helpers/tools.ts";
 import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const HASHES: Record<string, string> = {
   "MD5": "md5",
   "SHA-256": "sha256",
   "SHA-512-256": "sha512-256",
 };
-const FAST = { initialDelay: 20, maxDelay: 20 };
-
-/** Reads `n` frames from `url` with a fresh client; returns their checksums. */
-async function readFrames(url: string, n: number, options = {}): Promise<string[]> {
-  await using client = new MjpegClient(url, { reconnect: FAST, ...options });
-  // Enough buffers that a busy machine's burst of frames drops none (the client drops, by design,
-  // what finds no free buffer).
-  lend(client, 65536, 16);
-  client.start();
-  const sums = (await receive(client, n, 10_000)).map((r) => r.sum);
-  assert.equal(client.stats.discardedFrames, 0);
-  return sums;
-}
 
 function withCredentials(url: string, user = "admin", password = "secret"): string {
   return url.replace("://", `://${user}:${password}@`);
@@ -113,8 +102,8 @@ describe("Digest against a camera in Python", () => {
   for (const [name, config] of cases) {
     it(`${name}: every field validates, and the frames are byte-exact`, async () => {
       await using camera = await startCamera({ ...config, frames: 8, interval: 0.01 });
-      const sums = await readFrames(withCredentials(camera.url) + "stream?ch=1", 10);
-      assert.deepEqual(sums.slice(0, 8), FIXTURE_SUMS);
+      const sums = await readSums(withCredentials(camera.url) + "stream?ch=1", 10);
+      assert.deepEqual(sums.slice(0, 8), fixtureSums);
       await camera.logged(3);
       assertAllValid(camera.requests);
       // Asked once without credentials, then answered; the reconnect reuses the nonce.
@@ -142,7 +131,7 @@ describe("Digest against a camera in Python", () => {
         frames: 3,
         interval: 0.01,
       });
-      await readFrames(withCredentials(camera.url) + "stream", 2);
+      await readSums(withCredentials(camera.url) + "stream", 2);
       await camera.logged(2);
       assertAllValid(camera.requests);
       assert.equal(camera.requests[1]!.fields!.algorithm, "SHA-512-256");
@@ -151,7 +140,7 @@ describe("Digest against a camera in Python", () => {
 
   it("takes Basic when it is all that is offered, and sends it up front from then on", async () => {
     await using camera = await startCamera({ auth: "basic", frames: 3, interval: 0.01 });
-    await readFrames(withCredentials(camera.url) + "stream", 5);
+    await readSums(withCredentials(camera.url) + "stream", 5);
     await camera.logged(3);
     assert.deepEqual(
       camera.requests.map((r) => r.authorization),
@@ -164,7 +153,7 @@ describe("Digest against a camera in Python", () => {
     // Each nonce is good for two answers, then stale=true; one frame per
     // connection: eight connections, three stale answers, and no give-up.
     await using camera = await startCamera({ algorithms: ["SHA-256"], staleAfter: 2, frames: 1 });
-    const sums = await readFrames(withCredentials(camera.url) + "stream", 8);
+    const sums = await readSums(withCredentials(camera.url) + "stream", 8);
     assert.equal(sums.length, 8);
     await camera.logged(11);
     const stale = camera.requests.filter((r) => r.stale);
@@ -181,21 +170,21 @@ describe("Digest against a camera in Python", () => {
   it("takes credentials from the URL percent-decoded, with : @ % in the password", async () => {
     const password = "p@ss:w%rd";
     await using camera = await startCamera({ user: "cam user", password, frames: 2 });
-    await readFrames(
+    await readSums(
       camera.url.replace("://", `://cam%20user:${encodeURIComponent(password)}@`) + "stream",
       2,
     );
     await camera.logged(2);
     assertAllValid(camera.requests);
     await using typed = await startCamera({ password, frames: 2 });
-    await readFrames(typed.url.replace("://", `://admin:${password}@`) + "stream", 2);
+    await readSums(typed.url.replace("://", `://admin:${password}@`) + "stream", 2);
     await typed.logged(2);
     assertAllValid(typed.requests);
   });
 
   it("takes credentials from the auth option, a user name that is not ASCII as username*", async () => {
     await using camera = await startCamera({ user: "Jäsøn", password: "sécret", frames: 2 });
-    await readFrames(camera.url + "stream", 2, {
+    await readSums(camera.url + "stream", 2, {
       auth: { username: "Jäsøn", password: "sécret" },
     });
     await camera.logged(2);
@@ -209,11 +198,8 @@ describe("Digest against a camera in Python", () => {
       reconnect: { initialDelay: 100, maxDelay: 100, jitter: 0 },
     });
     const started = Date.now();
-    const iteration = (async () => {
-      for await (const _ of client.frames()) { /* none */ }
-    })();
     await assert.rejects(
-      iteration,
+      readToEnd(client),
       /expected the camera to accept the password of user "admin", got 401 Unauthorized after answering its Digest challenge \(realm "IP Camera", algorithm MD5\), 3 times in a row; not asking again/,
     );
     await camera.logged(6);
@@ -225,7 +211,7 @@ describe("Digest against a camera in Python", () => {
     assert.equal(client.stats.state, "stopped");
     // And no more requests reach the camera from this client.
     client.start();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     await client.stop();
     assert.equal(camera.requests.filter((r) => r.authorization !== null).length, 3);
   });
@@ -236,9 +222,7 @@ describe("Digest against a camera in Python", () => {
       failFast: true,
     });
     await assert.rejects(
-      (async () => {
-        for await (const _ of client.frames()) { /* none */ }
-      })(),
+      readToEnd(client),
       /expected a Digest algorithm among MD5, MD5-sess, SHA-256, SHA-256-sess, SHA-512-256, SHA-512-256-sess, got "SHA3-512"/,
     );
     await camera.logged(2, 300);
@@ -249,7 +233,7 @@ describe("Digest against a camera in Python", () => {
     // The other host asks for Digest too: its challenge goes unanswered.
     await using other = await startCamera({ algorithms: ["MD5"], frames: 4 });
     const otherUrl = other.url.replace("127.0.0.1", "localhost") + "stream";
-    const redirector = await startUpstream(async (conn) => {
+    await using redirector = await startUpstream(async (conn) => {
       const auth = conn.request.headers.get("authorization");
       if (auth === undefined) {
         await conn.head(401, {
@@ -258,47 +242,30 @@ describe("Digest against a camera in Python", () => {
         });
       } else await conn.head(302, { Location: otherUrl, "Content-Length": "0" });
     });
-    try {
-      const client = new MjpegClient(withCredentials(redirector.url) + "first", {
-        failFast: true,
-      });
-      await assert.rejects(
-        (async () => {
-          for await (const _ of client.frames()) { /* none */ }
-        })(),
-        /expected a 2xx status, got 401 Unauthorized$/,
-      );
-      assert.match(redirector.accepted[1]!.request.headers.get("authorization")!, /^Digest /);
-      await other.logged(2, 500);
-      assert.deepEqual(other.requests.map((r) => r.authorization), [null]);
-    } finally {
-      await redirector.close();
-    }
+    const client = new MjpegClient(withCredentials(redirector.url) + "first", { failFast: true });
+    await assert.rejects(readToEnd(client), /expected a 2xx status, got 401 Unauthorized$/);
+    assert.match(redirector.accepted[1]!.request.headers.get("authorization")!, /^Digest /);
+    await other.logged(2, 500);
+    assert.deepEqual(other.requests.map((r) => r.authorization), [null]);
   });
 
   it("a bearer token goes up front; Basic or Digest credentials are not sent to a token camera", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       if (conn.request.headers.get("authorization") === "Bearer tok-12345678") {
         await serveMultipart(conn, { count: 2 });
       } else {
         await conn.head(401, { "WWW-Authenticate": 'Bearer realm="x"', "Content-Length": "0" });
       }
     });
-    try {
-      assert.equal(
-        (await readFrames(upstream.url, 2, { auth: { token: "tok-12345678" } })).length,
-        2,
-      );
-      const client = new MjpegClient(withCredentials(upstream.url), { failFast: true });
-      await assert.rejects(
-        (async () => {
-          for await (const _ of client.frames()) { /* none */ }
-        })(),
-        /expected a Basic or Digest challenge for a user name and password, got Bearer \(give a token instead\)/,
-      );
-    } finally {
-      await upstream.close();
-    }
+    assert.equal(
+      (await readSums(upstream.url, 2, { auth: { token: "tok-12345678" } })).length,
+      2,
+    );
+    const client = new MjpegClient(withCredentials(upstream.url), { failFast: true });
+    await assert.rejects(
+      readToEnd(client),
+      /expected a Basic or Digest challenge for a user name and password, got Bearer \(give a token instead\)/,
+    );
   });
 });
 

@@ -1,19 +1,20 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegClient } from "../mod.ts";
-import { requireTools } from "./helpers/tools.ts";
 import {
   assertPoolIntact,
   assertStopsPromptly,
-  lend,
   receive,
-  sha256,
+  startClient,
 } from "./helpers/client_checks.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { freePort } from "./helpers/ports.ts";
+import { type Child, start } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { requireTools } from "./helpers/tools.ts";
 
 const SOURCE = ["-f", "lavfi", "-i", "testsrc=size=640x480:rate=30"];
 const FRAMES = 30;
@@ -25,36 +26,22 @@ const FRAMES = 30;
 let reference: string[] | undefined;
 function referenceSums(): string[] {
   if (reference) return reference;
-  const dir = mkdtempSync(join(tmpdir(), "mjpeg-client-"));
-  try {
-    const r = spawnSync("ffmpeg", [
-      "-loglevel",
-      "error",
-      ...SOURCE,
-      "-frames:v",
-      String(FRAMES),
-      "-f",
-      "image2",
-      join(dir, "%03d.jpg"),
-    ]);
-    assert.equal(r.status, 0, String(r.stderr));
-    reference = readdirSync(dir).sort().map((f) =>
-      sha256(new Uint8Array(readFileSync(join(dir, f))))
-    );
-    return reference;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("expected a TCP address");
-  return address.port;
+  using dir = tempDir("client");
+  const r = spawnSync("ffmpeg", [
+    "-loglevel",
+    "error",
+    ...SOURCE,
+    "-frames:v",
+    String(FRAMES),
+    "-f",
+    "image2",
+    join(dir.path, "%03d.jpg"),
+  ]);
+  assert.equal(r.status, 0, String(r.stderr));
+  reference = readdirSync(dir.path).sort().map((f) =>
+    sha256(new Uint8Array(readFileSync(join(dir.path, f))))
+  );
+  return reference;
 }
 
 /**
@@ -62,10 +49,11 @@ async function freePort(): Promise<number> {
  * be that one client, so instead the MjpegClient's own reconnects (connection
  * refused, then retry) wait for it to listen.
  */
-async function startFfmpeg(): Promise<{ url: string; process: ChildProcess }> {
+async function startFfmpeg(): Promise<Child & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
-  const child = spawn("ffmpeg", [
+  const child = start([
+    "ffmpeg",
     "-loglevel",
     "error",
     "-re",
@@ -77,8 +65,8 @@ async function startFfmpeg(): Promise<{ url: string; process: ChildProcess }> {
     "-listen",
     "1",
     url,
-  ], { stdio: "ignore" });
-  return { url, process: child };
+  ]);
+  return Object.assign(child, { url });
 }
 
 const patient = { reconnect: { initialDelay: 50, maxDelay: 200, limit: 100 } };
@@ -87,48 +75,36 @@ describe("MjpegClient against ffmpeg's MJPEG HTTP server", () => {
   it("fills lent buffers with ffmpeg's frames, byte for byte, at its frame rate", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
     const sums = referenceSums();
-    const ffmpeg = await startFfmpeg();
-    const client = new MjpegClient(ffmpeg.url, patient);
-    try {
-      lend(client, 65536, 50);
-      client.start();
-      const got = await receive(client, FRAMES, 10_000);
-      assert.deepEqual(got.map((r) => r.sum), sums);
-      assert.deepEqual(got.map((r) => r.sequence), Array.from({ length: FRAMES }, (_, i) => i));
-      for (let i = 1; i < got.length; i++) assert.ok(got[i]!.timestamp >= got[i - 1]!.timestamp);
-      const stats = client.stats;
-      // -re paces ffmpeg at 30 fps; wide bounds, this is not a speed test.
-      assert.ok(stats.fps > 15 && stats.fps < 60, `fps ${stats.fps}`);
-      assert.equal(stats.discardedFrames, 0);
-      assert.equal(stats.state, "streaming");
-      await assertStopsPromptly(client);
-      await assertPoolIntact(client, 50);
-    } finally {
-      await client.stop();
-      ffmpeg.process.kill("SIGKILL");
-    }
+    await using ffmpeg = await startFfmpeg();
+    await using client = startClient(ffmpeg.url, 50, patient);
+    const got = await receive(client, FRAMES, 10_000);
+    assert.deepEqual(got.map((r) => r.sum), sums);
+    assert.deepEqual(got.map((r) => r.sequence), Array.from({ length: FRAMES }, (_, i) => i));
+    for (let i = 1; i < got.length; i++) assert.ok(got[i]!.timestamp >= got[i - 1]!.timestamp);
+    const stats = client.stats;
+    // -re paces ffmpeg at 30 fps; wide bounds, this is not a speed test.
+    assert.ok(stats.fps > 15 && stats.fps < 60, `fps ${stats.fps}`);
+    assert.equal(stats.discardedFrames, 0);
+    assert.equal(stats.state, "streaming");
+    await assertStopsPromptly(client);
+    await assertPoolIntact(client, 50);
   });
 
   it("frames() yields ffmpeg's frames byte for byte", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
     const sums = referenceSums();
-    const ffmpeg = await startFfmpeg();
-    const client = new MjpegClient(ffmpeg.url, { ...patient, frameQueueSize: 4 });
-    try {
-      const got: string[] = [];
-      for await (const frame of client.frames()) {
-        got.push(sha256(frame.data));
-        if (got.length === 10) break;
-      }
-      assert.deepEqual(got, sums.slice(0, 10));
-      assert.equal(
-        client.stats.state,
-        "stopped",
-        "leaving the loop stops a client frames() started",
-      );
-    } finally {
-      await client.stop();
-      ffmpeg.process.kill("SIGKILL");
+    await using ffmpeg = await startFfmpeg();
+    await using client = new MjpegClient(ffmpeg.url, { ...patient, frameQueueSize: 4 });
+    const got: string[] = [];
+    for await (const frame of client.frames()) {
+      got.push(sha256(frame.data));
+      if (got.length === 10) break;
     }
+    assert.deepEqual(got, sums.slice(0, 10));
+    assert.equal(
+      client.stats.state,
+      "stopped",
+      "leaving the loop stops a client frames() started",
+    );
   });
 });

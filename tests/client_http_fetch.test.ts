@@ -2,9 +2,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { httpFetch, MAX_HEAD, MAX_INTERIM_RESPONSES } from "../src/runtime/http_fetch.ts";
 import { ChunkedDecoder } from "../src/runtime/chunked.ts";
-import { MjpegClient } from "../mod.ts";
-import { concat, FIXTURE_FRAMES, startUpstream } from "./helpers/upstream.ts";
-import { FIXTURE_SUMS, lend, receive } from "./helpers/client_checks.ts";
+import { concat } from "./helpers/bytes.ts";
+import { receive, startClient } from "./helpers/client_checks.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { startUpstream } from "./helpers/upstream.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -21,29 +22,25 @@ function chunked(body: Uint8Array, size: number): Uint8Array {
 
 describe("httpFetch, the client's socket transport", () => {
   it("reads a Content-Length body and sends the request headers", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       await conn.head(200, { "Content-Type": "image/jpeg", "Content-Length": "5" });
       await conn.write("hello and more bytes the body does not include");
       await conn.closed();
     });
-    try {
-      const response = await httpFetch(
-        new Request(upstream.url + "a?b=1", { headers: { "X-Token": "t" } }),
-      );
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get("content-type"), "image/jpeg");
-      assert.equal(await response.text(), "hello");
-      const request = upstream.accepted[0]!.request;
-      assert.equal(request.line, "GET /a?b=1 HTTP/1.1");
-      assert.equal(request.headers.get("x-token"), "t");
-      assert.equal(request.headers.get("host"), new URL(upstream.url).host);
-    } finally {
-      await upstream.close();
-    }
+    const response = await httpFetch(
+      new Request(upstream.url + "a?b=1", { headers: { "X-Token": "t" } }),
+    );
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "image/jpeg");
+    assert.equal(await response.text(), "hello");
+    const request = upstream.accepted[0]!.request;
+    assert.equal(request.line, "GET /a?b=1 HTTP/1.1");
+    assert.equal(request.headers.get("x-token"), "t");
+    assert.equal(request.headers.get("host"), new URL(upstream.url).host);
   });
 
   it("keeps a response header byte 0x80-0x9F as one char (no windows-1252 crash)", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       await conn.write(concat(
         text("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Camera: caf"),
         new Uint8Array([0x85, 0xe9]),
@@ -51,33 +48,25 @@ describe("httpFetch, the client's socket transport", () => {
       ));
       await conn.closed();
     });
-    try {
-      const response = await httpFetch(new Request(upstream.url));
-      assert.equal(response.headers.get("x-camera"), "caf\x85\xe9");
-      assert.equal(await response.text(), "ok");
-    } finally {
-      await upstream.close();
-    }
+    const response = await httpFetch(new Request(upstream.url));
+    assert.equal(response.headers.get("x-camera"), "caf\x85\xe9");
+    assert.equal(await response.text(), "ok");
   });
 
   it("decodes a chunked body split at awkward places", async () => {
-    const body = concat(...FIXTURE_FRAMES);
+    const body = concat(...fixtureFrames);
     const wire = chunked(body, 1000);
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       await conn.head(200, { "Transfer-Encoding": "chunked" });
       for (let i = 0; i < wire.length; i += 777) await conn.write(wire.subarray(i, i + 777));
       await conn.closed();
     });
-    try {
-      const response = await httpFetch(new Request(upstream.url));
-      assert.deepEqual(new Uint8Array(await response.arrayBuffer()), body);
-    } finally {
-      await upstream.close();
-    }
+    const response = await httpFetch(new Request(upstream.url));
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), body);
   });
 
   it("skips a 100 Continue, follows redirects and reports errors like fetch", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       if (path === "/old") {
         await conn.head(302, { Location: "/new", "Content-Length": "0" });
@@ -91,21 +80,17 @@ describe("httpFetch, the client's socket transport", () => {
         conn.destroy();
       }
     });
-    try {
-      const response = await httpFetch(new Request(upstream.url + "old"));
-      assert.equal(await response.text(), "ok");
-      await assert.rejects(
-        httpFetch(new Request(upstream.url + "garbage")),
-        /expected an HTTP\/1.x status line, got "SSH-2.0-OpenSSH_9.2"/,
-      );
-      await assert.rejects(httpFetch(new Request(upstream.url + "drop")), TypeError);
-    } finally {
-      await upstream.close();
-    }
+    const response = await httpFetch(new Request(upstream.url + "old"));
+    assert.equal(await response.text(), "ok");
+    await assert.rejects(
+      httpFetch(new Request(upstream.url + "garbage")),
+      /expected an HTTP\/1.x status line, got "SSH-2.0-OpenSSH_9.2"/,
+    );
+    await assert.rejects(httpFetch(new Request(upstream.url + "drop")), TypeError);
   });
 
   it("errors a body cut short, and aborts with the request's signal", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       if (conn.index === 0) {
         await conn.head(200, { "Content-Length": "100" });
         await conn.write("only ten!!");
@@ -116,23 +101,19 @@ describe("httpFetch, the client's socket transport", () => {
       await conn.write("x");
       await conn.closed();
     });
-    try {
-      const cut = await httpFetch(new Request(upstream.url));
-      await assert.rejects(cut.arrayBuffer(), /closed before the body ended/);
-      const controller = new AbortController();
-      const response = await httpFetch(new Request(upstream.url, { signal: controller.signal }));
-      const reader = response.body!.getReader();
-      assert.equal((await reader.read()).value?.length, 1);
-      const pending = reader.read();
-      controller.abort(new DOMException("stop", "AbortError"));
-      await assert.rejects(pending, { name: "AbortError" });
-    } finally {
-      await upstream.close();
-    }
+    const cut = await httpFetch(new Request(upstream.url));
+    await assert.rejects(cut.arrayBuffer(), /closed before the body ended/);
+    const controller = new AbortController();
+    const response = await httpFetch(new Request(upstream.url, { signal: controller.signal }));
+    const reader = response.body!.getReader();
+    assert.equal((await reader.read()).value?.length, 1);
+    const pending = reader.read();
+    controller.abort(new DOMException("stop", "AbortError"));
+    await assert.rejects(pending, { name: "AbortError" });
   });
 
   it("fails to connect with a TypeError naming the cause", async () => {
-    const upstream = await startUpstream(() => {});
+    await using upstream = await startUpstream(() => {});
     const url = upstream.url;
     await upstream.close();
     await assert.rejects(httpFetch(new Request(url)), /fetch failed: .*ECONNREFUSED|fetch failed/);
@@ -140,7 +121,7 @@ describe("httpFetch, the client's socket transport", () => {
 
   it("carries an MJPEG stream sent chunked into the client byte for byte", async () => {
     const stream = concat(
-      ...FIXTURE_FRAMES.map((f) =>
+      ...fixtureFrames.map((f) =>
         concat(
           text(`--b\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.length}\r\n\r\n`),
           f,
@@ -148,7 +129,7 @@ describe("httpFetch, the client's socket transport", () => {
         )
       ),
     );
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       await conn.head(200, {
         "Content-Type": "multipart/x-mixed-replace; boundary=b",
         "Transfer-Encoding": "chunked",
@@ -156,19 +137,12 @@ describe("httpFetch, the client's socket transport", () => {
       await conn.write(chunked(stream, 4096).subarray(0, -5)); // no last chunk: still streaming
       await conn.closed();
     });
-    const client = new MjpegClient(upstream.url);
-    try {
-      lend(client, 65536, 8);
-      client.start();
-      assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
-    } finally {
-      await client.stop();
-      await upstream.close();
-    }
+    await using client = startClient(upstream.url, 8);
+    assert.deepEqual((await receive(client, 8)).map((r) => r.sum), fixtureSums);
   });
 
   it("skips a few 1xx responses but refuses a flood of them, and a head byte by byte is read whole", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       const continues = Number(path?.slice(1));
       await conn.write("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(continues));
@@ -178,20 +152,16 @@ describe("httpFetch, the client's socket transport", () => {
         await conn.write(new Uint8Array([byte]));
       }
     });
-    try {
-      const ok = await httpFetch(new Request(upstream.url + MAX_INTERIM_RESPONSES));
-      assert.equal(await ok.text(), "ok");
-      await assert.rejects(
-        httpFetch(new Request(upstream.url + (MAX_INTERIM_RESPONSES + 1))),
-        /protocol error: expected at most 8 informational \(1xx\) responses before the response, got more/,
-      );
-    } finally {
-      await upstream.close();
-    }
+    const ok = await httpFetch(new Request(upstream.url + MAX_INTERIM_RESPONSES));
+    assert.equal(await ok.text(), "ok");
+    await assert.rejects(
+      httpFetch(new Request(upstream.url + (MAX_INTERIM_RESPONSES + 1))),
+      /protocol error: expected at most 8 informational \(1xx\) responses before the response, got more/,
+    );
   });
 
   it("refuses a response head larger than 64 KiB, interim heads counted", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       // Each head under the limit, the two together over it; or one head over it.
       const header = (size: number) => `X-Big: ${"a".repeat(size)}\r\n`;
       if (conn.request.line.includes("/interim")) {
@@ -202,15 +172,11 @@ describe("httpFetch, the client's socket transport", () => {
       }
       await conn.closed();
     });
-    try {
-      for (const path of ["interim", "final"]) {
-        await assert.rejects(
-          httpFetch(new Request(upstream.url + path)),
-          /protocol error: expected a response head within 65536 bytes, got more/,
-        );
-      }
-    } finally {
-      await upstream.close();
+    for (const path of ["interim", "final"]) {
+      await assert.rejects(
+        httpFetch(new Request(upstream.url + path)),
+        /protocol error: expected a response head within 65536 bytes, got more/,
+      );
     }
   });
 

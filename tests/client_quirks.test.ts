@@ -10,21 +10,11 @@ import { createServer } from "node:net";
 import { MjpegClient } from "../src/client/client.ts";
 import { cameraFetch } from "../src/client/camera_fetch.ts";
 import { startCamera } from "./helpers/camera.ts";
-import { FIXTURE_SUMS, lend, receive, sha256 } from "./helpers/client_checks.ts";
+import { readSums, readToEnd } from "./helpers/client_checks.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { inCI } from "./helpers/tools.ts";
-import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
-
-async function readSums(url: string, n: number, options = {}): Promise<string[]> {
-  await using client = new MjpegClient(url, {
-    reconnect: { initialDelay: 20, maxDelay: 20 },
-    ...options,
-  });
-  lend(client, 65536, 16);
-  client.start();
-  const sums = (await receive(client, n, 10_000)).map((r) => r.sum);
-  assert.equal(client.stats.discardedFrames, 0);
-  return sums;
-}
+import { startUpstream } from "./helpers/upstream.ts";
 
 /** Whether this machine can listen on the IPv6 loopback. */
 function ipv6Loopback(): Promise<boolean> {
@@ -39,8 +29,8 @@ describe("cameras' HTTP quirks", () => {
   it("an HTTP/1.0 stream with no length and no chunking: frames until the close, then a reconnect", async () => {
     await using camera = await startCamera({ http10: true, frames: 8, interval: 0.01 });
     const sums = await readSums(camera.url.replace("://", "://admin:secret@") + "stream", 12);
-    assert.deepEqual(sums.slice(0, 8), FIXTURE_SUMS);
-    assert.deepEqual(sums.slice(8), FIXTURE_SUMS.slice(0, 4));
+    assert.deepEqual(sums.slice(0, 8), fixtureSums);
+    assert.deepEqual(sums.slice(8), fixtureSums.slice(0, 4));
   });
 
   it("an HTTP/1.0 snapshot whose body ends at the close comes whole", async () => {
@@ -53,11 +43,11 @@ describe("cameras' HTTP quirks", () => {
     const response = await fetchCamera(new Request(url));
     assert.equal(response.headers.get("content-length"), null);
     const body = new Uint8Array(await response.arrayBuffer());
-    assert.equal(sha256(body), sha256(FIXTURE_FRAMES[0]!));
+    assert.equal(sha256(body), sha256(fixtureFrames[0]!));
     // And the client reads such a JPEG URL as a stream of one frame per connection.
     assert.deepEqual(await readSums(url.replace("://", "://admin:secret@"), 2), [
-      FIXTURE_SUMS[0],
-      FIXTURE_SUMS[0],
+      fixtureSums[0],
+      fixtureSums[0],
     ]);
   });
 
@@ -66,8 +56,8 @@ describe("cameras' HTTP quirks", () => {
     for (let i = 0; i < 3; i++) {
       const response = await cameraFetch({ url: camera.url })(new Request(camera.url));
       assert.equal(response.headers.get("connection"), "close");
-      assert.equal(Number(response.headers.get("content-length")), FIXTURE_FRAMES[0]!.length);
-      assert.equal(sha256(new Uint8Array(await response.arrayBuffer())), FIXTURE_SUMS[0]);
+      assert.equal(Number(response.headers.get("content-length")), fixtureFrames[0]!.length);
+      assert.equal(sha256(new Uint8Array(await response.arrayBuffer())), fixtureSums[0]);
     }
   });
 
@@ -81,7 +71,7 @@ describe("cameras' HTTP quirks", () => {
     await using camera = await startCamera({ host: "::1", frames: 8, interval: 0.01 });
     assert.match(camera.url, /^http:\/\/\[::1\]:\d+\/$/);
     const sums = await readSums(camera.url.replace("://", "://admin:secret@") + "stream", 8);
-    assert.deepEqual(sums, FIXTURE_SUMS);
+    assert.deepEqual(sums, fixtureSums);
     await camera.logged(2);
     // The Host header carries the brackets, and Digest's uri is the path alone.
     assert.equal(camera.requests[1]!.problem, null);
@@ -96,9 +86,7 @@ describe("cameras' HTTP quirks", () => {
     });
     const started = Date.now();
     await assert.rejects(
-      (async () => {
-        for await (const _ of client.frames()) { /* none */ }
-      })(),
+      readToEnd(client),
       /last error: expected a connection to 127\.0\.0\.1:\d+ within the head timeout of 400 ms, got none after \d+ ms \(connect timeout\)$/,
     );
     const took = Date.now() - started;
@@ -106,22 +94,11 @@ describe("cameras' HTTP quirks", () => {
   });
 
   it("a server that accepts but never answers is a head timeout, not a connect timeout", async () => {
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (silent.address() as { port: number }).port;
-      const client = new MjpegClient(`http://127.0.0.1:${port}/`, {
-        headTimeout: 300,
-        reconnect: { limit: 0 },
-      });
-      await assert.rejects(
-        (async () => {
-          for await (const _ of client.frames()) { /* none */ }
-        })(),
-        /last error: expected a response head within 300 ms, got none after \d+ ms$/,
-      );
-    } finally {
-      silent.close();
-    }
+    await using silent = await startUpstream((conn) => conn.closed());
+    const client = new MjpegClient(silent.url, { headTimeout: 300, reconnect: { limit: 0 } });
+    await assert.rejects(
+      readToEnd(client),
+      /last error: expected a response head within 300 ms, got none after \d+ ms$/,
+    );
   });
 });

@@ -1,12 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegClient } from "../mod.ts";
 import { fetchWithRedirects, MAX_REDIRECTS } from "../src/runtime/redirects.ts";
-import { FIXTURE_FRAMES, serveMultipart, startUpstream } from "./helpers/upstream.ts";
-import { FIXTURE_SUMS, lend, receive, until } from "./helpers/client_checks.ts";
+import { lend, receive, startClient } from "./helpers/client_checks.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { until } from "./helpers/wait.ts";
 
 /** A fetch that answers from a table of URL → [status, Location], and logs what it was asked. */
 function scripted(routes: Record<string, [number, string?]>) {
@@ -22,28 +24,21 @@ function scripted(routes: Record<string, [number, string?]>) {
 
 describe("the client's redirect follower", () => {
   it("MjpegClient fetches nothing but http(s), even from a Request it is given", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mjpeg-redirect-"));
-    const path = join(dir, "local.jpg");
-    writeFileSync(path, FIXTURE_FRAMES[0]!);
+    using dir = tempDir("redirect");
+    const path = join(dir.path, "local.jpg");
+    writeFileSync(path, fixtureFrames[0]!);
     // Deno's and Bun's fetch read file: URLs; the client must not ask them to.
-    const client = new MjpegClient(new Request(`file://${path}`), {
+    await using client = startClient(new Request(`file://${path}`), 2, {
       reconnect: { initialDelay: 20, maxDelay: 20 },
     });
-    try {
-      lend(client, 65536, 2);
-      client.start();
-      await until(() => client.stats.reconnects >= 1, "a second attempt");
-      assert.equal(client.stats.frames, 0);
-      assert.match(client.stats.lastError ?? "", /expected an http: or https: URL, got "file:"/);
-    } finally {
-      await client.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await until(() => client.stats.reconnects >= 1, "a second attempt");
+    assert.equal(client.stats.frames, 0);
+    assert.match(client.stats.lastError ?? "", /expected an http: or https: URL, got "file:"/);
   });
 
   it("a caller's own fetch is asked one hop at a time, redirect: manual, and the client follows", async () => {
-    const target = await startUpstream((conn) => serveMultipart(conn, { count: 8 }));
-    const upstream = await startUpstream(async (conn) => {
+    await using target = await startUpstream((conn) => serveMultipart(conn, { count: 8 }));
+    await using upstream = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       if (path === "/file") await conn.head(302, { Location: "file:///etc/passwd" });
       else if (!conn.request.headers.has("authorization")) {
@@ -55,37 +50,33 @@ describe("the client's redirect follower", () => {
       modes.push(request.redirect);
       return globalThis.fetch(request);
     };
-    const client = new MjpegClient(upstream.url.replace("http://", "http://u:secret@") + "away", {
-      fetch: ownFetch,
-    });
-    const refused = new MjpegClient(upstream.url + "file", {
+    await using client = new MjpegClient(
+      upstream.url.replace("http://", "http://u:secret@") + "away",
+      {
+        fetch: ownFetch,
+      },
+    );
+    await using refused = new MjpegClient(upstream.url + "file", {
       fetch: ownFetch,
       reconnect: { initialDelay: 20, maxDelay: 20 },
     });
-    try {
-      lend(client, 65536, 8);
-      client.start();
-      assert.deepEqual((await receive(client, 8)).map((r) => r.sum), FIXTURE_SUMS);
-      assert.deepEqual(modes.slice(0, 3), ["manual", "manual", "manual"]);
-      // The password goes out only when the camera asks for it, and only to the camera.
-      assert.equal(upstream.accepted[0]!.request.headers.get("authorization"), undefined);
-      assert.equal(
-        upstream.accepted[1]!.request.headers.get("authorization"),
-        `Basic ${btoa("u:secret")}`,
-      );
-      assert.equal(target.accepted[0]!.request.headers.get("authorization"), undefined);
-      refused.start();
-      await until(() => refused.stats.reconnects >= 1, "a second attempt");
-      assert.match(
-        refused.stats.lastError ?? "",
-        /expected a redirect to an http: or https: URL, got "file:"/,
-      );
-    } finally {
-      await client.stop();
-      await refused.stop();
-      await upstream.close();
-      await target.close();
-    }
+    lend(client, 65536, 8);
+    client.start();
+    assert.deepEqual((await receive(client, 8)).map((r) => r.sum), fixtureSums);
+    assert.deepEqual(modes.slice(0, 3), ["manual", "manual", "manual"]);
+    // The password goes out only when the camera asks for it, and only to the camera.
+    assert.equal(upstream.accepted[0]!.request.headers.get("authorization"), undefined);
+    assert.equal(
+      upstream.accepted[1]!.request.headers.get("authorization"),
+      `Basic ${btoa("u:secret")}`,
+    );
+    assert.equal(target.accepted[0]!.request.headers.get("authorization"), undefined);
+    refused.start();
+    await until(() => refused.stats.reconnects >= 1, "a second attempt");
+    assert.match(
+      refused.stats.lastError ?? "",
+      /expected a redirect to an http: or https: URL, got "file:"/,
+    );
   });
 
   it("stops after MAX_REDIRECTS hops, keeps or drops credentials by origin, turns a 303 into a GET", async () => {

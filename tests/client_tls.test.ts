@@ -11,8 +11,10 @@ import { MjpegClient } from "../src/client/client.ts";
 import { cameraFetch } from "../src/client/camera_fetch.ts";
 import { httpSource } from "../src/sources/http.ts";
 import { type Certificates, makeCertificates, startCamera } from "./helpers/camera.ts";
-import { FIXTURE_SUMS, lend, receive, sha256 } from "./helpers/client_checks.ts";
-import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
+import { lend, receive } from "./helpers/client_checks.ts";
+import { defer } from "./helpers/dispose.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { requireTools } from "./helpers/tools.ts";
 
 let certs: Certificates | undefined;
@@ -46,7 +48,7 @@ describe("https with the camera's CA", () => {
       await using client = new MjpegClient(url, { ca: certs!.caPem });
       lend(client, 65536, 16);
       client.start();
-      assert.deepEqual((await receive(client, 8, 10_000)).map((r) => r.sum), FIXTURE_SUMS);
+      assert.deepEqual((await receive(client, 8, 10_000)).map((r) => r.sum), fixtureSums);
       assert.equal(client.stats.discardedFrames, 0);
       assert.equal(client.stats.abortedFrames, 0);
     });
@@ -68,7 +70,7 @@ describe("https with the camera's CA", () => {
     });
     const response = await fetchCamera(new Request(url));
     assert.equal(response.status, 200);
-    assert.equal(sha256(new Uint8Array(await response.arrayBuffer())), sha256(FIXTURE_FRAMES[0]!));
+    assert.equal(sha256(new Uint8Array(await response.arrayBuffer())), sha256(fixtureFrames[0]!));
     await camera.logged(2);
     assert.equal(camera.requests[1]!.problem, null);
   });
@@ -95,7 +97,7 @@ describe("the relay over https", () => {
       if (sums.length === 8) break;
     }
     controller.abort();
-    assert.deepEqual(sums, FIXTURE_SUMS);
+    assert.deepEqual(sums, fixtureSums);
     assert.equal(source.description, `relay ${camera.url}stream`);
   });
 });
@@ -155,7 +157,7 @@ describe("an untrusted certificate is refused with its reason", () => {
     await using client = new MjpegClient(camera.url + "stream", { insecure: true });
     lend(client, 65536, 16);
     client.start();
-    assert.deepEqual((await receive(client, 8, 10_000)).map((r) => r.sum), FIXTURE_SUMS);
+    assert.deepEqual((await receive(client, 8, 10_000)).map((r) => r.sum), fixtureSums);
     assert.equal(client.stats.discardedFrames, 0);
   });
 
@@ -166,22 +168,21 @@ describe("an untrusted certificate is refused with its reason", () => {
       socket.on("error", () => {});
       socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
     });
-    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (plain.address() as { port: number }).port;
-      const started = Date.now();
-      const message = await firstError(`https://127.0.0.1:${port}/`, {
-        headTimeout: 5000,
-        reconnect: { limit: 0 },
-      });
-      assert.match(
-        message,
-        /last error: TLS: expected a TLS handshake from 127\.0\.0\.1:\d+, got something else: is it an http:\/\/ server\?$/,
-      );
-      assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
-    } finally {
+    await using _plain = defer(async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => plain.close(resolve));
-    }
+    });
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+    const port = (plain.address() as { port: number }).port;
+    const started = Date.now();
+    const message = await firstError(`https://127.0.0.1:${port}/`, {
+      headTimeout: 5000,
+      reconnect: { limit: 0 },
+    });
+    assert.match(
+      message,
+      /last error: TLS: expected a TLS handshake from 127\.0\.0\.1:\d+, got something else: is it an http:\/\/ server\?$/,
+    );
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
   });
 });

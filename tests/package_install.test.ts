@@ -10,13 +10,13 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "./helpers/cli_run.ts";
-import { serverTempDir } from "./helpers/server_run.ts";
-import { runtimeName } from "./helpers/tools.ts";
-import { fixture, sha256 } from "./helpers/wire.ts";
+import { fixture } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run } from "./helpers/processes.ts";
+import { repoRoot, runtimeName } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 
 const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
 const TYPES_NODE: string =
@@ -24,32 +24,25 @@ const TYPES_NODE: string =
     .version;
 const JPEG = fixture("frames/003.jpg");
 
-/** Runs a command to completion; rejects with its output when it fails (unless `allowFailure`). */
-function sh(
+/**
+ * Runs a command to completion in a user's shell (no test runner's or npm
+ * script's variables steering the tools); rejects with its output when it
+ * fails (unless `allowFailure`).
+ */
+async function sh(
   command: string,
   args: string[],
   cwd: string,
   options: { allowFailure?: boolean; timeoutMs?: number } = {},
-): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-      // A user's shell: no test runner's or npm script's variables steering the tools.
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", NO_COLOR: "1" },
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => out += t);
-    child.stderr.setEncoding("utf8").on("data", (t: string) => out += t);
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code !== 0 && !options.allowFailure) {
-        reject(new Error(`${command} ${args.join(" ")} exited ${code}:\n${out}`));
-      } else resolve({ code, out });
-    });
-  });
+): Promise<{ code: number | null; stdout: string; out: string }> {
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", NO_COLOR: "1" };
+  const r = await run(command, args, { cwd, env, timeoutMs: options.timeoutMs ?? 120_000 });
+  const stdout = new TextDecoder().decode(r.stdout);
+  const out = stdout + r.stderr;
+  if (r.code !== 0 && !options.allowFailure) {
+    throw new Error(`${command} ${args.join(" ")} exited ${r.code}:\n${out}`);
+  }
+  return { code: r.code, stdout, out };
 }
 
 // The user's app: the same source on every runtime, no node: imports.
@@ -108,89 +101,85 @@ function checkApp(out: string, runtime: string): void {
 
 describe(`the packed package in a fresh ${runtimeName} project`, () => {
   it("installs, type-checks and runs the app and the mjpeg bin", async () => {
-    const dir = serverTempDir("package");
-    try {
-      const tarball = await pack(dir.path);
-      const listing = await sh("tar", ["-tzf", tarball], dir.path);
-      assert.match(listing.out, /package\/lib\/src\/wire\/mod\.js/);
-      assert.match(listing.out, /package\/lib\/src\/wire\/mod\.d\.ts/);
-      assert.doesNotMatch(listing.out, /package\/src\/|package\/tests\//, "no sources or tests");
-      const app = join(dir.path, "app");
-      mkdirSync(app);
-      writeFileSync(join(app, "app.ts"), APP);
-      writeFileSync(join(app, "wrong.ts"), WRONG);
-      const install = ["install", "--prefer-offline", "--no-audit", "--no-fund"];
+    using dir = tempDir("package");
+    const tarball = await pack(dir.path);
+    const listing = await sh("tar", ["-tzf", tarball], dir.path);
+    assert.match(listing.out, /package\/lib\/src\/wire\/mod\.js/);
+    assert.match(listing.out, /package\/lib\/src\/wire\/mod\.d\.ts/);
+    assert.doesNotMatch(listing.out, /package\/src\/|package\/tests\//, "no sources or tests");
+    const app = join(dir.path, "app");
+    mkdirSync(app);
+    writeFileSync(join(app, "app.ts"), APP);
+    writeFileSync(join(app, "wrong.ts"), WRONG);
+    const install = ["install", "--prefer-offline", "--no-audit", "--no-fund"];
 
-      if (runtimeName === "node") {
-        writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module" }));
-        await sh("npm", [...install, tarball, `@types/node@${TYPES_NODE}`], app);
-        const tsconfig = {
-          compilerOptions: {
-            target: "ES2022",
-            module: "NodeNext",
-            strict: true,
-            skipLibCheck: false,
-            types: ["node"],
-            outDir: "out",
-          },
-        };
-        writeFileSync(
-          join(app, "tsconfig.json"),
-          JSON.stringify({ ...tsconfig, files: ["app.ts"] }),
-        );
-        await sh(bin("tsc"), ["-p", "tsconfig.json"], app);
-        checkApp((await sh("node", ["out/app.js"], app)).out, "node");
-        writeFileSync(
-          join(app, "tsconfig.wrong.json"),
-          JSON.stringify({ ...tsconfig, files: ["wrong.ts"] }),
-        );
-        const wrong = await sh(bin("tsc"), ["-p", "tsconfig.wrong.json"], app, {
-          allowFailure: true,
-        });
-        assert.match(wrong.out, /wrong\.ts.*Type 'string' is not assignable to type 'number'/s);
-        assert.match(
-          (await sh("node_modules/.bin/mjpeg", ["--version"], app)).out,
-          /^mjpeg 0\.1\.0$/m,
-        );
-      } else if (runtimeName === "bun") {
-        writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module" }));
-        await sh(process.execPath, ["add", tarball], app);
-        checkApp((await sh(process.execPath, ["app.ts"], app)).out, "bun");
-        const version = await sh(process.execPath, ["node_modules/.bin/mjpeg", "--version"], app);
-        assert.match(version.out, /^mjpeg 0\.1\.0$/m);
-      } else {
-        // Deno: its own deno.json, no package.json; node_modules filled by npm
-        // from the tarball, as `deno install` would fill it from the registry.
-        writeFileSync(
-          join(app, "deno.json"),
-          JSON.stringify({
-            nodeModulesDir: "manual",
-            // What `deno add npm:@mjpeg/stream` writes; subpaths resolve through it.
-            imports: { "@mjpeg/stream": "npm:@mjpeg/stream@^0.1.0" },
-          }),
-        );
-        await sh("npm", [...install, "--no-save", "--no-package-lock", tarball], app);
-        assert.deepEqual(readdirSync(app).sort(), [
-          "app.ts",
-          "deno.json",
-          "node_modules",
-          "wrong.ts",
-        ]);
-        await sh(process.execPath, ["check", "app.ts"], app);
-        checkApp((await sh(process.execPath, ["run", "-A", "app.ts"], app)).out, "deno");
-        const wrong = await sh(process.execPath, ["check", "wrong.ts"], app, {
-          allowFailure: true,
-        });
-        assert.match(wrong.out, /Type 'string' is not assignable to type 'number'/);
-        const version = await sh(
-          process.execPath,
-          ["run", "-A", "node_modules/@mjpeg/stream/bin/mjpeg.js", "--version"],
-          app,
-        );
-        assert.match(version.out, /^mjpeg 0\.1\.0$/m);
-      }
-    } finally {
-      dir.remove();
+    if (runtimeName === "node") {
+      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module" }));
+      await sh("npm", [...install, tarball, `@types/node@${TYPES_NODE}`], app);
+      const tsconfig = {
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          strict: true,
+          skipLibCheck: false,
+          types: ["node"],
+          outDir: "out",
+        },
+      };
+      writeFileSync(
+        join(app, "tsconfig.json"),
+        JSON.stringify({ ...tsconfig, files: ["app.ts"] }),
+      );
+      await sh(bin("tsc"), ["-p", "tsconfig.json"], app);
+      checkApp((await sh("node", ["out/app.js"], app)).stdout, "node");
+      writeFileSync(
+        join(app, "tsconfig.wrong.json"),
+        JSON.stringify({ ...tsconfig, files: ["wrong.ts"] }),
+      );
+      const wrong = await sh(bin("tsc"), ["-p", "tsconfig.wrong.json"], app, {
+        allowFailure: true,
+      });
+      assert.match(wrong.out, /wrong\.ts.*Type 'string' is not assignable to type 'number'/s);
+      assert.match(
+        (await sh("node_modules/.bin/mjpeg", ["--version"], app)).out,
+        /^mjpeg 0\.1\.0$/m,
+      );
+    } else if (runtimeName === "bun") {
+      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module" }));
+      await sh(process.execPath, ["add", tarball], app);
+      checkApp((await sh(process.execPath, ["app.ts"], app)).stdout, "bun");
+      const version = await sh(process.execPath, ["node_modules/.bin/mjpeg", "--version"], app);
+      assert.match(version.out, /^mjpeg 0\.1\.0$/m);
+    } else {
+      // Deno: its own deno.json, no package.json; node_modules filled by npm
+      // from the tarball, as `deno install` would fill it from the registry.
+      writeFileSync(
+        join(app, "deno.json"),
+        JSON.stringify({
+          nodeModulesDir: "manual",
+          // What `deno add npm:@mjpeg/stream` writes; subpaths resolve through it.
+          imports: { "@mjpeg/stream": "npm:@mjpeg/stream@^0.1.0" },
+        }),
+      );
+      await sh("npm", [...install, "--no-save", "--no-package-lock", tarball], app);
+      assert.deepEqual(readdirSync(app).sort(), [
+        "app.ts",
+        "deno.json",
+        "node_modules",
+        "wrong.ts",
+      ]);
+      await sh(process.execPath, ["check", "app.ts"], app);
+      checkApp((await sh(process.execPath, ["run", "-A", "app.ts"], app)).stdout, "deno");
+      const wrong = await sh(process.execPath, ["check", "wrong.ts"], app, {
+        allowFailure: true,
+      });
+      assert.match(wrong.out, /Type 'string' is not assignable to type 'number'/);
+      const version = await sh(
+        process.execPath,
+        ["run", "-A", "node_modules/@mjpeg/stream/bin/mjpeg.js", "--version"],
+        app,
+      );
+      assert.match(version.out, /^mjpeg 0\.1\.0$/m);
     }
   });
 });

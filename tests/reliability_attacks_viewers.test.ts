@@ -8,24 +8,24 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startServe } from "./helpers/cli_run.ts";
 import {
-  eventually,
   portOf,
   probe,
+  probes,
   rssMb,
-  type Served,
-  sleep,
   slowReader,
   statsOf,
   stopServe,
 } from "./helpers/attack_sockets.ts";
-import { fixtureFrames, paddedJpeg } from "./helpers/server_frames.ts";
-import { runtimeName } from "./helpers/tools.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { paddedJpeg } from "./helpers/jpeg.ts";
+import { runtimeName } from "./helpers/runtime.ts";
+import { type TempDir, tempDir } from "./helpers/temp_dir.ts";
+import { startUpstream } from "./helpers/upstream.ts";
+import { sleep, until } from "./helpers/wait.ts";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegResponse } from "../src/server/mjpeg_response.ts";
 import { serve } from "../src/runtime/serve.ts";
@@ -34,24 +34,27 @@ import { RateLimitedLog, redactSecrets } from "../src/internal/rate_limited_log.
 
 // Folders of large JPEGs, so a viewer that never reads fills the kernel's
 // socket buffers (a few MB on loopback) within a second.
-let bigFrames: string;
-let mediumFrames: string;
+let big: TempDir | undefined;
+let medium: TempDir | undefined;
+let bigFrames = "";
+let mediumFrames = "";
 before(() => {
-  bigFrames = mkdtempSync(join(tmpdir(), "mjpeg-attack-big-"));
-  mediumFrames = mkdtempSync(join(tmpdir(), "mjpeg-attack-medium-"));
+  big = tempDir("attack-big");
+  medium = tempDir("attack-medium");
+  [bigFrames, mediumFrames] = [big.path, medium.path];
   fixtureFrames.forEach((frame, i) => {
     writeFileSync(join(bigFrames, `${i}.jpg`), paddedJpeg(frame, 400_000));
     writeFileSync(join(mediumFrames, `${i}.jpg`), paddedJpeg(frame, 50_000));
   });
 });
 after(() => {
-  rmSync(bigFrames, { recursive: true, force: true });
-  rmSync(mediumFrames, { recursive: true, force: true });
+  big?.remove();
+  medium?.remove();
 });
 
 describe(`viewers that never read (${runtimeName})`, () => {
   it("drops viewers that take no bytes for --viewer-timeout, keeps slow readers, and counts snapshots apart", async () => {
-    const served = await startServe([
+    await using served = await startServe([
       "--file",
       bigFrames,
       "--fps",
@@ -63,22 +66,24 @@ describe(`viewers that never read (${runtimeName})`, () => {
       "--stats-interval",
       "0",
     ]);
-    const stalled = Array.from(
-      { length: 5 },
-      () => probe(portOf(served), "GET /stream.mjpg HTTP/1.1\r\nHost: a\r\n\r\n", false),
-    );
-    // 2 MB/s: a quarter of the stream's 8 MB/s, but several 400 KB parts per timeout.
-    const slow = slowReader(portOf(served), "/stream.mjpg", 2_000_000);
-    let log: string;
-    try {
-      assert.ok(await eventually(async () => (await statsOf(served)).viewers === 6, 5000));
+    {
+      using _stalled = probes(Array.from(
+        { length: 5 },
+        () => probe(portOf(served), "GET /stream.mjpg HTTP/1.1\r\nHost: a\r\n\r\n", false),
+      ));
+      // 2 MB/s: a quarter of the stream's 8 MB/s, but several 400 KB parts per timeout.
+      using slow = slowReader(portOf(served), "/stream.mjpg", 2_000_000);
+      await until(async () => (await statsOf(served)).viewers === 6, "six viewers", 5000, 100);
       const full = await fetch(`${served.url}/stream.mjpg`);
       assert.equal(full.status, 503, "all six places are taken");
       await full.body?.cancel();
       const started = Date.now();
-      assert.ok(
-        await eventually(async () => (await statsOf(served)).viewersStalled === 5, 10_000),
-        `stalled viewers dropped: ${JSON.stringify(await statsOf(served))}`,
+      let stats = {};
+      await until(
+        async () => (stats = await statsOf(served)).viewersStalled === 5,
+        () => `stalled viewers dropped: ${JSON.stringify(stats)}`,
+        10_000,
+        100,
       );
       const tookMs = Date.now() - started;
       assert.ok(tookMs < 8000, `dropped within ${tookMs} ms of the 503`);
@@ -98,50 +103,38 @@ describe(`viewers that never read (${runtimeName})`, () => {
         assert.equal(snapshot.status, 200);
         assert.equal((await snapshot.arrayBuffer()).byteLength, 400_000);
       }
-    } finally {
-      for (const p of [...stalled, slow]) p.socket.destroy();
-      log = await stopServe(served);
     }
+    const log = await stopServe(served);
     assert.equal(log.match(/dropped \(its connection took no bytes\)/g)?.length, 5, log);
   });
 
   it("limits snapshots with --max-snapshots, apart from --max-viewers", async () => {
     // An upstream that accepts and never answers: no frame ever comes, so
     // each snapshot waits (up to 5 s) for a first one.
-    const sockets: Socket[] = [];
-    const silent: Server = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const upstream = `http://127.0.0.1:${(silent.address() as { port: number }).port}/stream`;
-    let served: Served | undefined;
-    try {
-      served = await startServe([
-        "--url",
-        upstream,
-        "--max-viewers",
-        "1",
-        "--max-snapshots",
-        "2",
-        "--stats-interval",
-        "0",
-      ]);
-      const url = served.url;
-      const waiting = [0, 1].map(() => fetch(`${url}/snapshot.jpg`));
-      await sleep(300);
-      const third = await fetch(`${served.url}/snapshot.jpg`);
-      assert.equal(third.status, 503);
-      assert.match(await third.text(), /at most 2 snapshots at once/);
-      // Snapshots hold no viewer place: the one viewer place is free.
-      const viewer = await fetch(`${served.url}/stream.mjpg`);
-      assert.equal(viewer.status, 200);
-      await viewer.body?.cancel();
-      for (const response of await Promise.all(waiting)) {
-        assert.equal(response.status, 503, "no frame within the snapshot timeout");
-        await response.body?.cancel();
-      }
-    } finally {
-      if (served) await stopServe(served);
-      for (const socket of sockets) socket.destroy();
-      silent.close();
+    await using silent = await startUpstream((conn) => conn.closed());
+    await using served = await startServe([
+      "--url",
+      `${silent.url}stream`,
+      "--max-viewers",
+      "1",
+      "--max-snapshots",
+      "2",
+      "--stats-interval",
+      "0",
+    ]);
+    const url = served.url;
+    const waiting = [0, 1].map(() => fetch(`${url}/snapshot.jpg`));
+    await sleep(300);
+    const third = await fetch(`${served.url}/snapshot.jpg`);
+    assert.equal(third.status, 503);
+    assert.match(await third.text(), /at most 2 snapshots at once/);
+    // Snapshots hold no viewer place: the one viewer place is free.
+    const viewer = await fetch(`${served.url}/stream.mjpg`);
+    assert.equal(viewer.status, 200);
+    await viewer.body?.cancel();
+    for (const response of await Promise.all(waiting)) {
+      assert.equal(response.status, 503, "no frame within the snapshot timeout");
+      await response.body?.cancel();
     }
   });
 
@@ -153,7 +146,7 @@ describe(`viewers that never read (${runtimeName})`, () => {
       DENO_V8_FLAGS: "--max-semi-space-size=1",
       NODE_OPTIONS: "--max-semi-space-size=1",
     };
-    const served = await startServe([
+    await using served = await startServe([
       "--file",
       mediumFrames,
       "--fps",
@@ -163,51 +156,46 @@ describe(`viewers that never read (${runtimeName})`, () => {
       "--stats-interval",
       "0",
     ], { env: v8 });
-    const pid = served.child.pid!;
-    const viewers: ReturnType<typeof probe>[] = [];
-    try {
-      await sleep(2000);
-      const baseline = rssMb(pid);
-      for (let i = 0; i < 300; i++) {
-        viewers.push(probe(portOf(served), "GET /stream.mjpg HTTP/1.1\r\nHost: a\r\n\r\n", false));
-        if (i % 50 === 49) await sleep(50);
-      }
-      assert.ok(await eventually(async () => (await statsOf(served)).viewers === 300, 10_000));
-      // Wait (at most 20 s) until the kernel's buffers are full and the server
-      // has handed out nothing more for a whole second.
-      let sent = -1;
-      for (let waited = 0; waited < 20_000; waited += 1000) {
-        await sleep(1000);
-        const now = (await statsOf(served)).framesSent!;
-        if (now === sent) break;
-        sent = now;
-      }
-      const held = rssMb(pid);
-      for (const p of viewers) p.socket.destroy();
-      assert.ok(await eventually(async () => (await statsOf(served)).viewers === 0, 10_000));
-      await sleep(2000);
-      const afterwards = rssMb(pid);
-      const perViewerKb = (held - baseline) * 1024 / 300;
-      console.log(
-        `# ${runtimeName}: RSS ${baseline.toFixed(0)} MB → ${
-          held.toFixed(0)
-        } MB with 300 stalled viewers ` +
-          `(${perViewerKb.toFixed(0)} KB each, ${sent} frames handed out) → ${
-            afterwards.toFixed(0)
-          } MB after they left`,
-      );
-      // Deno.serve kept 180–200 KB per stalled viewer (copies of parts in its
-      // per-connection queue); one frame reference each is what is ours (51–78
-      // KB per viewer measured on the three runtimes).
-      assert.ok(perViewerKb < 120, `${perViewerKb.toFixed(0)} KB per stalled viewer`);
-      assert.ok(
-        afterwards - baseline < 40,
-        `RSS ${baseline.toFixed(0)} → ${afterwards.toFixed(0)} MB`,
-      );
-    } finally {
-      for (const p of viewers) p.socket.destroy();
-      await stopServe(served);
+    const pid = served.pid!;
+    using viewers = probes();
+    await sleep(2000);
+    const baseline = rssMb(pid);
+    for (let i = 0; i < 300; i++) {
+      viewers.push(probe(portOf(served), "GET /stream.mjpg HTTP/1.1\r\nHost: a\r\n\r\n", false));
+      if (i % 50 === 49) await sleep(50);
     }
+    await until(async () => (await statsOf(served)).viewers === 300, "300 viewers", 10_000, 100);
+    // Wait (at most 20 s) until the kernel's buffers are full and the server
+    // has handed out nothing more for a whole second.
+    let sent = -1;
+    for (let waited = 0; waited < 20_000; waited += 1000) {
+      await sleep(1000);
+      const now = (await statsOf(served)).framesSent!;
+      if (now === sent) break;
+      sent = now;
+    }
+    const held = rssMb(pid);
+    for (const p of viewers) p.socket.destroy();
+    await until(async () => (await statsOf(served)).viewers === 0, "no viewer", 10_000, 100);
+    await sleep(2000);
+    const afterwards = rssMb(pid);
+    const perViewerKb = (held - baseline) * 1024 / 300;
+    console.log(
+      `# ${runtimeName}: RSS ${baseline.toFixed(0)} MB → ${
+        held.toFixed(0)
+      } MB with 300 stalled viewers ` +
+        `(${perViewerKb.toFixed(0)} KB each, ${sent} frames handed out) → ${
+          afterwards.toFixed(0)
+        } MB after they left`,
+    );
+    // Deno.serve kept 180–200 KB per stalled viewer (copies of parts in its
+    // per-connection queue); one frame reference each is what is ours (51–78
+    // KB per viewer measured on the three runtimes).
+    assert.ok(perViewerKb < 120, `${perViewerKb.toFixed(0)} KB per stalled viewer`);
+    assert.ok(
+      afterwards - baseline < 40,
+      `RSS ${baseline.toFixed(0)} → ${afterwards.toFixed(0)} MB`,
+    );
   });
 });
 

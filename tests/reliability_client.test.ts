@@ -2,19 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Frame } from "../src/wire/mod.ts";
 import { type FrameBuffer, MjpegClient } from "../src/client/mod.ts";
-import {
-  delay,
-  FIXTURE_FRAMES,
-  startUpstream,
-  type UpstreamConnection,
-} from "./helpers/upstream.ts";
-import {
-  assertPoolIntact,
-  assertStopsPromptly,
-  lend,
-  sha256,
-  until,
-} from "./helpers/client_checks.ts";
+import { assertPoolIntact, assertStopsPromptly, lend } from "./helpers/client_checks.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { median } from "./helpers/statistics.ts";
+import { startUpstream, type UpstreamConnection } from "./helpers/upstream.ts";
+import { sleep, until } from "./helpers/wait.ts";
 import { Rng } from "./helpers/fuzz_corpus.ts";
 import { httpFetch } from "../src/runtime/http_fetch.ts";
 import {
@@ -71,7 +64,7 @@ async function drainBuffers(client: MjpegClient, rng: Rng, seen: Seen[], held: S
     assert.ok(!held.has(buf), "a buffer handed out twice without being enqueued");
     held.add(buf);
     seen.push({ sequence: buf.sequence, sum: sha256(buf.data.subarray(0, buf.used)) });
-    if (rng.chance(0.2)) await delay(rng.int(1, 15));
+    if (rng.chance(0.2)) await sleep(rng.int(1, 15));
     held.delete(buf);
     client.enqueueBuffer(buf);
   }
@@ -81,7 +74,7 @@ async function drainBuffers(client: MjpegClient, rng: Rng, seen: Seen[], held: S
 async function drainFrames(frames: AsyncIterable<Frame>, rng: Rng, seen: Seen[]) {
   for await (const frame of frames) {
     seen.push({ sequence: frame.sequence, sum: sha256(frame.data) });
-    if (rng.chance(0.2)) await delay(rng.int(1, 15));
+    if (rng.chance(0.2)) await sleep(rng.int(1, 15));
   }
 }
 
@@ -96,10 +89,6 @@ function assertHandedOut(what: string, seen: Seen[], bySequence: string[]): void
       `${what}: frame ${s.sequence} is not what was sent`,
     );
   }
-}
-
-function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 }
 
 function stats(values: number[]): string {
@@ -126,34 +115,33 @@ describe("MjpegClient under fault injection", () => {
     const plan = schedule(rng);
     const logs: ConnectionLog[] = [];
     const conns: UpstreamConnection[] = [];
-    // deno-lint-ignore prefer-const -- assigned once the server (which needs it) is up
-    let client!: MjpegClient;
-    const upstream = await startUpstream(async (conn) => {
-      conns.push(conn);
-      const fault = plan[conn.index] ?? "final";
-      const ordinal = plan.slice(0, conn.index).filter((f) => f === fault).length;
-      logs.push(await runPlanned(conn, fault, ordinal, rng, client));
-    });
-    // Every attempt the client makes, to explain one the server never saw.
-    const attempts: string[] = [];
-    client = new MjpegClient(upstream.url, {
-      fetch: (request) => {
-        const at = performance.now() - started;
-        return httpFetch(request).then(
-          (response) => (attempts.push(`${at.toFixed(0)}:${response.status}`), response),
-          (error) => {
-            attempts.push(`${at.toFixed(0)}:${(error as Error).message}`);
-            throw error;
-          },
-        );
-      },
-      stallTimeout: STALL_MS,
-      reconnect: BACKOFF,
-      frameQueueSize: 2,
-    });
-    lend(client, 65536, BUFFERS);
-    const viaBuffers: Seen[] = [], viaFrames: Seen[] = [], held = new Set<FrameBuffer>();
-    try {
+    {
+      // The client is disposed first, then the server: the handle check below comes after both.
+      await using upstream = await startUpstream(async (conn) => {
+        conns.push(conn);
+        const fault = plan[conn.index] ?? "final";
+        const ordinal = plan.slice(0, conn.index).filter((f) => f === fault).length;
+        logs.push(await runPlanned(conn, fault, ordinal, rng, client));
+      });
+      // Every attempt the client makes, to explain one the server never saw.
+      const attempts: string[] = [];
+      await using client = new MjpegClient(upstream.url, {
+        fetch: (request) => {
+          const at = performance.now() - started;
+          return httpFetch(request).then(
+            (response) => (attempts.push(`${at.toFixed(0)}:${response.status}`), response),
+            (error) => {
+              attempts.push(`${at.toFixed(0)}:${(error as Error).message}`);
+              throw error;
+            },
+          );
+        },
+        stallTimeout: STALL_MS,
+        reconnect: BACKOFF,
+        frameQueueSize: 2,
+      });
+      lend(client, 65536, BUFFERS);
+      const viaBuffers: Seen[] = [], viaFrames: Seen[] = [], held = new Set<FrameBuffer>();
       client.start();
       const consumers = Promise.all([
         drainBuffers(client, new Rng(SEED ^ 1), viaBuffers, held),
@@ -259,12 +247,8 @@ describe("MjpegClient under fault injection", () => {
       );
       figures.runMs = Math.round(performance.now() - started);
       console.log(`reliability_client figures: ${JSON.stringify(figures)}`);
-    } finally {
-      await client.stop();
-      await upstream.close();
     }
-    // A timer that keeps the loop alive (delay() does not), so closes can land.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20); // so the sockets' closes land before they are counted
     const after = handles();
     for (const type of ["TCPSocketWrap", "TCPServerWrap", "Timeout"]) {
       assert.ok(
@@ -279,29 +263,24 @@ describe("MjpegClient counters after a cut", () => {
   // Regression: a frame that found no free buffer was counted as discarded
   // when it began, and again as aborted when the connection died under it.
   it("counts a frame with no free buffer that is then cut off as aborted only", async () => {
-    const upstream = await startUpstream(async (conn) => {
+    await using upstream = await startUpstream(async (conn) => {
       if (conn.index > 0) return await conn.closed();
       await conn.head(200, { "Content-Type": "multipart/x-mixed-replace;boundary=frame" });
-      await conn.part(FIXTURE_FRAMES[0]!, "frame"); // fills the only buffer
-      await conn.part(FIXTURE_FRAMES[1]!, "frame"); // no buffer free: discarded
-      const jpeg = FIXTURE_FRAMES[2]!;
+      await conn.part(fixtureFrames[0]!, "frame"); // fills the only buffer
+      await conn.part(fixtureFrames[1]!, "frame"); // no buffer free: discarded
+      const jpeg = fixtureFrames[2]!;
       await conn.write(`--frame\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
       await conn.write(jpeg.subarray(0, 100)); // no buffer free, then cut: aborted
       conn.destroy();
     });
-    const client = new MjpegClient(upstream.url, { reconnect: BACKOFF });
-    try {
-      client.enqueueBuffer(client.requestBuffers(65536, 1)[0]!);
-      client.start();
-      await until(() => client.stats.reconnects === 1, "the reconnect");
-      const s = client.stats;
-      assert.deepEqual([s.frames, s.discardedFrames, s.abortedFrames], [2, 1, 1]);
-      await assertStopsPromptly(client);
-      await assertPoolIntact(client, 1);
-    } finally {
-      await client.stop();
-      await upstream.close();
-    }
+    await using client = new MjpegClient(upstream.url, { reconnect: BACKOFF });
+    client.enqueueBuffer(client.requestBuffers(65536, 1)[0]!);
+    client.start();
+    await until(() => client.stats.reconnects === 1, "the reconnect");
+    const s = client.stats;
+    assert.deepEqual([s.frames, s.discardedFrames, s.abortedFrames], [2, 1, 1]);
+    await assertStopsPromptly(client);
+    await assertPoolIntact(client, 1);
   });
 });
 

@@ -7,13 +7,13 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { finished, runCli, sendSignal, startServe } from "./helpers/cli_run.ts";
-import { readFrames } from "./helpers/sources_http.ts";
-import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
-import { startCamera } from "./helpers/camera.ts";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startCamera } from "./helpers/camera.ts";
+import { runCli, SMALL_PATTERN, startServe } from "./helpers/cli_run.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
+import { serveMultipart, startUpstream } from "./helpers/upstream.ts";
+import { firstFrames } from "./helpers/viewers.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const PASSWORD = "pw-Zq81-never-logged";
 const TOKEN = "tok-Hx47-never-logged";
@@ -23,14 +23,8 @@ const WRONG_PASSWORD = "wrong-Tb68-never-logged";
 
 describe("secrets stay out of the logs", () => {
   it("serve, relay and probe log no password or token, whatever clients send", async () => {
-    const upstream = await startServe([
-      "--pattern",
-      "--width",
-      "160",
-      "--height",
-      "120",
-      "--fps",
-      "10",
+    await using upstream = await startServe([
+      ...SMALL_PATTERN,
       "--auth",
       `viewer:${PASSWORD}`,
       "--stats-interval",
@@ -38,7 +32,7 @@ describe("secrets stay out of the logs", () => {
     ]);
     // The relay holds a password in its upstream URL; it must not log it.
     const upstreamWithCredentials = upstream.url.replace("http://", `http://viewer:${PASSWORD}@`);
-    const relay = await startServe([
+    await using relay = await startServe([
       "--url",
       `${upstreamWithCredentials}/stream.mjpg`,
       "--token",
@@ -46,61 +40,48 @@ describe("secrets stay out of the logs", () => {
       "--stats-interval",
       "1",
     ]);
-    try {
-      // Wrong and missing credentials: refused, and not echoed anywhere.
-      for (
-        const headers of [
-          {},
-          { Authorization: `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}` },
-          { Authorization: `Bearer ${RELAY_PASSWORD}` },
-        ]
-      ) {
-        const refused = await fetch(`${upstream.url}/stream.mjpg`, { headers });
-        assert.equal(refused.status, 401);
-        assert.doesNotMatch(await refused.text(), /never-logged/);
-        assert.equal((await fetch(`${relay.url}/snapshot.jpg`, { headers })).status, 401);
-      }
-      // The right ones work, through the relay as well.
-      const frames = await readFrames(
-        `${relay.url}/stream.mjpg?token=${TOKEN}`,
-        AbortSignal.timeout(15_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      // probe with credentials in its URL prints stats with the URL redacted.
-      const probe = await runCli([
-        "probe",
-        `${upstreamWithCredentials}/stream.mjpg`,
-        "--interval",
-        "1",
-        "--seconds",
-        "2",
-      ], { timeoutMs: 20_000 });
-      assert.equal(probe.code, 0, probe.stderr);
-      assert.match(probe.stdout + probe.stderr, /viewer:\*\*\*@/);
-      // Let a stats line or two go by while viewers come and go.
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-      sendSignal(relay.child, "SIGTERM");
-      sendSignal(upstream.child, "SIGTERM");
-      const logs = [
-        await finished(relay.child, 10_000),
-        await finished(upstream.child, 10_000),
-        probe,
-      ];
-      const all = logs.map((r) => r.stdout + r.stderr).join("\n");
-      for (const secret of [PASSWORD, TOKEN, RELAY_PASSWORD, btoa(`viewer:${PASSWORD}`)]) {
-        assert.ok(!all.includes(secret), `a secret reached the log:\n${all}`);
-      }
-    } finally {
-      relay.child.kill("SIGKILL");
-      upstream.child.kill("SIGKILL");
+    // Wrong and missing credentials: refused, and not echoed anywhere.
+    for (
+      const headers of [
+        {},
+        { Authorization: `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}` },
+        { Authorization: `Bearer ${RELAY_PASSWORD}` },
+      ]
+    ) {
+      const refused = await fetch(`${upstream.url}/stream.mjpg`, { headers });
+      assert.equal(refused.status, 401);
+      assert.doesNotMatch(await refused.text(), /never-logged/);
+      assert.equal((await fetch(`${relay.url}/snapshot.jpg`, { headers })).status, 401);
+    }
+    // The right ones work, through the relay as well.
+    await firstFrames(`${relay.url}/stream.mjpg?token=${TOKEN}`, 3, 15_000);
+    // probe with credentials in its URL prints stats with the URL redacted.
+    const probe = await runCli([
+      "probe",
+      `${upstreamWithCredentials}/stream.mjpg`,
+      "--interval",
+      "1",
+      "--seconds",
+      "2",
+    ], { timeoutMs: 20_000 });
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.match(probe.stdout + probe.stderr, /viewer:\*\*\*@/);
+    // Let a stats line or two go by while viewers come and go.
+    await sleep(1200);
+    const logs = [
+      ...await Promise.all([relay.stop("SIGTERM"), upstream.stop("SIGTERM")]),
+      probe,
+    ];
+    const all = logs.map((r) => r.stdout + r.stderr).join("\n");
+    for (const secret of [PASSWORD, TOKEN, RELAY_PASSWORD, btoa(`viewer:${PASSWORD}`)]) {
+      assert.ok(!all.includes(secret), `a secret reached the log:\n${all}`);
     }
   });
 
   it("a relay's credentials follow a redirect on their own origin only, and reach no log", async () => {
     // Another origin (another port) that a redirect points at; it must see no credentials.
-    const elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
-    const redirector = await startUpstream(async (conn) => {
+    await using elsewhere = await startUpstream((conn) => serveMultipart(conn, { intervalMs: 50 }));
+    await using redirector = await startUpstream(async (conn) => {
       const path = conn.request.line.split(" ")[1];
       // Credentials go out only when asked for, as a camera asks.
       if (!conn.request.headers.has("authorization")) {
@@ -109,48 +90,36 @@ describe("secrets stay out of the logs", () => {
       const location = path === "/first" ? "/second" : `http://127.0.0.1:${elsewhere.port}/stream`;
       await conn.head(302, { Location: location, "Content-Length": "0" });
     });
-    const relay = await startServe([
+    await using relay = await startServe([
       "--url",
       `http://viewer:${RELAY_PASSWORD}@127.0.0.1:${redirector.port}/first`,
       "--stats-interval",
       "1",
     ]);
-    try {
-      const frames = await readFrames(
-        `${relay.url}/stream.mjpg`,
-        AbortSignal.timeout(15_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
-      const asked = redirector.accepted.map((c) => c.request);
-      assert.deepEqual(asked.slice(0, 3).map((r) => r.line.split(" ")[1]), [
-        "/first",
-        "/first",
-        "/second",
-      ]);
-      assert.equal(asked[0]!.headers.get("authorization"), undefined);
-      for (const request of asked.slice(1)) {
-        assert.equal(request.headers.get("authorization"), basic);
-      }
-      for (const conn of elsewhere.accepted) {
-        assert.equal(conn.request.headers.get("authorization"), undefined);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line or two
-      sendSignal(relay.child, "SIGTERM");
-      const log = await finished(relay.child, 10_000);
-      for (const secret of [RELAY_PASSWORD, btoa(`viewer:${RELAY_PASSWORD}`)]) {
-        assert.ok(!(log.stdout + log.stderr).includes(secret), `a secret reached the log`);
-      }
-    } finally {
-      relay.child.kill("SIGKILL");
-      await redirector.close();
-      await elsewhere.close();
+    await firstFrames(`${relay.url}/stream.mjpg`, 3, 15_000);
+    const basic = `Basic ${btoa(`viewer:${RELAY_PASSWORD}`)}`;
+    const asked = redirector.accepted.map((c) => c.request);
+    assert.deepEqual(asked.slice(0, 3).map((r) => r.line.split(" ")[1]), [
+      "/first",
+      "/first",
+      "/second",
+    ]);
+    assert.equal(asked[0]!.headers.get("authorization"), undefined);
+    for (const request of asked.slice(1)) {
+      assert.equal(request.headers.get("authorization"), basic);
+    }
+    for (const conn of elsewhere.accepted) {
+      assert.equal(conn.request.headers.get("authorization"), undefined);
+    }
+    await sleep(1200); // a stats line or two
+    const log = await relay.stop("SIGTERM");
+    for (const secret of [RELAY_PASSWORD, btoa(`viewer:${RELAY_PASSWORD}`)]) {
+      assert.ok(!(log.stdout + log.stderr).includes(secret), `a secret reached the log`);
     }
   });
 
   it("Digest: relay, probe, snapshot and record log no password, right or wrong, nor a hash of one", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mjpeg-secrets-"));
+    using dir = tempDir("secrets");
     await using camera = await startCamera({
       algorithms: ["SHA-256"],
       password: DIGEST_PASSWORD,
@@ -159,66 +128,55 @@ describe("secrets stay out of the logs", () => {
     });
     const withPassword = (password: string) =>
       camera.url.replace("://", `://admin:${encodeURIComponent(password)}@`) + "stream";
-    const relay = await startServe([
+    await using relay = await startServe([
       "--url",
       withPassword(DIGEST_PASSWORD),
       "--stats-interval",
       "1",
     ]);
-    try {
-      const frames = await readFrames(
-        `${relay.url}/stream.mjpg`,
-        AbortSignal.timeout(15_000),
-        (f) => f.length >= 3,
-      );
-      assert.equal(frames.length, 3);
-      const runs = await Promise.all([
-        runCli(["probe", withPassword(DIGEST_PASSWORD), "--interval", "1", "--seconds", "2"]),
-        runCli(["snapshot", withPassword(DIGEST_PASSWORD), "-o", join(dir, "a.jpg")]),
-        runCli([
-          "record",
-          withPassword(DIGEST_PASSWORD),
-          "-o",
-          join(dir, "a.mjpeg"),
-          "--frames",
-          "3",
-        ]),
-        runCli(["snapshot", withPassword(WRONG_PASSWORD), "-o", join(dir, "b.jpg")]),
-        runCli([
-          "probe",
-          camera.url + "stream",
-          "--auth",
-          `admin:${WRONG_PASSWORD}`,
-          "--seconds",
-          "2",
-        ]),
-      ]);
-      assert.deepEqual(
-        runs.map((r) => r.code),
-        [0, 0, 0, 1, 1],
-        runs.map((r) => r.stderr).join("\n"),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line or two
-      sendSignal(relay.child, "SIGTERM");
-      const all = [await finished(relay.child, 10_000), ...runs]
-        .map((r) => r.stdout + r.stderr).join("\n");
-      assert.match(all, /admin:\*\*\*@/);
-      // What the camera got: every Digest response (a hash of the password) stays out too.
-      const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
-      assert.ok(hashes.length >= 5);
-      for (
-        const secret of [
-          DIGEST_PASSWORD,
-          encodeURIComponent(DIGEST_PASSWORD),
-          WRONG_PASSWORD,
-          ...hashes,
-        ]
-      ) {
-        assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
-      }
-    } finally {
-      relay.child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+    await firstFrames(`${relay.url}/stream.mjpg`, 3, 15_000);
+    const runs = await Promise.all([
+      runCli(["probe", withPassword(DIGEST_PASSWORD), "--interval", "1", "--seconds", "2"]),
+      runCli(["snapshot", withPassword(DIGEST_PASSWORD), "-o", join(dir.path, "a.jpg")]),
+      runCli([
+        "record",
+        withPassword(DIGEST_PASSWORD),
+        "-o",
+        join(dir.path, "a.mjpeg"),
+        "--frames",
+        "3",
+      ]),
+      runCli(["snapshot", withPassword(WRONG_PASSWORD), "-o", join(dir.path, "b.jpg")]),
+      runCli([
+        "probe",
+        camera.url + "stream",
+        "--auth",
+        `admin:${WRONG_PASSWORD}`,
+        "--seconds",
+        "2",
+      ]),
+    ]);
+    assert.deepEqual(
+      runs.map((r) => r.code),
+      [0, 0, 0, 1, 1],
+      runs.map((r) => r.stderr).join("\n"),
+    );
+    await sleep(1200); // a stats line or two
+    const all = [await relay.stop("SIGTERM"), ...runs]
+      .map((r) => r.stdout + r.stderr).join("\n");
+    assert.match(all, /admin:\*\*\*@/);
+    // What the camera got: every Digest response (a hash of the password) stays out too.
+    const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
+    assert.ok(hashes.length >= 5);
+    for (
+      const secret of [
+        DIGEST_PASSWORD,
+        encodeURIComponent(DIGEST_PASSWORD),
+        WRONG_PASSWORD,
+        ...hashes,
+      ]
+    ) {
+      assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
     }
   });
   it("Digest: serve --poll logs no password, right or wrong, nor a hash of one, nor shows one in /stats", async () => {

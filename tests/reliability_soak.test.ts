@@ -7,12 +7,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runSoak } from "../bench/soak_run.ts";
-import { runtime } from "./helpers/reliability_leaks.ts";
+import { runtimeName } from "./helpers/runtime.ts";
 
-const SECONDS = runtime === "deno" ? 120 : 20;
+const SECONDS = runtimeName === "deno" ? 120 : 20;
 
-describe(`soak on ${runtime}`, () => {
-  it(`${SECONDS} s${runtime === "deno" ? " (the 2-minute soak runs on Deno only)" : " (2 minutes on Deno)"}: 50 viewers keep the published fps and RSS does not grow`, async () => {
+describe(`soak on ${runtimeName}`, () => {
+  it(`${SECONDS} s${runtimeName === "deno" ? " (the 2-minute soak runs on Deno only)" : " (2 minutes on Deno)"}: 50 viewers keep the published fps and RSS does not grow`, async () => {
     const long = SECONDS >= 60;
     const result = await runSoak({
       seconds: SECONDS,
@@ -20,10 +20,10 @@ describe(`soak on ${runtime}`, () => {
       fps: 30,
       interval: long ? 10 : 5,
       warmup: long ? 30 : 5,
-      log: (line) => console.log(`# soak ${runtime}: ${line}`),
+      log: (line) => console.log(`# soak ${runtimeName}: ${line}`),
     });
     console.log(
-      `# soak ${runtime}: RSS ${result.rssBaseline} MB after warm-up, max ${result.rssMax} MB`,
+      `# soak ${runtimeName}: RSS ${result.rssBaseline} MB after warm-up, max ${result.rssMax} MB`,
     );
     assert.equal(result.samples.length, SECONDS / (long ? 10 : 5), "one sample per interval");
     assert.deepEqual(result.failures, []);

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
 import { constantTimeEqual } from "../src/hono/auth.ts";
-import { fixtureFrames, sha256 } from "./helpers/server_frames.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 
 const [a, b] = fixtureFrames as [Uint8Array, Uint8Array];
 const basic = (user: string, password: string) => "Basic " + btoa(`${user}:${password}`);

@@ -6,7 +6,9 @@ import { snapshotResponse } from "../src/server/snapshot_response.ts";
 import { streamControl } from "../src/runtime/stream_control.ts";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
 import type { Frame } from "../src/frame.ts";
-import { fixtureFrames, sha256, sleep } from "./helpers/server_frames.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const [a, b, c, d] = fixtureFrames as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 

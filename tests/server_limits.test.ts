@@ -5,9 +5,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { FrameHub, serve } from "../src/server/mod.ts";
+import { FrameHub } from "../src/server/mod.ts";
 import { requestLimits } from "../src/hono/request_limits.ts";
 import { mjpegApp } from "../src/hono/mjpeg_app.ts";
+import { startStack } from "./helpers/stack.ts";
 
 /** Sends a raw request and returns the status line (or what happened instead). */
 function statusOf(port: number, request: string): Promise<string> {
@@ -23,29 +24,23 @@ function statusOf(port: number, request: string): Promise<string> {
 
 describe("request limits", () => {
   it("refuses a long URL with 414 and a large header block with 431, before asking for credentials", async () => {
-    const hub = new FrameHub();
+    await using stack = await startStack({ app: { auth: { token: "a-long-enough-token" } } });
+    const { hub, server } = stack;
     hub.publish(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]));
-    const app = mjpegApp({ streams: hub, auth: { token: "a-long-enough-token" } });
-    const server = await serve(app, { port: 0, hostname: "127.0.0.1" });
-    try {
-      const get = (path: string, extra = "") =>
-        statusOf(
-          server.port,
-          `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`,
-        );
-      assert.match(await get("/snapshot.jpg?token=a-long-enough-token"), / 200 /);
-      assert.match(await get("/snapshot.jpg"), / 401 /);
-      assert.match(await get("/" + "a".repeat(3000)), / 414 /);
-      assert.match(await get("/snapshot.jpg", `X-Big: ${"b".repeat(20_000)}\r\n`), / 431 /);
-      // Many headers adding up past the limit (fewer than Deno's cap of ~100 headers).
-      const many = Array.from({ length: 80 }, (_, i) => `X-H${i}: ${"c".repeat(110)}\r\n`).join("");
-      assert.match(await get("/snapshot.jpg", many), / 431 /);
-      // The server is still there for well-behaved clients.
-      assert.match(await get("/snapshot.jpg?token=a-long-enough-token"), / 200 /);
-    } finally {
-      await server.close();
-      hub.close();
-    }
+    const get = (path: string, extra = "") =>
+      statusOf(
+        server.port,
+        `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`,
+      );
+    assert.match(await get("/snapshot.jpg?token=a-long-enough-token"), / 200 /);
+    assert.match(await get("/snapshot.jpg"), / 401 /);
+    assert.match(await get("/" + "a".repeat(3000)), / 414 /);
+    assert.match(await get("/snapshot.jpg", `X-Big: ${"b".repeat(20_000)}\r\n`), / 431 /);
+    // Many headers adding up past the limit (fewer than Deno's cap of ~100 headers).
+    const many = Array.from({ length: 80 }, (_, i) => `X-H${i}: ${"c".repeat(110)}\r\n`).join("");
+    assert.match(await get("/snapshot.jpg", many), / 431 /);
+    // The server is still there for well-behaved clients.
+    assert.match(await get("/snapshot.jpg?token=a-long-enough-token"), / 200 /);
   });
 
   it("takes its limits from the app's options and checks them", async () => {

@@ -7,12 +7,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { FrameHub, serve } from "../src/server/mod.ts";
+import { FrameHub } from "../src/server/mod.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
 import { MjpegDecoderStream } from "../src/wire/mod.ts";
-import { fixtureChecksums, fixtureFrames, sha256 } from "./helpers/server_frames.ts";
-import { openPage } from "./helpers/server_cdp.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { publishFixtures, serveLocal } from "./helpers/stack.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { until } from "./helpers/wait.ts";
 
 const [a, b] = fixtureFrames as [Uint8Array, Uint8Array];
 const TOKEN = "prefix-test-token";
@@ -99,8 +102,7 @@ describe("mjpegApp under a prefix", () => {
   it("in headless Chromium, the page under /webcam/ loads frames under the prefix and live stats", async (t) => {
     if (!requireTools(t, "chromium")) return;
     const hub = new FrameHub();
-    let n = 0;
-    const timer = setInterval(() => hub.publish(fixtureFrames[n++ % fixtureFrames.length]!), 100);
+    using _publishing = publishFixtures(hub, 10);
     const outer = new Hono();
     const requested: string[] = [];
     outer.use("*", async (c, next) => {
@@ -108,37 +110,33 @@ describe("mjpegApp under a prefix", () => {
       await next();
     });
     outer.route("/webcam", mjpegApp({ streams: hub }));
-    const server = await serve(outer, { port: 0, hostname: "127.0.0.1" });
-    const page = await openPage(`${server.url}/webcam`);
-    try {
-      let state: { width: number; src: string; fps: string } | undefined;
-      for (let i = 0; i < 100; i++) {
-        state = await page.evaluate(`(() => {
-          const img = document.querySelector("img");
-          return img && { width: img.naturalWidth, src: img.currentSrc,
-            fps: document.querySelector("[data-out=fps]").textContent };
-        })()`) as typeof state;
-        if (state && state.width > 0 && Number(state.fps) > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.ok(state, "the page has an <img>");
-      assert.equal(new URL(state.src).pathname, "/webcam/stream.mjpg");
-      assert.equal(state.width, 320, "the <img> painted a 320x240 frame");
-      assert.ok(
-        Number(state.fps) > 0,
-        `the stats polled under the prefix show fps, got ${state.fps}`,
-      );
-      assert.equal(hub.stats.viewers, 1);
-      assert.ok(hub.stats.framesSent > 0);
-      // Every request the page made stayed under the prefix (the bare /webcam was redirected).
-      const outside = requested.filter((p) => p !== "/webcam" && !p.startsWith("/webcam/"));
-      assert.deepEqual(outside.filter((p) => p !== "/favicon.ico"), []);
-      assert.ok(requested.includes("/webcam/stats"), `${requested}`);
-      assert.ok(fixtureChecksums.size === fixtureFrames.length);
-    } finally {
-      await page.close();
-      clearInterval(timer);
-      await server.close();
-    }
+    await using server = await serveLocal(outer);
+    await using page = await openPage(`${server.url}/webcam`);
+    type State = { width: number; src: string; fps: string };
+    const state = await until(
+      async () => {
+        const now = await page.evaluate(`(() => {
+        const img = document.querySelector("img");
+        return img && { width: img.naturalWidth, src: img.currentSrc,
+          fps: document.querySelector("[data-out=fps]").textContent };
+      })()`) as State | null;
+        return now && now.width > 0 && Number(now.fps) > 0 ? now : undefined;
+      },
+      "the page's <img> to paint a frame and its stats to show fps",
+      10_000,
+    );
+    assert.equal(new URL(state.src).pathname, "/webcam/stream.mjpg");
+    assert.equal(state.width, 320, "the <img> painted a 320x240 frame");
+    assert.ok(
+      Number(state.fps) > 0,
+      `the stats polled under the prefix show fps, got ${state.fps}`,
+    );
+    assert.equal(hub.stats.viewers, 1);
+    assert.ok(hub.stats.framesSent > 0);
+    // Every request the page made stayed under the prefix (the bare /webcam was redirected).
+    const outside = requested.filter((p) => p !== "/webcam" && !p.startsWith("/webcam/"));
+    assert.deepEqual(outside.filter((p) => p !== "/favicon.ico"), []);
+    assert.ok(requested.includes("/webcam/stats"), `${requested}`);
+    assert.ok(new Set(fixtureSums).size === fixtureFrames.length);
   });
 });

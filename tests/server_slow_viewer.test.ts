@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import process from "node:process";
 import type { Buffer } from "node:buffer";
-import { FrameHub } from "../src/server/frame_hub.ts";
-import { mjpegApp } from "../src/hono/mjpeg_app.ts";
-import { serve } from "../src/runtime/serve.ts";
-import { fixtureFrames, paddedJpeg, publishFixtures, sleep } from "./helpers/server_frames.ts";
+import { defer } from "./helpers/dispose.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { paddedJpeg } from "./helpers/jpeg.ts";
+import { startStack } from "./helpers/stack.ts";
+import { sleep } from "./helpers/wait.ts";
 
 const FRAME_SIZE = 400_000;
 const FPS = 30;
@@ -51,73 +52,67 @@ function viewer(
 
 describe("a viewer that stops reading", () => {
   it("leaves the others at the source's fps and the server's memory bounded", async () => {
-    const hub = new FrameHub();
     const frames = fixtureFrames.map((f) => paddedJpeg(f, FRAME_SIZE));
-    const stopPublishing = publishFixtures(hub, FPS, frames);
-    const server = await serve(mjpegApp({ streams: hub }), { port: 0, hostname: "127.0.0.1" });
+    await using stack = await startStack({ fps: FPS, frames });
+    const { hub, server } = stack;
     const sockets: net.Socket[] = [];
-    try {
-      const slow = await viewer(server.port);
-      sockets.push(slow.socket);
-      slow.socket.pause();
-      const slowId = hub.stats.viewerStats[0]!.id;
-      const fast = await Promise.all([1, 2, 3].map(() => viewer(server.port)));
-      sockets.push(...fast.map((v) => v.socket));
-      await sleep(500);
+    await using _sockets = defer(() => sockets.forEach((s) => s.destroy()));
+    const slow = await viewer(server.port);
+    sockets.push(slow.socket);
+    slow.socket.pause();
+    const slowId = hub.stats.viewerStats[0]!.id;
+    const fast = await Promise.all([1, 2, 3].map(() => viewer(server.port)));
+    sockets.push(...fast.map((v) => v.socket));
+    await sleep(500);
 
-      const rssBefore = process.memoryUsage().rss;
-      let rssMax = rssBefore;
-      const publishedBefore = hub.stats.framesPublished;
-      const fastBefore = fast.map((v) => v.parts());
-      const started = Date.now();
-      while (Date.now() - started < STALL_MS) {
-        await sleep(250);
-        rssMax = Math.max(rssMax, process.memoryUsage().rss);
-      }
-      const published = hub.stats.framesPublished - publishedBefore;
-      const stalled = hub.stats.viewerStats.find((v) => v.id === slowId)!;
-
-      console.log(
-        `# stall: published ${published}, fast ${
-          fast.map((v, i) => v.parts() - fastBefore[i]!)
-        }, stalled sent ${stalled.framesSent} dropped ${stalled.framesDropped}, rss +${
-          ((rssMax - rssBefore) / 1e6).toFixed(1)
-        } MB`,
-      );
-      // Were the stalled viewer holding the others back, they would get only what fits in its
-      // socket buffers (~5 % of the frames); 60 % leaves room for a loaded CI machine, where
-      // the viewers, the server and the publisher share one busy process.
-      for (const [i, v] of fast.entries()) {
-        const got = v.parts() - fastBefore[i]!;
-        assert.ok(got >= published * 0.6, `fast viewer ${i} got ${got} of ${published} frames`);
-      }
-      // What the stalled viewer was handed fits in socket buffers; the rest it skipped.
-      assert.ok(
-        stalled.framesSent < published * 0.4,
-        `stalled viewer was handed ${stalled.framesSent} of ${published} frames`,
-      );
-      assert.ok(stalled.framesDropped > published * 0.5, `dropped ${stalled.framesDropped}`);
-      const growth = (rssMax - rssBefore) / 1e6;
-      const queued = published * FRAME_SIZE / 1e6;
-      // The fast viewers' garbage also shows in RSS until the collector runs (Bun runs every
-      // test file in one process), so the bound is the backlog's three quarters, not zero.
-      assert.ok(
-        growth < queued * 0.75,
-        `RSS grew ${growth.toFixed(0)} MB; queuing would be ${queued} MB`,
-      );
-
-      // Reading again, it catches up to live frames instead of replaying a backlog.
-      slow.socket.resume();
-      const resumed = Date.now();
-      while (Date.now() - resumed < 5000 && Date.now() - slow.newest() > 1000) await sleep(50);
-      assert.ok(
-        Date.now() - slow.newest() < 1000,
-        `after resuming, the newest frame is ${Date.now() - slow.newest()} ms old`,
-      );
-    } finally {
-      sockets.forEach((s) => s.destroy());
-      stopPublishing();
-      await server.close();
+    const rssBefore = process.memoryUsage().rss;
+    let rssMax = rssBefore;
+    const publishedBefore = hub.stats.framesPublished;
+    const fastBefore = fast.map((v) => v.parts());
+    const started = Date.now();
+    while (Date.now() - started < STALL_MS) {
+      await sleep(250);
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
     }
+    const published = hub.stats.framesPublished - publishedBefore;
+    const stalled = hub.stats.viewerStats.find((v) => v.id === slowId)!;
+
+    console.log(
+      `# stall: published ${published}, fast ${
+        fast.map((v, i) => v.parts() - fastBefore[i]!)
+      }, stalled sent ${stalled.framesSent} dropped ${stalled.framesDropped}, rss +${
+        ((rssMax - rssBefore) / 1e6).toFixed(1)
+      } MB`,
+    );
+    // Were the stalled viewer holding the others back, they would get only what fits in its
+    // socket buffers (~5 % of the frames); 60 % leaves room for a loaded CI machine, where
+    // the viewers, the server and the publisher share one busy process.
+    for (const [i, v] of fast.entries()) {
+      const got = v.parts() - fastBefore[i]!;
+      assert.ok(got >= published * 0.6, `fast viewer ${i} got ${got} of ${published} frames`);
+    }
+    // What the stalled viewer was handed fits in socket buffers; the rest it skipped.
+    assert.ok(
+      stalled.framesSent < published * 0.4,
+      `stalled viewer was handed ${stalled.framesSent} of ${published} frames`,
+    );
+    assert.ok(stalled.framesDropped > published * 0.5, `dropped ${stalled.framesDropped}`);
+    const growth = (rssMax - rssBefore) / 1e6;
+    const queued = published * FRAME_SIZE / 1e6;
+    // The fast viewers' garbage also shows in RSS until the collector runs (Bun runs every
+    // test file in one process), so the bound is the backlog's three quarters, not zero.
+    assert.ok(
+      growth < queued * 0.75,
+      `RSS grew ${growth.toFixed(0)} MB; queuing would be ${queued} MB`,
+    );
+
+    // Reading again, it catches up to live frames instead of replaying a backlog.
+    slow.socket.resume();
+    const resumed = Date.now();
+    while (Date.now() - resumed < 5000 && Date.now() - slow.newest() > 1000) await sleep(50);
+    assert.ok(
+      Date.now() - slow.newest() < 1000,
+      `after resuming, the newest frame is ${Date.now() - slow.newest()} ms old`,
+    );
   });
 });

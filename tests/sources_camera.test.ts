@@ -1,42 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import process from "node:process";
 import { cameraArgs, cameraSource, diagnoseCamera } from "../src/sources/camera.ts";
-import {
-  installFakeCamera,
-  isAlive,
-  isJpeg,
-  runningInGroup,
-  take,
-  tempDir,
-  withPath,
-} from "./helpers/sources_util.ts";
+import { patchEnv } from "./helpers/env.ts";
+import { fakeCameraDir } from "./helpers/fake_camera.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { isAlive, runningInGroup } from "./helpers/processes.ts";
+import { take } from "./helpers/sources.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
 
 const EXACT =
   "-t 0 -n --codec mjpeg --width 640 --height 480 --framerate 15 -q 80 --flush -v 0 -o -";
-
-function runs(dir: string): { pid: number; argv: string[] }[] {
-  return readdirSync(dir).filter((n) => n.startsWith("run.")).map((n) => ({
-    pid: Number(n.slice(4)),
-    argv: readFileSync(join(dir, n), "utf8").trimEnd().split("\n"),
-  }));
-}
-
-async function withFakeEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 describe("cameraSource", () => {
   it("builds exactly the rpicam-vid command line, then the optional flags", () => {
@@ -90,100 +64,66 @@ describe("cameraSource", () => {
 
   it("runs rpicam-vid from PATH with the exact arguments and decodes its JPEGs", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
-    const dir = tempDir("camera");
-    try {
-      installFakeCamera(dir.path, "rpicam-vid", "libcamera-vid");
-      const lines: string[] = [];
-      const frames = await withFakeEnv(
-        { FAKE_CAMERA_DIR: dir.path },
-        () =>
-          withPath(
-            `${dir.path}:${process.env.PATH}`,
-            () => take(cameraSource({ width: 320, height: 240, log: (l) => lines.push(l) }), 3),
-          ),
-      );
-      assert.deepEqual(frames.map((f) => f.sequence), [0, 1, 2]);
-      assert.ok(frames.every((f) => isJpeg(f.data)));
-      const all = runs(dir.path);
-      assert.equal(all.length, 1);
-      assert.deepEqual(
-        all[0]!.argv,
-        ["rpicam-vid", ...EXACT.replace("640", "320").replace("480", "240").split(" ")],
-      );
-      assert.ok(!isAlive(all[0]!.pid), "the camera process is gone after stop");
-      assert.deepEqual(runningInGroup(all[0]!.pid), [], "and so is its ffmpeg");
-      assert.match(lines.join("\n"), /started rpicam-vid/);
-    } finally {
-      dir.remove();
-    }
+    using camera = fakeCameraDir(["rpicam-vid", "libcamera-vid"]);
+    using _env = patchEnv(camera.env);
+    const lines: string[] = [];
+    const frames = await take(
+      cameraSource({ width: 320, height: 240, log: (l) => lines.push(l) }),
+      3,
+    );
+    assert.deepEqual(frames.map((f) => f.sequence), [0, 1, 2]);
+    assert.ok(frames.every((f) => isJpeg(f.data)));
+    const all = camera.runs();
+    assert.equal(all.length, 1);
+    assert.deepEqual(
+      all[0]!.argv,
+      ["rpicam-vid", ...EXACT.replace("640", "320").replace("480", "240").split(" ")],
+    );
+    assert.ok(!isAlive(all[0]!.pid), "the camera process is gone after stop");
+    assert.deepEqual(runningInGroup(all[0]!.pid), [], "and so is its ffmpeg");
+    assert.match(lines.join("\n"), /started rpicam-vid/);
   });
 
   it("restarts the camera program when it crashes and logs its stderr", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
-    const dir = tempDir("camera");
-    try {
-      installFakeCamera(dir.path, "rpicam-vid");
-      const lines: string[] = [];
-      const frames = await withFakeEnv(
-        { FAKE_CAMERA_DIR: dir.path, FAKE_CAMERA_CRASH_AFTER: "3" },
-        () =>
-          withPath(`${dir.path}:${process.env.PATH}`, () =>
-            take(
-              cameraSource({
-                width: 160,
-                height: 120,
-                fps: 30,
-                restart: { initialDelay: 50 },
-                log: (l) => lines.push(l),
-              }),
-              8,
-            )),
-      );
-      assert.deepEqual(frames.map((f) => f.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
-      const all = runs(dir.path);
-      assert.ok(all.length >= 3, `expected at least 3 runs, got ${all.length}`);
-      const restarts = lines.filter((l) => l.includes("source restarted"));
-      assert.ok(restarts.length >= 2, lines.join("\n"));
-      assert.match(restarts[0]!, /exited \(status 3\) after 3 frames/);
-      assert.match(restarts[0]!, /sensor timeout after 3 frames/);
-      assert.match(restarts[1]!, /in 100 ms/, "the delay doubles");
-      for (const run of all) assert.ok(!isAlive(run.pid), `run ${run.pid} is gone`);
-    } finally {
-      dir.remove();
-    }
+    using camera = fakeCameraDir(["rpicam-vid"], { FAKE_CAMERA_CRASH_AFTER: "3" });
+    using _env = patchEnv(camera.env);
+    const lines: string[] = [];
+    const frames = await take(
+      cameraSource({
+        width: 160,
+        height: 120,
+        fps: 30,
+        restart: { initialDelay: 50 },
+        log: (l) => lines.push(l),
+      }),
+      8,
+    );
+    assert.deepEqual(frames.map((f) => f.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
+    const all = camera.runs();
+    assert.ok(all.length >= 3, `expected at least 3 runs, got ${all.length}`);
+    const restarts = lines.filter((l) => l.includes("source restarted"));
+    assert.ok(restarts.length >= 2, lines.join("\n"));
+    assert.match(restarts[0]!, /exited \(status 3\) after 3 frames/);
+    assert.match(restarts[0]!, /sensor timeout after 3 frames/);
+    assert.match(restarts[1]!, /in 100 ms/, "the delay doubles");
+    for (const run of all) assert.ok(!isAlive(run.pid), `run ${run.pid} is gone`);
   });
 
   it("falls back to libcamera-vid when rpicam-vid is not on PATH", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
-    const dir = tempDir("camera");
-    try {
-      installFakeCamera(dir.path, "libcamera-vid");
-      const ffmpegDir = process.env.PATH!;
-      await withFakeEnv(
-        { FAKE_CAMERA_DIR: dir.path },
-        () =>
-          withPath(
-            `${dir.path}:${ffmpegDir}`,
-            () => take(cameraSource({ width: 160, height: 120, log: () => {} }), 1),
-          ),
-      );
-      assert.equal(runs(dir.path)[0]!.argv[0], "libcamera-vid");
-    } finally {
-      dir.remove();
-    }
+    using camera = fakeCameraDir(["libcamera-vid"]);
+    using _env = patchEnv(camera.env);
+    await take(cameraSource({ width: 160, height: 120, log: () => {} }), 1);
+    assert.equal(camera.runs()[0]!.argv[0], "libcamera-vid");
   });
 
   it("fails clearly, naming both programs, when neither is installed", async () => {
-    const dir = tempDir("camera");
-    try {
-      await withPath(dir.path, async () => {
-        await assert.rejects(
-          take(cameraSource({ log: () => {} }), 1),
-          /tried "rpicam-vid" and "libcamera-vid", none found on PATH/,
-        );
-      });
-    } finally {
-      dir.remove();
-    }
+    using dir = tempDir("camera");
+    using _env = patchEnv({ PATH: dir.path });
+    await assert.rejects(
+      take(cameraSource({ log: () => {} }), 1),
+      /tried "rpicam-vid" and "libcamera-vid", none found on PATH/,
+    );
   });
 });

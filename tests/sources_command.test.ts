@@ -2,16 +2,17 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { commandSource, webcamArgs, webcamSource } from "../src/sources/command.ts";
 import { SourceError } from "../src/sources/process.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
-import { isJpeg, take, tempDir } from "./helpers/sources_util.ts";
+import { fixtureFiles, fixturePath, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { isJpeg } from "./helpers/jpeg.ts";
+import { take } from "./helpers/sources.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
 
-const frameDir = fileURLToPath(new URL("./fixtures/frames/", import.meta.url));
-const fixtureFiles = fixtures.map((_, i) => join(frameDir, `00${i + 1}.jpg`));
-const fixtureHashes = fixtures.map(sha256);
+/** ffmpeg with no questions and no chatter: only errors on stderr. */
+const QUIET = ["-nostdin", "-hide_banner", "-loglevel", "error"];
 
 describe("commandSource", () => {
   it("splits a program's raw JPEG output into byte-exact frames", async () => {
@@ -19,7 +20,7 @@ describe("commandSource", () => {
       commandSource("cat", fixtureFiles, { restart: false, log: () => {} }),
       8,
     );
-    assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureHashes);
+    assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureSums);
     assert.deepEqual(frames.map((f) => f.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
@@ -28,40 +29,30 @@ describe("commandSource", () => {
     for (const format of ["mjpeg", "mpjpeg"]) {
       // -c copy: ffmpeg passes the fixture JPEGs through untouched.
       const source = commandSource("ffmpeg", [
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-i",
-        join(frameDir, "%03d.jpg"),
-        "-c",
-        "copy",
-        "-f",
-        format,
-        "-",
-      ], { restart: false, log: () => {} }); // deno-fmt-ignore
+        ...QUIET,
+        ...["-i", fixturePath("frames/%03d.jpg"), "-c", "copy", "-f", format, "-"],
+      ], { restart: false, log: () => {} });
       const frames = await take(source, 8);
-      assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureHashes, format);
+      assert.deepEqual(frames.map((f) => sha256(f.data)), fixtureSums, format);
     }
   });
 
   it("decodes ffmpeg encoding live from a test source", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
     const source = commandSource("ffmpeg", [
-      "-nostdin",
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc=size=160x120:rate=25",
-      "-frames:v",
-      "5",
-      "-f",
-      "mjpeg",
-      "-",
-    ], { restart: false, log: () => {} }); // deno-fmt-ignore
+      ...QUIET,
+      ...[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=25",
+        "-frames:v",
+        "5",
+        "-f",
+        "mjpeg",
+        "-",
+      ],
+    ], { restart: false, log: () => {} });
     const frames = [];
     for await (const frame of source.frames(AbortSignal.timeout(10_000))) frames.push(frame);
     assert.equal(frames.length, 5, "the source ends when the program exits and restart is off");
@@ -107,24 +98,20 @@ describe("commandSource", () => {
   });
 
   it("passes arguments verbatim, never through a shell", async () => {
-    const dir = tempDir("command");
-    try {
-      const marker = join(dir.path, "PWNED");
-      const source = commandSource("cat", [
-        fixtureFiles[0]!,
-        `; touch ${marker}`,
-        `$(touch ${marker})`,
-      ], {
-        restart: false,
-        log: () => {},
-      });
-      await assert.rejects(async () => {
-        for await (const _ of source.frames(AbortSignal.timeout(5000))) { /* drain */ }
-      }, /No such file/);
-      assert.ok(!existsSync(marker));
-    } finally {
-      dir.remove();
-    }
+    using dir = tempDir("command");
+    const marker = join(dir.path, "PWNED");
+    const source = commandSource("cat", [
+      fixtureFiles[0]!,
+      `; touch ${marker}`,
+      `$(touch ${marker})`,
+    ], {
+      restart: false,
+      log: () => {},
+    });
+    await assert.rejects(async () => {
+      for await (const _ of source.frames(AbortSignal.timeout(5000))) { /* drain */ }
+    }, /No such file/);
+    assert.ok(!existsSync(marker));
   });
 
   it("builds the webcam preset that copies the camera's JPEGs without re-encoding", () => {

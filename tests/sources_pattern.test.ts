@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as jpeg from "jpeg-js";
 import { testPattern, TestPatternRenderer } from "../src/sources/test_pattern.ts";
-import { take } from "./helpers/sources_util.ts";
+import { take } from "./helpers/sources.ts";
 
 describe("testPattern", () => {
   it("yields decodable JPEGs of the requested size at the requested rate", async () => {

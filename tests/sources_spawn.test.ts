@@ -1,9 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { findProgram, SpawnError, spawnProcess } from "../src/runtime/spawn.ts";
-import { isAlive, runningInGroup } from "./helpers/sources_util.ts";
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { isAlive, runningInGroup } from "./helpers/processes.ts";
+import { sleep } from "./helpers/wait.ts";
 
 describe("spawnProcess", () => {
   it("reads stdout to the end and keeps stderr's last lines", async () => {
@@ -26,7 +25,7 @@ describe("spawnProcess", () => {
 
     // A wrapper that ignores SIGINT and runs a child of its own.
     const stubborn = await spawnProcess("sh", ["-c", "trap '' INT; sleep 30 & wait"]);
-    await pause(200); // let the shell install its trap
+    await sleep(200); // let the shell install its trap
     assert.equal(runningInGroup(stubborn.pid).length, 2, "the shell and its sleep");
     const started = Date.now();
     assert.deepEqual(await stubborn.stop(300), { code: null, signal: "SIGKILL" });

@@ -1,9 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type FrameSink, MjpegParser, MjpegProtocolError } from "../src/wire/mod.ts";
-import { chunk, CHUNK_SIZES, concat, decode, frames, sha256 } from "./helpers/wire.ts";
+import { chunk, concat } from "./helpers/bytes.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { CHUNK_SIZES, decode } from "./helpers/wire.ts";
 
-const [f1, f2, f3] = [frames[0]!, frames[1]!, frames[2]!];
+const [f1, f2, f3] = [fixtureFrames[0]!, fixtureFrames[1]!, fixtureFrames[2]!];
 const multipart = "multipart/x-mixed-replace;boundary=b";
 const cl = (jpeg: Uint8Array, length = jpeg.length) =>
   concat(`--b\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\n\r\n`, jpeg, "\r\n");

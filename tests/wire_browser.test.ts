@@ -11,11 +11,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../src/server/mod.ts";
-import { openPage } from "./helpers/server_cdp.ts";
-import { run, serverTempDir } from "./helpers/server_run.ts";
-import { repoRoot } from "./helpers/cli_run.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { fixture, fixtureSums } from "./helpers/fixtures.ts";
+import { run } from "./helpers/processes.ts";
+import { repoRoot } from "./helpers/runtime.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
-import { fixture, frames, sha256 } from "./helpers/wire.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 const bun = join(repoRoot, "node_modules", ".bin", "bun");
 
@@ -30,7 +32,7 @@ async function bundle(entry: string, outfile: string): Promise<string> {
     // Left as imports, not polyfilled, so a node: import shows in the bundle.
     "--external=node:*",
     `--outfile=${outfile}`,
-  ], 60_000);
+  ], { timeoutMs: 60_000 });
   assert.equal(result.code, 0, result.stderr);
   return readFileSync(outfile, "utf8");
 }
@@ -74,38 +76,30 @@ function dribble(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
     async pull(controller) {
       if (at >= bytes.length) return controller.close();
       controller.enqueue(bytes.slice(at, at += size));
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await sleep(1);
     },
   });
 }
 
 describe("./wire in a browser", () => {
   it("bundles for the browser with no node: import and no zod", async () => {
-    const dir = serverTempDir("wire-bundle");
-    try {
-      const code = await bundle("src/wire/mod.ts", join(dir.path, "wire.js"));
-      assert.deepEqual(browserProblems(code), []);
-      assert.match(code, /MjpegDecoderStream/, "the bundle exports the decoder");
-      console.log(`# ./wire bundle: ${(code.length / 1024).toFixed(1)} KiB minified`);
-    } finally {
-      dir.remove();
-    }
+    using dir = tempDir("wire-bundle");
+    const code = await bundle("src/wire/mod.ts", join(dir.path, "wire.js"));
+    assert.deepEqual(browserProblems(code), []);
+    assert.match(code, /MjpegDecoderStream/, "the bundle exports the decoder");
+    console.log(`# ./wire bundle: ${(code.length / 1024).toFixed(1)} KiB minified`);
   });
 
   it("the check fails for an entry that does need Node or zod (./client)", async () => {
-    const dir = serverTempDir("client-bundle");
-    try {
-      const problems = browserProblems(await bundle("src/client/mod.ts", join(dir.path, "c.js")));
-      assert.ok(problems.includes("contains zod"), `${problems}`);
-      assert.ok(problems.includes("imports node:net"), `${problems}`);
-    } finally {
-      dir.remove();
-    }
+    using dir = tempDir("client-bundle");
+    const problems = browserProblems(await bundle("src/client/mod.ts", join(dir.path, "c.js")));
+    assert.ok(problems.includes("contains zod"), `${problems}`);
+    assert.ok(problems.includes("imports node:net"), `${problems}`);
   });
 
   it("headless Chromium decodes ffmpeg's and GStreamer's multipart bodies byte-exact", async (t) => {
     if (!requireTools(t, "chromium")) return;
-    const dir = serverTempDir("wire-browser");
+    using dir = tempDir("wire-browser");
     const code = await bundle("src/wire/mod.ts", join(dir.path, "wire.js"));
     const bodies: Record<string, [Uint8Array, string]> = {
       "/ffmpeg": [fixture("ffmpeg.mpjpeg"), "multipart/x-mixed-replace;boundary=ffmpeg"],
@@ -114,7 +108,7 @@ describe("./wire in a browser", () => {
         "multipart/x-mixed-replace; boundary=ThisRandomString",
       ],
     };
-    const server = await serve({
+    await using server = await serve({
       fetch(request) {
         const path = new URL(request.url).pathname;
         if (path === "/") return new Response(PAGE, { headers: { "Content-Type": "text/html" } });
@@ -126,32 +120,24 @@ describe("./wire in a browser", () => {
         return new Response(dribble(body[0], 997), { headers: { "Content-Type": body[1] } });
       },
     }, { port: 0, hostname: "127.0.0.1" });
-    const page = await openPage(`${server.url}/`);
-    try {
-      type Result = {
-        frames: { sequence: number; sha256: string }[];
-        stats: { frames: number; resyncs: number };
-      };
-      type Done = { results?: Result[]; error?: string; userAgent?: string };
-      let done: Done | undefined;
-      for (let i = 0; i < 300 && !done; i++) {
-        done = (await page.evaluate("window.done ?? null") as Done | null) ?? undefined;
-        if (!done) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.ok(done, "the page finished decoding");
-      assert.equal(done.error, undefined);
-      assert.match(done.userAgent!, /Chrome\//);
-      const want = frames.map(sha256);
-      for (const result of done.results!) {
-        assert.deepEqual(result.frames.map((f) => f.sha256), want);
-        assert.deepEqual(result.frames.map((f) => f.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
-        assert.equal(result.stats.frames, 8);
-        assert.equal(result.stats.resyncs, 0);
-      }
-    } finally {
-      await page.close();
-      await server.close();
-      dir.remove();
+    await using page = await openPage(`${server.url}/`);
+    type Result = {
+      frames: { sequence: number; sha256: string }[];
+      stats: { frames: number; resyncs: number };
+    };
+    type Done = { results?: Result[]; error?: string; userAgent?: string };
+    const done = await until(
+      () => page.evaluate("window.done ?? null") as Promise<Done | null>,
+      "the page to finish decoding",
+      30_000,
+    );
+    assert.equal(done.error, undefined);
+    assert.match(done.userAgent!, /Chrome\//);
+    for (const result of done.results!) {
+      assert.deepEqual(result.frames.map((f) => f.sha256), fixtureSums);
+      assert.deepEqual(result.frames.map((f) => f.sequence), [0, 1, 2, 3, 4, 5, 6, 7]);
+      assert.equal(result.stats.frames, 8);
+      assert.equal(result.stats.resyncs, 0);
     }
   });
 });

@@ -1,10 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CHUNK_SIZES, concat, decode, fixture, frames, sha256 } from "./helpers/wire.ts";
+import { concat } from "./helpers/bytes.ts";
+import { fixture, fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { CHUNK_SIZES, decode } from "./helpers/wire.ts";
 
-const want = frames.map(sha256);
-const [f1, f2, f3] = [frames[0]!, frames[1]!, frames[2]!];
+const [f1, f2, f3] = [fixtureFrames[0]!, fixtureFrames[1]!, fixtureFrames[2]!];
 const three = [f1, f2, f3].map(sha256);
+/** The decoder options for the hand-written bodies below, whose boundary is "b". */
+const boundaryB = { contentType: "multipart/x-mixed-replace;boundary=b" };
 
 /** Decodes `bytes` at every chunk size and checks the frames each time. */
 async function expectFrames(
@@ -30,13 +34,13 @@ const cl = (jpeg: Uint8Array, extra = "") =>
 
 describe("MjpegDecoderStream reads multipart streams", () => {
   it("decodes ffmpeg's mpjpeg output byte-exact in any chunking", async () => {
-    await expectFrames(fixture("ffmpeg.mpjpeg"), want, {
+    await expectFrames(fixture("ffmpeg.mpjpeg"), fixtureSums, {
       contentType: "multipart/x-mixed-replace;boundary=ffmpeg",
     }, (r) => assert.equal(r.stats.resyncs, 0));
   });
 
   it("decodes GStreamer's multipartmux output, learning the boundary", async () => {
-    await expectFrames(fixture("gstreamer.multipart"), want, {}, (r) => {
+    await expectFrames(fixture("gstreamer.multipart"), fixtureSums, {}, (r) => {
       assert.equal(r.stats.frames, 8);
       assert.equal(r.stats.resyncs, 0);
     });
@@ -59,14 +63,15 @@ describe("MjpegDecoderStream reads multipart streams", () => {
     // Bodies here are not JPEGs: "\n--b" followed by anything but padding
     // and a line end (or "--") is data.
     const decoys = concat("line\n--bx\r\n--b-\r\n--b\tfake\n--b-x\r\n--bb\r\nend");
-    await expectFrames(concat("--b\r\n\r\n", decoys, "\r\n--b--"), [sha256(decoys)], {
-      contentType: "multipart/x-mixed-replace;boundary=b",
-    }, (r) => assert.equal(r.stats.resyncs, 0));
+    await expectFrames(
+      concat("--b\r\n\r\n", decoys, "\r\n--b--"),
+      [sha256(decoys)],
+      boundaryB,
+      (r) => assert.equal(r.stats.resyncs, 0),
+    );
     // Padding before the line end still makes a delimiter.
     const padded = concat("--b\r\n\r\n", f1, "\r\n--b \t \r\n\r\n", f2, "\r\n--b--");
-    await expectFrames(padded, [f1, f2].map(sha256), {
-      contentType: "multipart/x-mixed-replace;boundary=b",
-    });
+    await expectFrames(padded, [f1, f2].map(sha256), boundaryB);
   });
 
   it("accepts a boundary parameter that already carries the leading --", async () => {
@@ -121,9 +126,12 @@ describe("MjpegDecoderStream reads multipart streams", () => {
       "\r\n--b\r\n",
       cl(f2),
     );
-    await expectFrames(bytes, [f1, f2].map(sha256), {
-      contentType: "multipart/x-mixed-replace;boundary=b",
-    }, (r) => assert.equal(r.stats.resyncs, 0));
+    await expectFrames(
+      bytes,
+      [f1, f2].map(sha256),
+      boundaryB,
+      (r) => assert.equal(r.stats.resyncs, 0),
+    );
   });
 
   it("reads ESP32-style parts: CRLF, delimiter and headers before every frame", async () => {
@@ -154,14 +162,14 @@ describe("MjpegDecoderStream reads multipart streams", () => {
     );
     const before = concat("--b\r\n", cl(f1), "\r\n--b\r\n", cl(f2), "\r\n--b\r\n", cl(f3));
     for (const bytes of [after, before]) {
-      await expectFrames(bytes, three, { contentType: "multipart/x-mixed-replace;boundary=b" });
+      await expectFrames(bytes, three, boundaryB);
     }
   });
 
   it("delivers a frame with Content-Length as soon as its last byte arrives", async () => {
     // py-mjpeg-style servers send the next delimiter only with the next frame.
     const { MjpegDecoderStream } = await import("../mod.ts");
-    const decoder = new MjpegDecoderStream({ contentType: "multipart/x-mixed-replace;boundary=b" });
+    const decoder = new MjpegDecoderStream(boundaryB);
     const writer = decoder.writable.getWriter();
     const reader = decoder.readable.getReader();
     void writer.write(concat("--b\r\n", cl(f1)));
@@ -186,9 +194,7 @@ describe("MjpegDecoderStream reads multipart streams", () => {
       f2,
       "\n--b--\n",
     );
-    await expectFrames(lf, [f1, f2].map(sha256), {
-      contentType: "multipart/x-mixed-replace;boundary=b",
-    });
+    await expectFrames(lf, [f1, f2].map(sha256), boundaryB);
   });
 
   it("reads header names in any case, with no space after the colon", async () => {
@@ -202,7 +208,7 @@ describe("MjpegDecoderStream reads multipart streams", () => {
     await expectFrames(
       bytes,
       [sha256(f1)],
-      { contentType: "multipart/x-mixed-replace;boundary=b" },
+      boundaryB,
       (r) => {
         assert.equal(r.frames[0]!.headers.get("X-Timestamp"), "1700000000.5");
         assert.equal(r.frames[0]!.headers.get("content-length"), String(f1.length));
@@ -219,7 +225,7 @@ describe("MjpegDecoderStream reads multipart streams", () => {
     await expectFrames(
       bytes,
       [sha256(f1)],
-      { contentType: "multipart/x-mixed-replace;boundary=b" },
+      boundaryB,
       (r) => {
         assert.equal(r.stats.resyncs, 0);
         assert.equal(r.stats.truncatedFrames, 0);
@@ -231,9 +237,12 @@ describe("MjpegDecoderStream reads multipart streams", () => {
     const text = "--b\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello\r\n";
     const html = "--b\r\nContent-Type: text/html\r\n\r\n<p>no length</p>\r\n";
     const bytes = concat(text, "--b\r\n", cl(f1), "\r\n", html, "--b\r\n", cl(f2), "\r\n--b--");
-    await expectFrames(bytes, [f1, f2].map(sha256), {
-      contentType: "multipart/x-mixed-replace;boundary=b",
-    }, (r) => assert.equal(r.stats.skippedParts, 2));
+    await expectFrames(
+      bytes,
+      [f1, f2].map(sha256),
+      boundaryB,
+      (r) => assert.equal(r.stats.skippedParts, 2),
+    );
   });
 
   it("keeps extra part headers such as X-Timestamp on the frame", async () => {
@@ -242,7 +251,7 @@ describe("MjpegDecoderStream reads multipart streams", () => {
       cl(f1, "X-Timestamp: 1700000000.123\r\nX-Frame: 7\r\n"),
       "\r\n--b\r\n",
     );
-    const r = await decode(bytes, 3, { contentType: "multipart/x-mixed-replace;boundary=b" });
+    const r = await decode(bytes, 3, boundaryB);
     assert.equal(r.frames[0]!.headers.get("x-timestamp"), "1700000000.123");
     assert.equal(r.frames[0]!.headers.get("x-frame"), "7");
   });
@@ -261,11 +270,11 @@ describe("MjpegDecoderStream reads multipart streams", () => {
 });
 
 describe("MjpegDecoderStream reads raw concatenated JPEGs", () => {
-  const raw = concat(...frames);
+  const raw = concat(...fixtureFrames);
 
   it("splits ffmpeg's JPEGs with Content-Type image/jpeg or none", async () => {
     for (const contentType of ["image/jpeg", undefined]) {
-      await expectFrames(raw, want, contentType ? { contentType } : {}, (r) => {
+      await expectFrames(raw, fixtureSums, contentType ? { contentType } : {}, (r) => {
         assert.equal(r.stats.frames, 8);
         assert.equal(r.stats.resyncs, 0);
       });
@@ -286,9 +295,7 @@ describe("MjpegDecoderStream reads raw concatenated JPEGs", () => {
   it("reads JPEGs in a multipart stream too, EXIF and all", async () => {
     const exif = fixture("exif-thumbnail.jpg");
     const noLength = concat("--b\r\n\r\n", exif, "\r\n--b\r\n\r\n", f1, "\r\n--b--");
-    await expectFrames(noLength, [exif, f1].map(sha256), {
-      contentType: "multipart/x-mixed-replace;boundary=b",
-    });
+    await expectFrames(noLength, [exif, f1].map(sha256), boundaryB);
   });
 
   it("skips bytes between JPEGs, counts one resync per run, and keeps every whole frame", async () => {

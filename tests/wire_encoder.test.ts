@@ -7,18 +7,21 @@ import {
   parseContentType,
   validateBoundary,
 } from "../src/wire/mod.ts";
-import { collect, concat, frames, streamOf } from "./helpers/wire.ts";
+import { collect, concat, streamOf } from "./helpers/bytes.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
 
 describe("MjpegEncoderStream", () => {
   it("opens with the delimiter and follows every frame with the next one at once", async () => {
     const encoder = new MjpegEncoderStream({ boundary: "b" });
-    const out = await collect(streamOf([frames[0]!, frames[1]!]).pipeThrough(encoder));
+    const out = await collect(
+      streamOf([fixtureFrames[0]!, fixtureFrames[1]!]).pipeThrough(encoder),
+    );
     assert.equal(out.length, 3, "the opening delimiter, then one buffer per frame");
     assert.equal(text(out[0]!), "--b\r\n");
-    const head = `Content-Type: image/jpeg\r\nContent-Length: ${frames[0]!.length}\r\n\r\n`;
-    assert.deepEqual(out[1], concat(head, frames[0]!, "\r\n--b\r\n"));
+    const head = `Content-Type: image/jpeg\r\nContent-Length: ${fixtureFrames[0]!.length}\r\n\r\n`;
+    assert.deepEqual(out[1], concat(head, fixtureFrames[0]!, "\r\n--b\r\n"));
     assert.equal(encoder.contentType, "multipart/x-mixed-replace;boundary=b");
   });
 

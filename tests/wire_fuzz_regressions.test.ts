@@ -1,6 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CHUNK_SIZES, concat, decode, fixture, frames, sha256 } from "./helpers/wire.ts";
+import { concat } from "./helpers/bytes.ts";
+import { fixture, fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { CHUNK_SIZES, decode } from "./helpers/wire.ts";
 
 // Inputs the decoder fuzzer (tests/reliability_fuzz.test.ts) found, kept as
 // plain regression tests on the real fixtures.
@@ -8,7 +11,6 @@ import { CHUNK_SIZES, concat, decode, fixture, frames, sha256 } from "./helpers/
 const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 const ffmpeg = fixture("ffmpeg.mpjpeg");
 const gstreamer = fixture("gstreamer.multipart");
-const hashes = frames.map(sha256);
 
 /** The fixture with `from` replaced by `to` at its `nth` occurrence. */
 function replaceNth(bytes: Uint8Array, from: string, to: string, nth: number): Uint8Array {
@@ -36,7 +38,7 @@ describe("decoder regressions found by fuzzing", () => {
         const r = await decode(bytes, size, {
           contentType: "multipart/x-mixed-replace;boundary=ffmpeg",
         });
-        assert.deepEqual(r.frames.map((f) => sha256(f.data)), hashes, `chunks of ${size}`);
+        assert.deepEqual(r.frames.map((f) => sha256(f.data)), fixtureSums, `chunks of ${size}`);
         assert.ok(r.stats.resyncs >= 1);
         assert.match(r.errors[0]!, /^expected part headers, got another "--ffmpeg" delimiter/);
       }
@@ -46,17 +48,17 @@ describe("decoder regressions found by fuzzing", () => {
   it("keeps the frame after a repeated delimiter in a stream without Content-Length", async () => {
     const part = (jpeg: Uint8Array) => ["--b\r\nContent-Type: image/jpeg\r\n\r\n", jpeg, "\r\n"];
     const bytes = concat(
-      ...part(frames[0]!),
+      ...part(fixtureFrames[0]!),
       "--b\r\n",
-      ...part(frames[1]!),
-      ...part(frames[2]!),
+      ...part(fixtureFrames[1]!),
+      ...part(fixtureFrames[2]!),
       "--b--\r\n",
     );
     for (const size of CHUNK_SIZES) {
       const r = await decode(bytes, size, { contentType: "multipart/x-mixed-replace; boundary=b" });
       assert.deepEqual(
         r.frames.map((f) => sha256(f.data)),
-        hashes.slice(0, 3),
+        fixtureSums.slice(0, 3),
         `chunks of ${size}`,
       );
     }
@@ -77,7 +79,7 @@ describe("decoder regressions found by fuzzing", () => {
           contentType: "multipart/x-mixed-replace; boundary=ThisRandomString",
           maxFrameSize: 32768,
         });
-        const expected = hashes.filter((_, i) => i !== 2);
+        const expected = fixtureSums.filter((_, i) => i !== 2);
         assert.deepEqual(
           r.frames.map((f) => sha256(f.data)),
           expected,
@@ -92,7 +94,7 @@ describe("decoder regressions found by fuzzing", () => {
 
 describe("decoder regressions found by fuzzing: header bytes", () => {
   it("reads a part header holding bytes 0x80-0x9F (Deno and Bun threw a TypeError from Headers)", async () => {
-    const jpeg = frames[0]!;
+    const jpeg = fixtureFrames[0]!;
     const head = concat(
       "--b\r\nContent-Type: image/jpeg\r\nX-Camera: Caf",
       new Uint8Array([0x80, 0x9f, 0xe9]),
@@ -100,7 +102,7 @@ describe("decoder regressions found by fuzzing: header bytes", () => {
     const bytes = concat(head, `\r\nContent-Length: ${jpeg.length}\r\n\r\n`, jpeg, "\r\n--b--\r\n");
     for (const size of [1, 7, 65536]) {
       const r = await decode(bytes, size, { contentType: "multipart/x-mixed-replace; boundary=b" });
-      assert.deepEqual(r.frames.map((f) => sha256(f.data)), [hashes[0]], `chunks of ${size}`);
+      assert.deepEqual(r.frames.map((f) => sha256(f.data)), [fixtureSums[0]], `chunks of ${size}`);
       const value = r.frames[0]!.headers.get("x-camera")!;
       assert.deepEqual([...value].map((c) => c.charCodeAt(0)), [
         0x43,
@@ -124,7 +126,11 @@ describe("decoder regressions found by fuzzing: a damaged first delimiter", () =
     for (const contentType of ["multipart/x-mixed-replace; boundary=ThisRandomString", undefined]) {
       for (const size of CHUNK_SIZES) {
         const r = await decode(bytes, size, contentType ? { contentType } : {});
-        assert.deepEqual(r.frames.map((f) => sha256(f.data)), hashes.slice(1), `chunks of ${size}`);
+        assert.deepEqual(
+          r.frames.map((f) => sha256(f.data)),
+          fixtureSums.slice(1),
+          `chunks of ${size}`,
+        );
       }
     }
   });
@@ -136,7 +142,7 @@ describe("decoder regressions found by fuzzing: a damaged first delimiter", () =
       const r = await decode(bytes, size, {
         contentType: "multipart/x-mixed-replace;boundary=ffmpeg",
       });
-      assert.deepEqual(r.frames.map((f) => sha256(f.data)), hashes, `chunks of ${size}`);
+      assert.deepEqual(r.frames.map((f) => sha256(f.data)), fixtureSums, `chunks of ${size}`);
       assert.ok(r.errors.some((e) => /got the declared "--ffmpeg"; using that/.test(e)));
     }
   });

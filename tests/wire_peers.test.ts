@@ -4,38 +4,19 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Frame, jpegLength, MjpegDecoderStream, MjpegEncoderStream } from "../src/wire/mod.ts";
-import { collect, concat, frames, sha256, streamOf } from "./helpers/wire.ts";
+import { collect, concat, streamOf } from "./helpers/bytes.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { run } from "./helpers/processes.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
 
-interface Ran {
-  stdout: Uint8Array;
-  stderr: string;
-  code: number | null;
-}
-
 /** Runs a program to completion (at most 60 s), feeding `input` to its stdin. */
-function run(command: string, args: string[], input?: Uint8Array): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Uint8Array[] = [];
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stdout.on("data", (d: Uint8Array) => out.push(new Uint8Array(d)));
-    child.stderr.on("data", (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ stdout: concat(...out), stderr, code });
-    });
-    child.stdin.on("error", () => {}); // the peer may stop reading early
-    if (input) child.stdin.end(input);
-    else child.stdin.end();
-  });
+function runPeer(command: string, args: string[], input?: Uint8Array) {
+  return run(command, args, { timeoutMs: 60_000, ...(input ? { input } : {}) });
 }
 
 /** Decodes a byte string as it came from a real pipe, in 64 KiB reads. */
@@ -68,8 +49,8 @@ const ffmpegSource = [
 describe("the decoder reads what real peers write", () => {
   it("splits ffmpeg's raw MJPEG (-f mjpeg) and mpjpeg (-f mpjpeg) into the same 20 frames", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
-    const raw = await run("ffmpeg", [...ffmpegSource, "-f", "mjpeg", "-"]);
-    const multipart = await run("ffmpeg", [...ffmpegSource, "-f", "mpjpeg", "-"]);
+    const raw = await runPeer("ffmpeg", [...ffmpegSource, "-f", "mjpeg", "-"]);
+    const multipart = await runPeer("ffmpeg", [...ffmpegSource, "-f", "mpjpeg", "-"]);
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(multipart.code, 0, multipart.stderr);
     const fromRaw = await decodeBytes(raw.stdout); // no Content-Type: sniffed from FF D8
@@ -96,8 +77,8 @@ describe("the decoder reads what real peers write", () => {
       "!",
       "jpegenc",
     ];
-    const raw = await run("gst-launch-1.0", [...src, "!", "fdsink", "fd=1"]);
-    const multipart = await run("gst-launch-1.0", [
+    const raw = await runPeer("gst-launch-1.0", [...src, "!", "fdsink", "fd=1"]);
+    const multipart = await runPeer("gst-launch-1.0", [
       ...src,
       "!",
       "multipartmux",
@@ -118,8 +99,8 @@ describe("the decoder reads what real peers write", () => {
 describe("real peers read what the encoder writes", () => {
   it("ffmpeg's mpjpeg demuxer gets every frame back byte-exact and decodes them", async (t) => {
     if (!requireTools(t, "ffmpeg")) return;
-    const stream = await encode(frames, "ffmpeg-check");
-    const copied = await run("ffmpeg", [
+    const stream = await encode(fixtureFrames, "ffmpeg-check");
+    const copied = await runPeer("ffmpeg", [
       "-loglevel",
       "error",
       "-f",
@@ -134,8 +115,8 @@ describe("real peers read what the encoder writes", () => {
     ], stream);
     assert.equal(copied.code, 0, copied.stderr);
     const back = await decodeBytes(copied.stdout, "image/jpeg");
-    assert.deepEqual(back.map((f) => sha256(f.data)), frames.map(sha256));
-    const decoded = await run(
+    assert.deepEqual(back.map((f) => sha256(f.data)), fixtureSums);
+    const decoded = await runPeer(
       "ffmpeg",
       ["-f", "mpjpeg", "-i", "pipe:0", "-f", "null", "-"],
       stream,
@@ -146,40 +127,36 @@ describe("real peers read what the encoder writes", () => {
 
   it("GStreamer's multipartdemux gets every frame back byte-exact and jpegdec decodes them", async (t) => {
     if (!requireTools(t, "gst-launch-1.0")) return;
-    const dir = mkdtempSync(join(tmpdir(), "mjpeg-gst-"));
-    try {
-      const stream = await encode(frames);
-      const demuxed = await run("gst-launch-1.0", [
-        "-q",
-        "fdsrc",
-        "fd=0",
-        "!",
-        "multipartdemux",
-        "!",
-        "image/jpeg",
-        "!",
-        "multifilesink",
-        `location=${dir}/%05d.jpg`,
-      ], stream);
-      assert.equal(demuxed.code, 0, demuxed.stderr);
-      const files = readdirSync(dir).sort();
-      assert.deepEqual(
-        files.map((f) => sha256(new Uint8Array(readFileSync(join(dir, f))))),
-        frames.map(sha256),
-      );
-      const decoded = await run("gst-launch-1.0", [
-        "fdsrc",
-        "fd=0",
-        "!",
-        "multipartdemux",
-        "!",
-        "jpegdec",
-        "!",
-        "fakesink",
-      ], stream);
-      assert.equal(decoded.code, 0, decoded.stderr);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    using dir = tempDir("gst");
+    const stream = await encode(fixtureFrames);
+    const demuxed = await runPeer("gst-launch-1.0", [
+      "-q",
+      "fdsrc",
+      "fd=0",
+      "!",
+      "multipartdemux",
+      "!",
+      "image/jpeg",
+      "!",
+      "multifilesink",
+      `location=${dir.path}/%05d.jpg`,
+    ], stream);
+    assert.equal(demuxed.code, 0, demuxed.stderr);
+    const files = readdirSync(dir.path).sort();
+    assert.deepEqual(
+      files.map((f) => sha256(new Uint8Array(readFileSync(join(dir.path, f))))),
+      fixtureSums,
+    );
+    const decoded = await runPeer("gst-launch-1.0", [
+      "fdsrc",
+      "fd=0",
+      "!",
+      "multipartdemux",
+      "!",
+      "jpegdec",
+      "!",
+      "fakesink",
+    ], stream);
+    assert.equal(decoded.code, 0, decoded.stderr);
   });
 });

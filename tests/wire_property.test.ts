@@ -9,7 +9,8 @@ import {
   MjpegDecoderStream,
   MjpegEncoderStream,
 } from "../src/wire/mod.ts";
-import { collect, concat, sha256, streamOf } from "./helpers/wire.ts";
+import { collect, concat, streamOf } from "./helpers/bytes.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { syntheticJpeg } from "./helpers/synthetic_jpeg.ts";
 
 /** Splits bytes at the given cut points (fractions of the length). */

@@ -3,27 +3,17 @@
  * idle floods, request heads dripped a byte at a time, raw requests with odd
  * Hosts, pipelined requests, viewers that never read and viewers that read
  * slowly; plus `mjpeg serve` started under a low open-file limit and its RSS.
+ * A probe's socket is destroyed when the test's block ends: `using viewer = probe(…)`,
+ * `using flood = await idleFlood(…)`.
  */
+import "./dispose.ts";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { cliCommand, finished, sendSignal, startServe } from "./cli_run.ts";
-import { sleep } from "./server_frames.ts";
-
-export { sleep };
+import { cliCommand, type ServeProcess, startServe } from "./cli_run.ts";
+import { sleep } from "./wait.ts";
 
 /** A running `mjpeg serve`, as `startServe` gives it. */
-export type Served = Awaited<ReturnType<typeof startServe>>;
-
-/** A small test pattern: cheap to encode, so the attacks get the machine. */
-export const SMALL_PATTERN: string[] = [
-  "--pattern",
-  "--width",
-  "160",
-  "--height",
-  "120",
-  "--fps",
-  "10",
-];
+export type Served = ServeProcess;
 
 /** The port a served command listens on. */
 export function portOf(served: Served): number {
@@ -32,25 +22,13 @@ export function portOf(served: Served): number {
 
 /** Stops a served command with SIGTERM; resolves with its log. */
 export async function stopServe(served: Served): Promise<string> {
-  sendSignal(served.child, "SIGTERM");
-  const result = await finished(served.child, 10_000);
-  return result.stderr;
+  return (await served.stop("SIGTERM")).stderr;
 }
 
 /** The served command's `/stats?summary=1`. */
 export async function statsOf(served: Served): Promise<Record<string, number>> {
   const response = await fetch(`${served.url}/stats?summary=1`);
   return await response.json() as Record<string, number>;
-}
-
-/** Polls `check` every 100 ms until it is true or `ms` pass; returns its last value. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
 }
 
 /** `mjpeg serve` with `args`, its open-file limit set to `nofile` by the shell first. */
@@ -66,8 +44,8 @@ export function rssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-/** A connection and what happened to it. */
-export interface Probe {
+/** A connection and what happened to it; disposing it destroys the socket. */
+export interface Probe extends Disposable {
   socket: Socket;
   /** Everything received, one char per byte. */
   received(): string;
@@ -108,26 +86,38 @@ export function probe(port: number, request?: string, read = true): Probe {
     bytes: () => count,
     closedAfter: () => closedAt,
     closed,
+    [Symbol.dispose]: () => socket.destroy(),
   };
+}
+
+/** Probes destroyed together when the block ends. */
+export type Probes = Probe[] & Disposable;
+
+/** Makes `list` (empty by default) destroy every probe in it when the block ends. */
+export function probes(list: Probe[] = []): Probes {
+  return Object.assign(list, {
+    [Symbol.dispose]() {
+      for (const p of list) p.socket.destroy();
+    },
+  });
 }
 
 /** Sends one raw request and resolves with everything received until the close (or `ms`). */
 export async function rawExchange(port: number, request: string, ms = 5000): Promise<string> {
-  const p = probe(port, request);
+  using p = probe(port, request);
   await Promise.race([p.closed, sleep(ms)]);
-  p.socket.destroy();
   return p.received();
 }
 
 /** Opens `count` connections that send nothing, a few at a time; resolves once all are tried. */
-export async function idleFlood(port: number, count: number): Promise<Probe[]> {
-  const probes: Probe[] = [];
+export async function idleFlood(port: number, count: number): Promise<Probes> {
+  const flood = probes();
   for (let i = 0; i < count; i++) {
-    probes.push(probe(port));
+    flood.push(probe(port));
     if (i % 50 === 49) await sleep(20);
   }
   await sleep(500);
-  return probes;
+  return flood;
 }
 
 /** Sends `head` one byte every `intervalMs`, never finishing it. */

@@ -4,12 +4,13 @@
  * Digest and TLS are checked by code nobody here wrote. Every request it got
  * is in `requests`, with whether its Authorization validated and why not.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import "./dispose.ts";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "./temp_dir.ts";
+import { sleep } from "./wait.ts";
 
 /** What camera_server.py is told (see its docstring). */
 export interface CameraConfig {
@@ -98,7 +99,7 @@ export function startCamera(config: CameraConfig = {}): Promise<Camera> {
           const logged = async (count: number, ms = 5000) => {
             const deadline = Date.now() + ms;
             while (requests.length < count && Date.now() < deadline) {
-              await new Promise((done) => setTimeout(done, 20));
+              await sleep(20);
             }
             return requests;
           };
@@ -136,7 +137,8 @@ export interface Certificates extends Disposable {
 
 /** Makes the certificates in a temp dir with openssl (removed on dispose). */
 export function makeCertificates(): Certificates {
-  const dir = mkdtempSync(join(tmpdir(), "mjpeg-tls-"));
+  const temp = tempDir("tls");
+  const dir = temp.path;
   const openssl = (...args: string[]) =>
     execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   const key = (name: string) => openssl("genrsa", "-out", `${name}.key`, "2048");
@@ -217,8 +219,6 @@ export function makeCertificates(): Certificates {
     selfSigned: pair("self"),
     otherHost: pair("other"),
     expired: pair("expired"),
-    [Symbol.dispose]() {
-      rmSync(dir, { recursive: true, force: true });
-    },
+    [Symbol.dispose]: temp.remove,
   };
 }

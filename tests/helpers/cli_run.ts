@@ -1,110 +1,117 @@
 /**
- * Running the `mjpeg` command as a real process on the runtime running the
- * tests (deno run -A, bun, node --import tsx), for the CLI tests.
+ * Running the `mjpeg` command for the CLI tests: in this process (`mjpeg`),
+ * or as a real process on the runtime running the tests (deno run -A, bun,
+ * node --import tsx), to completion (`runCli`) or started and stopped by the
+ * test (`startCli`, `startServe`), killed at the end of the test's block if
+ * still running.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
-import { runtimeName } from "./tools.ts";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Child, type Finished, finished, start, waitForLog } from "./processes.ts";
+import { repoRoot, scriptCommand } from "./runtime.ts";
 
-/** The repository root. */
-export const repoRoot: string = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The argv that runs src/cli.ts on this runtime. */
-export function cliCommand(): string[] {
-  const cli = "src/cli.ts";
-  if (runtimeName === "deno") return [process.execPath, "run", "-A", cli];
-  if (runtimeName === "bun") return [process.execPath, cli];
-  return [process.execPath, "--import", "tsx", cli];
-}
-
-/** A finished run. */
-export interface CliResult {
-  code: number | null;
-  signal: string | null;
+/** What `main` printed and returned, run in this process. */
+export interface MainResult {
+  code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the CLI (or `command`) to completion, killing it after `timeoutMs`. */
-export function runCli(
-  args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number; command?: string[] } = {},
-): Promise<CliResult> {
-  const child = startCli(args, options);
-  return finished(child, options.timeoutMs ?? 30_000);
+/**
+ * Runs `mjpeg ARGS` in this process (its main(), output collected). The CLI
+ * is loaded on first use, so importing the helpers does not load it.
+ */
+export async function mjpeg(...args: string[]): Promise<MainResult> {
+  const { main } = await import("../../src/cli.ts");
+  let stdout = "", stderr = "";
+  const code = await main(args, { stdout: (t) => stdout += t, stderr: (t) => stderr += t });
+  return { code, stdout, stderr };
 }
 
-/** Starts the CLI (or `command`) without waiting. */
-export function startCli(
-  args: string[],
-  options: { env?: Record<string, string>; command?: string[] } = {},
-): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const [program, ...pre] = options.command ?? cliCommand();
-  const child = spawn(program!, [...pre, ...args], {
+/** The argv that runs src/cli.ts (from the repository root) on this runtime. */
+export function cliCommand(): string[] {
+  return scriptCommand("src/cli.ts");
+}
+
+/**
+ * Runs `mjpeg PREFIX ARGS` in this process for each case and asserts it is
+ * refused as a usage error: exit status 2 and `message` on stderr.
+ */
+export async function assertUsageErrors(
+  prefix: string[],
+  cases: [args: string[], message: RegExp][],
+): Promise<void> {
+  for (const [args, message] of cases) {
+    const command = `mjpeg ${[...prefix, ...args].join(" ")}`;
+    const r = await mjpeg(...prefix, ...args);
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, message, command);
+  }
+}
+
+/** Writes `config` as JSON to `dir/name` (streams.json), for `--config`; returns its path. */
+export function writeConfig(dir: string, config: object, name = "streams.json"): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/** Options for a CLI process: extra environment, or another command than src/cli.ts (a binary). */
+export interface CliOptions {
+  env?: Record<string, string>;
+  command?: string[];
+}
+
+/** Starts the CLI (or `command`) with `args` in the repository root, without waiting. */
+export function startCli(args: string[], options: CliOptions = {}): Child {
+  return start([...(options.command ?? cliCommand()), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  }) as ChildProcess & { output: { stdout: string; stderr: string } };
-  child.output = { stdout: "", stderr: "" };
-  child.stdout!.setEncoding("utf8").on("data", (t: string) => child.output.stdout += t);
-  child.stderr!.setEncoding("utf8").on("data", (t: string) => child.output.stderr += t);
-  return child;
-}
-
-/** Waits for a started CLI to exit (SIGKILL after `timeoutMs`). */
-export function finished(
-  child: ChildProcess & { output: { stdout: string; stderr: string } },
-  timeoutMs = 30_000,
-): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    const done = (code: number | null, signal: string | null) => {
-      clearTimeout(timer);
-      resolve({ code, signal, ...child.output });
-    };
-    if (child.exitCode !== null || child.signalCode !== null) {
-      done(child.exitCode, child.signalCode);
-    } else child.once("close", done);
+    ...(options.env ? { env: options.env } : {}),
   });
 }
 
-/** Waits until the CLI logs `pattern` on stderr; returns the match. */
-export async function waitForLog(
-  child: ChildProcess & { output: { stdout: string; stderr: string } },
-  pattern: RegExp,
-  timeoutMs = 20_000,
-): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = child.output.stderr.match(pattern);
-    if (match) return match;
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`expected ${pattern} in the log, got:\n${child.output.stderr}`);
+/** Runs the CLI (or `command`) to completion, killing it after `timeoutMs` (30 s). */
+export function runCli(
+  args: string[],
+  options: CliOptions & { timeoutMs?: number } = {},
+): Promise<Finished> {
+  return finished(startCli(args, options), options.timeoutMs ?? 30_000);
 }
 
-/** Starts `mjpeg serve` with `args` and waits until it listens; returns its base URL. */
-export async function startServe(
-  args: string[],
-  options: { env?: Record<string, string>; command?: string[] } = {},
-): Promise<{ child: ReturnType<typeof startCli>; url: string }> {
+/** `mjpeg serve` flags for a small test pattern: cheap to encode, so the test gets the machine. */
+export const SMALL_PATTERN: string[] = [
+  "--pattern",
+  "--width",
+  "160",
+  "--height",
+  "120",
+  "--fps",
+  "10",
+];
+
+/** A running `mjpeg serve` and its base URL. */
+export type ServeProcess = Child & { url: string };
+
+/** Starts `mjpeg serve --port 0 ARGS` and waits until it listens. */
+export async function startServe(args: string[], options: CliOptions = {}): Promise<ServeProcess> {
   const child = startCli(["serve", "--port", "0", ...args], options);
   try {
     const match = await waitForLog(child, /listening on (http:\/\/\S+?)\/ /);
-    return { child, url: match[1]! };
+    return Object.assign(child, { url: match[1]! });
   } catch (error) {
-    child.kill("SIGKILL");
+    await child[Symbol.asyncDispose]();
     throw error;
   }
 }
 
-/**
- * Sends `signal` to a started CLI. Uses process.kill rather than child.kill:
- * Deno's child_process reports a child it signalled as killed by that signal
- * even when the child handled it and exited with status 0.
- */
-export function sendSignal(child: ChildProcess, signal: "SIGINT" | "SIGTERM"): void {
-  if (child.pid !== undefined) process.kill(child.pid, signal);
+/** Stops a started CLI with `signal` (SIGINT) and asserts it exits with status 0; returns its output. */
+export async function stopCleanly(
+  child: Child,
+  signal: NodeJS.Signals = "SIGINT",
+  timeoutMs = 10_000,
+): Promise<Finished> {
+  const result = await child.stop(signal, timeoutMs);
+  assert.equal(result.code, 0, result.stderr);
+  return result;
 }

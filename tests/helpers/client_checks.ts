@@ -1,19 +1,30 @@
 /**
- * Assertions shared by the client tests: checksums against the fixture
- * frames, bounded waits for buffers, and the "no buffer was lost" check.
+ * Assertions shared by the client tests: lending buffers, bounded waits for
+ * them, what each one held, and the "no buffer was lost" check.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import type { FrameBuffer, MjpegClient } from "../../src/client/mod.ts";
-import { FIXTURE_FRAMES } from "./upstream.ts";
+import { type FrameBuffer, MjpegClient, type MjpegClientOptions } from "../../src/client/mod.ts";
+import { sha256 } from "./hash.ts";
 
-/** The sha256 of some bytes, hex. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+/**
+ * A client of `url` with `buffers` buffers of 64 KiB lent to it, started; it
+ * stops at the end of the test's block: `await using client = startClient(…)`.
+ */
+export function startClient(
+  url: string | Request,
+  buffers: number,
+  options?: MjpegClientOptions,
+): MjpegClient {
+  const client = new MjpegClient(url, options);
+  lend(client, 65536, buffers);
+  client.start();
+  return client;
 }
 
-/** Checksums of the fixture frames 001..008, in order. */
-export const FIXTURE_SUMS: string[] = FIXTURE_FRAMES.map(sha256);
+/** Reads the client's frames to the end: `await assert.rejects(readToEnd(client), /why/)`. */
+export async function readToEnd(client: MjpegClient): Promise<void> {
+  for await (const _ of client.frames()) { /* until it ends or fails */ }
+}
 
 /** Lends `count` buffers of `length` bytes and enqueues them; returns them all. */
 export function lend(client: MjpegClient, length: number, count: number): FrameBuffer[] {
@@ -44,6 +55,29 @@ export interface Received {
   timestamp: number;
 }
 
+/**
+ * Reads `n` frames from `url` with a fresh client (reconnecting after 20 ms,
+ * unless `options` say otherwise) and returns their checksums; fails if the
+ * client dropped one for want of a buffer.
+ */
+export async function readSums(
+  url: string,
+  n: number,
+  options: MjpegClientOptions = {},
+): Promise<string[]> {
+  await using client = new MjpegClient(url, {
+    reconnect: { initialDelay: 20, maxDelay: 20 },
+    ...options,
+  });
+  // Enough buffers that a busy machine's burst of frames drops none (the
+  // client drops, by design, what finds no free buffer).
+  lend(client, 65536, 16);
+  client.start();
+  const sums = (await receive(client, n, 10_000)).map((r) => r.sum);
+  assert.equal(client.stats.discardedFrames, 0);
+  return sums;
+}
+
 /** Dequeues `n` frames, records them and gives each buffer straight back. */
 export async function receive(client: MjpegClient, n: number, ms = 5000): Promise<Received[]> {
   const out: Received[] = [];
@@ -58,11 +92,6 @@ export async function receive(client: MjpegClient, n: number, ms = 5000): Promis
     client.enqueueBuffer(buf);
   }
   return out;
-}
-
-/** Index of a checksum among the fixture frames (-1 if none matches). */
-export function fixtureIndex(sum: string): number {
-  return FIXTURE_SUMS.indexOf(sum);
 }
 
 /**
@@ -98,13 +127,4 @@ export async function assertStopsPromptly(client: MjpegClient): Promise<number> 
   assert.ok(took < 1000, `stop() took ${took.toFixed(0)} ms`);
   assert.equal(client.stats.state, "stopped");
   return took;
-}
-
-/** Waits until `predicate` holds, checking every 10 ms, failing after `ms`. */
-export async function until(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -16,9 +16,9 @@
  * - stats agree with what the sink saw; each input within a time bound.
  */
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
 import { type FrameSink, MjpegParser, MjpegProtocolError } from "../../src/wire/mod.ts";
 import { type Corpus, type CorpusStream, Rng } from "./fuzz_corpus.ts";
+import { sha256 } from "./hash.ts";
 import { type FuzzLimits, type Kind, KINDS, type Mutant, mutate } from "./fuzz_mutate.ts";
 
 /** How a run is configured. */
@@ -247,11 +247,6 @@ export class Fuzzer {
     }
     return -1;
   }
-}
-
-/** Hex SHA-256. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** The length of the mutated bytes. */

@@ -6,7 +6,8 @@
  * Also the seeded PRNG every fuzz run uses, so failures reproduce.
  */
 import { type Frame, MjpegEncoderStream } from "../../src/wire/mod.ts";
-import { collect, concat, fixture, frames } from "./wire.ts";
+import { collect, concat } from "./bytes.ts";
+import { fixture, fixtureFrames } from "./fixtures.ts";
 
 /** A small, fast, seedable PRNG (sfc32, seeded through splitmix32). */
 export class Rng {
@@ -190,7 +191,7 @@ export function loadCorpus(): Promise<Corpus> {
 
 async function buildCorpus(): Promise<Corpus> {
   const specials = ["exif-thumbnail.jpg", "progressive.jpg", "restart-markers.jpg"].map(fixture);
-  const contents = [...frames, ...specials];
+  const contents = [...fixtureFrames, ...specials];
   const [exif, progressive, restart] = [8, 9, 10];
   const byFrames = (ids: number[]) => ids.map((id) => contents[id]!);
   const eight = [0, 1, 2, 3, 4, 5, 6, 7];

@@ -8,9 +8,12 @@
  * byte was.
  */
 import type { MjpegClient } from "../../src/client/mod.ts";
-import { sha256 } from "./client_checks.ts";
+import { concat } from "./bytes.ts";
+import { fixtureFrames } from "./fixtures.ts";
 import type { Rng } from "./fuzz_corpus.ts";
-import { concat, delay, FIXTURE_FRAMES, type UpstreamConnection } from "./upstream.ts";
+import { sha256 } from "./hash.ts";
+import type { UpstreamConnection } from "./upstream.ts";
+import { sleep } from "./wait.ts";
 
 /** What a connection does after its whole parts. */
 export type Fault = "die" | "reset" | "stall" | "error" | "final";
@@ -124,7 +127,7 @@ export async function runPlanned(
     const end = Math.min(cut, written + rng.pick([1, 7, 100, 1500, 8192, 65536]));
     if (!await conn.write(whole.subarray(written, end))) break;
     written = end;
-    if (rng.chance(0.1)) await delay(1);
+    if (rng.chance(0.1)) await sleep(1);
   }
   // The client hung up mid-write: then what it read is unknown, and the test fails saying so.
   if (written < cut) log.clientLeftFirst = true;
@@ -142,7 +145,7 @@ export async function runPlanned(
     // in flight, and then nobody could say which frames ought to arrive.
     const deadline = performance.now() + 5000;
     while (client.stats.bytes - bytesBefore < log.bodyBytes && performance.now() < deadline) {
-      await delay(2);
+      await sleep(2);
     }
     const socket = conn.socket as { resetAndDestroy?: () => void; destroy(): void };
     log.clientLeftFirst ||= log.closedAt !== 0;
@@ -160,7 +163,7 @@ export async function runPlanned(
   } else {
     // "final": blank lines between parts (which multipart allows) keep the
     // short stall timeout from ending the connection the test ends with stop().
-    while (await conn.write("\r\n")) await delay(STALL_KEEPALIVE_MS);
+    while (await conn.write("\r\n")) await sleep(STALL_KEEPALIVE_MS);
   }
   await conn.closed();
   return log;
@@ -197,7 +200,7 @@ function planStream(
 
 /** One part at `offset`: a raw JPEG, or delimiter + headers + JPEG + CRLF. */
 function planPart(rng: Rng, boundary: string | undefined, offset: number): Piece {
-  const jpeg = rng.pick(FIXTURE_FRAMES);
+  const jpeg = rng.pick(fixtureFrames);
   const sum = sha256(jpeg);
   if (boundary === undefined) {
     const jpegEnd = offset + jpeg.length;

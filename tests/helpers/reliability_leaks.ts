@@ -5,18 +5,18 @@
  * "abort" listeners that are still pending (installed by wrapping the globals
  * the server code calls, so the runtimes' own internals are not counted).
  */
+import "./dispose.ts";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import process from "node:process";
 import v8 from "node:v8";
 import vm from "node:vm";
 import type { Buffer } from "node:buffer";
+import { scriptCommand } from "./runtime.ts";
 
 type Gc = () => void;
 const g = globalThis as unknown as {
   gc?: Gc;
   Bun?: { gc(sync: boolean): void };
-  Deno?: { execPath(): string };
 };
 
 function findGc(): { gc: Gc | undefined; how: string } {
@@ -43,23 +43,16 @@ export async function settledRssMb(settleMs = 500): Promise<number> {
   return process.memoryUsage().rss / 1e6;
 }
 
-/** Which runtime runs the tests. */
-export const runtime: "deno" | "bun" | "node" = g.Deno ? "deno" : g.Bun ? "bun" : "node";
-
 /**
- * Runs a TypeScript script in its own process on the runtime running the test.
+ * Runs a TypeScript script in its own process on the runtime running the
+ * test, with a stdin to talk to it.
  *
  * @param script Path from the repository root.
  * @param args The script's arguments.
  */
 export function spawnScript(script: string, args: string[]): ChildProcess {
-  const exec = process.execPath;
-  const prefix = runtime === "deno"
-    ? ["run", "-A", "--no-check"]
-    : runtime === "node"
-    ? ["--import", "tsx"]
-    : [];
-  return spawn(exec, [...prefix, script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const [program, ...rest] = scriptCommand(script);
+  return spawn(program!, [...rest, ...args], { stdio: ["pipe", "pipe", "inherit"] });
 }
 
 /** Calls `onLine` with each stdout line of `child`. */
@@ -74,19 +67,8 @@ export function onLines(child: ChildProcess, onLine: (line: string) => void): vo
   });
 }
 
-/** Resolves with the exit code once `child` has exited (at once if it already has). */
-export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
-
-/** True while a process with this pid exists (it has a /proc entry; a zombie counts). */
-export function processAlive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
-}
-
-/** Counters of pending timers and abort listeners; call `restore()` when done. */
-export interface LeakTracker {
+/** Counters of pending timers and abort listeners; `restore()` or disposal puts the globals back. */
+export interface LeakTracker extends Disposable {
   /** Timeouts set and neither fired nor cleared. */
   readonly pendingTimers: number;
   /** Timeouts set in all (to show the test exercised them). */
@@ -160,6 +142,11 @@ export function trackLeaks(): LeakTracker {
     listeners--;
     realRemove.call(this, type, wrapper, options);
   };
+  const restore = () => {
+    Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear });
+    proto.addEventListener = realAdd;
+    proto.removeEventListener = realRemove;
+  };
   return {
     get pendingTimers() {
       return pending.size;
@@ -173,11 +160,8 @@ export function trackLeaks(): LeakTracker {
     get abortListenersAdded() {
       return listenersAdded;
     },
-    restore() {
-      Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear });
-      proto.addEventListener = realAdd;
-      proto.removeEventListener = realRemove;
-    },
+    restore,
+    [Symbol.dispose]: restore,
   };
 }
 

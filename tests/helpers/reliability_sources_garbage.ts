@@ -2,7 +2,8 @@
  * The garbage-writing camera of the sources fault-injection tests: good
  * labelled JPEGs with noise, broken JPEGs and fill bytes between them.
  */
-import { type FakeCamera, labelledJpeg } from "./reliability_sources_stack.ts";
+import type { FakeCamera } from "./fake_camera.ts";
+import { labelledJpeg } from "./jpeg.ts";
 
 /**
  * A camera stream with faults: `count` good labelled frames (g0, g1, …) with,

@@ -43,10 +43,3 @@ export function requireTools(t: Skippable, ...names: string[]): boolean {
   t.skip(message);
   return false;
 }
-
-/** The name of the runtime running the tests. */
-export const runtimeName: "deno" | "bun" | "node" = "Deno" in globalThis
-  ? "deno"
-  : "Bun" in globalThis
-  ? "bun"
-  : "node";

@@ -6,19 +6,14 @@
  * connections, serve raw JPEGs — or attack: redirect anywhere, flood, drip.
  *
  * Each accepted connection gets a handler call with its index (0, 1, 2, …),
- * so a test scripts what happens on the first, second, … connection.
+ * so a test scripts what happens on the first, second, … connection. The
+ * server closes when the test's block ends: `await using upstream = await startUpstream(…)`.
  */
+import "./dispose.ts";
 import { createServer, type Server, type Socket } from "node:net";
-import { readFileSync } from "node:fs";
-
-/** The eight fixture JPEGs (320x240, from ffmpeg). */
-export const FIXTURE_FRAMES: Uint8Array[] = Array.from(
-  { length: 8 },
-  (_, i) =>
-    new Uint8Array(
-      readFileSync(new URL(`../fixtures/frames/00${i + 1}.jpg`, import.meta.url)),
-    ),
-);
+import { concat } from "./bytes.ts";
+import { fixtureFrames } from "./fixtures.ts";
+import { sleep } from "./wait.ts";
 
 /** One accepted connection, with helpers to write HTTP by hand. */
 export class UpstreamConnection {
@@ -91,7 +86,7 @@ export class UpstreamConnection {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     for (let i = 0; i < bytes.length && this.open; i++) {
       if (!await this.write(bytes.subarray(i, i + 1))) return;
-      await delay(intervalMs);
+      await sleep(intervalMs);
     }
   }
 
@@ -112,8 +107,8 @@ export class UpstreamConnection {
   }
 }
 
-/** A running test server. */
-export interface Upstream {
+/** A running test server; disposing it closes it. */
+export interface Upstream extends AsyncDisposable {
   /** `http://127.0.0.1:PORT/` */
   url: string;
   port: number;
@@ -123,7 +118,7 @@ export interface Upstream {
   readonly sockets: number;
   /** The connections so far, to check request headers. */
   readonly accepted: UpstreamConnection[];
-  /** Destroys every connection and closes the listener. */
+  /** Destroys every connection and closes the listener (again: the same promise). */
   close(): Promise<void>;
 }
 
@@ -165,6 +160,12 @@ export async function startUpstream(
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("expected a TCP address");
   const port = address.port;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
@@ -175,10 +176,8 @@ export async function startUpstream(
       return socketCount;
     },
     accepted,
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 
@@ -194,31 +193,12 @@ export async function serveMultipart(
   await conn.head(200, { "Content-Type": `multipart/x-mixed-replace; boundary=${boundary}` });
   const count = options.count ?? Infinity;
   for (let i = 0; i < count && conn.open; i++) {
-    const jpeg = FIXTURE_FRAMES[i % FIXTURE_FRAMES.length]!;
+    const jpeg = fixtureFrames[i % fixtureFrames.length]!;
     if (!await conn.part(jpeg, boundary, options.contentLength === false ? false : jpeg.length)) {
       return;
     }
-    if (options.intervalMs) await delay(options.intervalMs);
+    if (options.intervalMs) await sleep(options.intervalMs);
   }
-}
-
-/** Resolves after `ms` milliseconds (the timer does not keep the process alive). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    (t as { unref?: () => void }).unref?.();
-  });
-}
-
-/** Joins byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 const CRLF = new Uint8Array([13, 10]);

@@ -1,15 +1,27 @@
 /**
- * A minimal Chrome DevTools Protocol client over `--remote-debugging-pipe`
- * (JSON messages separated by NUL on fds 3 and 4), so the browser tests can
- * drive one page on Deno, Bun and Node alike without a WebSocket client.
+ * Headless Chromium for the browser tests: the flags every run takes, and a
+ * minimal Chrome DevTools Protocol client over `--remote-debugging-pipe`
+ * (JSON messages separated by NUL on fds 3 and 4), so a test drives one page
+ * on Deno, Bun and Node alike without a WebSocket client. The browser goes
+ * away with the test's block: `await using page = await openPage(url)`.
  */
+import "./dispose.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sleep } from "./wait.ts";
 
-/** A headless Chromium with one page open. */
-export interface BrowserPage {
+/** Headless, no sandbox (containers), and nothing that would go on the network by itself. */
+export const CHROMIUM_FLAGS: string[] = [
+  ..."--headless --no-sandbox --disable-gpu --disable-background-networking --disable-quic".split(
+    " ",
+  ),
+  ..."--no-first-run --disable-component-update --disable-sync".split(" "),
+];
+
+/** A headless Chromium with one page open; disposing it closes the browser. */
+export interface BrowserPage extends AsyncDisposable {
   /** Evaluates `expression` in the page and returns its value (JSON-serialisable). */
   evaluate(expression: string): Promise<unknown>;
   /** Kills the browser and removes its profile. */
@@ -18,14 +30,10 @@ export interface BrowserPage {
 
 /** Starts headless Chromium and opens `url` in a page. */
 export async function openPage(url: string): Promise<BrowserPage> {
-  const profile = mkdtempSync(join(tmpdir(), "mjpeg-server-cdp-"));
+  const profile = mkdtempSync(join(tmpdir(), "mjpeg-cdp-"));
   const child: ChildProcess = spawn("chromium", [
-    ..."--headless --no-sandbox --disable-gpu --disable-background-networking --disable-quic".split(
-      " ",
-    ),
-    ..."--no-first-run --disable-component-update --disable-sync --remote-debugging-pipe".split(
-      " ",
-    ),
+    ...CHROMIUM_FLAGS,
+    "--remote-debugging-pipe",
     `--user-data-dir=${profile}`,
     "about:blank",
   ], { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] });
@@ -55,19 +63,21 @@ export async function openPage(url: string): Promise<BrowserPage> {
       );
     });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const close = async () => {
-    child.kill("SIGKILL");
-    await exited;
-    // Chromium's helper processes may still be writing to the profile for a moment.
-    for (let attempt = 0; attempt < 10; attempt++) {
-      try {
-        rmSync(profile, { recursive: true, force: true });
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      child.kill("SIGKILL");
+      await exited;
+      // Chromium's helper processes may still be writing to the profile for a moment.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        try {
+          rmSync(profile, { recursive: true, force: true });
+          return;
+        } catch {
+          await sleep(100);
+        }
       }
-    }
-  };
+    })();
   try {
     const { targetId } = await send("Target.createTarget", { url });
     const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true });
@@ -81,6 +91,7 @@ export async function openPage(url: string): Promise<BrowserPage> {
         return (reply.result as { value?: unknown }).value;
       },
       close,
+      [Symbol.asyncDispose]: close,
     };
   } catch (error) {
     await close();

@@ -1,83 +1,78 @@
+/**
+ * `mjpeg serve --poll` as a user runs it: a snapshot camera polled from the
+ * command line and from a config file, its state in `/stats`, its failures
+ * logged once, a Digest camera over https with `--ca`, and bad flags refused.
+ */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { main } from "../src/cli.ts";
-import { finished, sendSignal, startServe, waitForLog } from "./helpers/cli_run.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
-import { startSnapshotCamera } from "./helpers/snapshot_camera.ts";
-import { tempDir } from "./helpers/sources_util.ts";
 import { makeCertificates, startCamera } from "./helpers/camera.ts";
-import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
+import { assertUsageErrors, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { waitForLog } from "./helpers/processes.ts";
+import { startSnapshotCamera } from "./helpers/snapshot_camera.ts";
+import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { until } from "./helpers/wait.ts";
 
-const fixtureHashes = fixtures.map(sha256);
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type SourceStatus = Record<string, unknown> | null;
 
-async function mjpeg(...args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = "";
-  const code = await main(args, { stdout: () => {}, stderr: (t) => stderr += t });
-  return { code, stderr };
+/** Reads `/stats` until its `source` satisfies `ready` (10 s at most); returns that source. */
+async function statsWhen(url: string, ready: (source: SourceStatus) => boolean) {
+  let last: SourceStatus = null;
+  return await until(
+    async () => {
+      last = ((await (await fetch(url)).json()) as { source: SourceStatus }).source;
+      return ready(last) && last;
+    },
+    () => `${url} to show the source ready, got ${JSON.stringify(last)}`,
+    10_000,
+    100,
+  );
 }
 
-/** Reads `/stats` until `ready` says yes (or 10 s pass). */
-async function statsWhen(
-  url: string,
-  ready: (source: Record<string, unknown> | null) => boolean,
-): Promise<Record<string, unknown> | null> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const stats = await (await fetch(url)).json() as { source: Record<string, unknown> | null };
-    if (ready(stats.source) || Date.now() > deadline) return stats.source;
-    await pause(100);
-  }
+/** The JPEG a server is serving now, as a checksum. */
+async function snapshotSum(url: string): Promise<string> {
+  return sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()));
 }
 
 describe("mjpeg serve --poll", () => {
   it("serves a snapshot camera polled at --fps, its state in /stats, its failures logged once", async () => {
     await using camera = await startSnapshotCamera();
-    const dir = tempDir("cli-poll");
-    const config = join(dir.path, "cameras.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        port: 0,
-        statsInterval: 0,
-        streams: {
-          door: { type: "poll", url: `${camera.url}/changing`, fps: 5 },
-          garage: { type: "poll", url: `${camera.url}/404`, fps: 5, timeout: 2 },
-        },
-      }),
+    using dir = tempDir("cli-poll");
+    const config = writeConfig(dir.path, {
+      port: 0,
+      statsInterval: 0,
+      streams: {
+        door: { type: "poll", url: `${camera.url}/changing`, fps: 5 },
+        garage: { type: "poll", url: `${camera.url}/404`, fps: 5, timeout: 2 },
+      },
+    });
+    await using serve = await startServe(["--config", config]);
+    const door = await statsWhen(`${serve.url}/door/stats`, (s) => Number(s?.published) >= 3);
+    assert.equal(door.state, "ok");
+    assert.equal(door.lastError, null);
+    assert.equal(door.connections, 1, "one kept-alive connection");
+    assert.ok(
+      fixtureSums.includes(await snapshotSum(`${serve.url}/door/snapshot.jpg`)),
+      "the camera's JPEG, byte-exact",
     );
-    const { child, url } = await startServe(["--config", config]);
-    try {
-      const door = await statsWhen(`${url}/door/stats`, (s) => Number(s?.published) >= 3);
-      assert.equal(door?.state, "ok");
-      assert.equal(door?.lastError, null);
-      assert.equal(door?.connections, 1, "one kept-alive connection");
-      const shot = new Uint8Array(await (await fetch(`${url}/door/snapshot.jpg`)).arrayBuffer());
-      assert.ok(fixtureHashes.includes(sha256(shot)), "the camera's JPEG, byte-exact");
 
-      const garage = await statsWhen(`${url}/garage/stats`, (s) => Number(s?.failures) >= 3);
-      assert.equal(garage?.state, "failing");
-      assert.match(
-        String(garage?.lastError),
-        /^expected a 2xx status, got 404 Not Found \("text\/html" "<html>/,
-      );
-      const lines = child.output.stderr.split("\n").filter((l) => l.includes("[garage] poll"));
-      assert.equal(lines.length, 1, child.output.stderr);
-      assert.match(lines[0]!, /\[garage\] poll http:\/\/127\.0\.0\.1:\d+\/404: expected a 2xx/);
-    } finally {
-      sendSignal(child, "SIGINT");
-      const result = await finished(child, 10_000);
-      dir.remove();
-      assert.equal(result.code, 0, result.stderr);
-    }
+    const garage = await statsWhen(`${serve.url}/garage/stats`, (s) => Number(s?.failures) >= 3);
+    assert.equal(garage.state, "failing");
+    assert.match(
+      String(garage.lastError),
+      /^expected a 2xx status, got 404 Not Found \("text\/html" "<html>/,
+    );
+    const { stderr } = await stopCleanly(serve);
+    const lines = stderr.split("\n").filter((line) => line.includes("[garage] poll"));
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0]!, /\[garage\] poll http:\/\/127\.0\.0\.1:\d+\/404: expected a 2xx/);
   });
 
   it("takes --poll URL --fps N and --timeout S from the command line", async () => {
     await using camera = await startSnapshotCamera();
-    const { child, url } = await startServe([
+    await using serve = await startServe([
       "--poll",
       `${camera.url}/changing`,
       "--fps",
@@ -87,15 +82,11 @@ describe("mjpeg serve --poll", () => {
       "--stats-interval",
       "0",
     ]);
-    try {
-      // Logged just after "listening on", maybe in a later read of the pipe.
-      await waitForLog(child, /poll http:\/\/127\.0\.0\.1:\d+\/changing at up to 4 fps/);
-      const source = await statsWhen(`${url}/stats`, (s) => Number(s?.published) >= 2);
-      assert.equal(source?.state, "ok");
-    } finally {
-      sendSignal(child, "SIGINT");
-      await finished(child, 10_000);
-    }
+    // Logged just after "listening on", maybe in a later read of the pipe.
+    await waitForLog(serve, /poll http:\/\/127\.0\.0\.1:\d+\/changing at up to 4 fps/);
+    const source = await statsWhen(`${serve.url}/stats`, (s) => Number(s?.published) >= 2);
+    assert.equal(source.state, "ok");
+    await stopCleanly(serve);
   });
 
   it("polls a Digest camera over https with --ca FILE, the password in the URL", async (t) => {
@@ -108,7 +99,7 @@ describe("mjpeg serve --poll", () => {
       cert: certs.good.cert,
       key: certs.good.key,
     });
-    const { child, url } = await startServe([
+    await using serve = await startServe([
       "--poll",
       camera.url.replace("://", "://admin:s3cret@") + "snapshot.jpg",
       "--fps",
@@ -118,34 +109,25 @@ describe("mjpeg serve --poll", () => {
       "--stats-interval",
       "0",
     ]);
-    try {
-      const source = await statsWhen(`${url}/stats`, (s) => Number(s?.unchanged) >= 2);
-      assert.equal(source?.state, "ok", JSON.stringify(source));
-      assert.equal(source?.published, 1, "the same image, published once");
-      const shot = new Uint8Array(await (await fetch(`${url}/snapshot.jpg`)).arrayBuffer());
-      assert.equal(sha256(shot), sha256(FIXTURE_FRAMES[0]!), "the camera's JPEG, byte-exact");
-      assert.ok(camera.requests.some((r) => r.valid), "answered the Digest challenge");
-    } finally {
-      sendSignal(child, "SIGINT");
-      await finished(child, 10_000);
-    }
+    const source = await statsWhen(`${serve.url}/stats`, (s) => Number(s?.unchanged) >= 2);
+    assert.equal(source.state, "ok", JSON.stringify(source));
+    assert.equal(source.published, 1, "the same image, published once");
+    assert.equal(
+      await snapshotSum(`${serve.url}/snapshot.jpg`),
+      fixtureSums[0],
+      "the camera's JPEG, byte-exact",
+    );
+    assert.ok(camera.requests.some((r) => r.valid), "answered the Digest challenge");
+    await stopCleanly(serve);
   });
 
   it("refuses bad polling flags and config with exit status 2", async () => {
-    const bad = [
-      [["serve", "--poll", "ftp://camera/x"], /expected an http:\/\/ or https:\/\/ URL/],
-      [["serve", "--poll", "http://camera/x", "--fps", "0"], /--fps/],
-      [["serve", "--poll", "http://camera/x", "--timeout", "0"], /--timeout/],
-      [
-        ["serve", "--url", "http://camera/x", "--timeout", "5"],
-        /--timeout: expected only with --poll/,
-      ],
-      [["serve", "--poll", "http://camera/x", "--url", "http://camera/y"], /expected one source/],
-    ] as const;
-    for (const [args, message] of bad) {
-      const result = await mjpeg(...args);
-      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-      assert.match(result.stderr, message);
-    }
+    await assertUsageErrors(["serve"], [
+      [["--poll", "ftp://camera/x"], /expected an http:\/\/ or https:\/\/ URL/],
+      [["--poll", "http://camera/x", "--fps", "0"], /--fps/],
+      [["--poll", "http://camera/x", "--timeout", "0"], /--timeout/],
+      [["--url", "http://camera/x", "--timeout", "5"], /--timeout: expected only with --poll/],
+      [["--poll", "http://camera/x", "--url", "http://camera/y"], /expected one source/],
+    ]);
   });
 });

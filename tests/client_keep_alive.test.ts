@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 import { directBody } from "../src/runtime/fetch_connection.ts";
 import { httpFetch } from "../src/runtime/http_fetch.ts";
 import { KeepAlivePool } from "../src/runtime/keep_alive.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
+import { fixtureFrames } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
 
 const big = new Uint8Array(4 << 20).map((_, i) => i * 7);
 
@@ -15,11 +16,13 @@ async function startServer() {
   const server = createServer((req, res: ServerResponse) => {
     const path = req.url ?? "/";
     if (path === "/length") {
-      res.writeHead(200, { "content-length": String(fixtures[0]!.length) }).end(fixtures[0]);
+      res.writeHead(200, { "content-length": String(fixtureFrames[0]!.length) }).end(
+        fixtureFrames[0],
+      );
     } else if (path === "/chunked") {
       res.writeHead(200, { "content-type": "image/jpeg" });
-      res.write(fixtures[1]!.subarray(0, 10));
-      res.end(fixtures[1]!.subarray(10));
+      res.write(fixtureFrames[1]!.subarray(0, 10));
+      res.end(fixtureFrames[1]!.subarray(10));
     } else if (path === "/close") {
       res.writeHead(200, { connection: "close", "content-length": "2" }).end("ok");
     } else if (path === "/big") {
@@ -51,11 +54,11 @@ describe("KeepAlivePool", () => {
     for (let i = 0; i < 3; i++) {
       assert.equal(
         sha256(await bytes(await pool.fetch(new Request(`${server.url}/length`)))),
-        sha256(fixtures[0]!),
+        sha256(fixtureFrames[0]!),
       );
       assert.equal(
         sha256(await bytes(await pool.fetch(new Request(`${server.url}/chunked`)))),
-        sha256(fixtures[1]!),
+        sha256(fixtureFrames[1]!),
       );
       assert.equal((await pool.fetch(new Request(`${server.url}/304`))).status, 304);
     }
@@ -79,7 +82,7 @@ describe("KeepAlivePool", () => {
 describe("directBody", () => {
   it("hands the socket transport's body over piece by piece, byte-exact, once", async () => {
     await using server = await startServer();
-    for (const [path, expected] of [["/big", big], ["/chunked", fixtures[1]!]] as const) {
+    for (const [path, expected] of [["/big", big], ["/chunked", fixtureFrames[1]!]] as const) {
       const response = await httpFetch(new Request(`${server.url}${path}`));
       const direct = directBody(response);
       assert.ok(direct);

@@ -179,6 +179,7 @@ describe("secrets stay out of the logs", () => {
       assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
     }
   });
+
   it("Digest: serve --poll logs no password, right or wrong, nor a hash of one, nor shows one in /stats", async () => {
     await using camera = await startCamera({
       algorithms: ["SHA-256"],
@@ -187,7 +188,7 @@ describe("secrets stay out of the logs", () => {
     });
     const withPassword = (password: string) =>
       camera.url.replace("://", `://admin:${encodeURIComponent(password)}@`) + "snapshot.jpg";
-    const good = await startServe([
+    await using good = await startServe([
       "--poll",
       withPassword(DIGEST_PASSWORD),
       "--fps",
@@ -195,39 +196,29 @@ describe("secrets stay out of the logs", () => {
       "--stats-interval",
       "1",
     ]);
-    try {
-      // Refused 3 times in a row, a wrong password ends the poll, and serve with it (status 1).
-      const wrong = await runCli(["serve", "--port", "0", "--poll", withPassword(WRONG_PASSWORD)]);
-      assert.equal(wrong.code, 1, wrong.stderr);
-      assert.match(wrong.stderr, /not asking again/);
-      const frames = await readFrames(
-        `${good.url}/stream.mjpg`,
-        AbortSignal.timeout(15_000),
-        (f) => f.length >= 1,
-      );
-      assert.equal(frames.length, 1);
-      const stats = await (await fetch(`${good.url}/stats`)).text();
-      assert.match(stats, /"state":"ok"/);
-      await new Promise((resolve) => setTimeout(resolve, 1200)); // a stats line or two
-      sendSignal(good.child, "SIGTERM");
-      const all = [await finished(good.child, 10_000), wrong]
-        .map((r) => r.stdout + r.stderr).join("\n") + stats;
-      assert.match(all, /poll http:\/\/127\.0\.0\.1:\d+\/snapshot\.jpg at up to 5 fps/);
-      const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
-      assert.ok(hashes.length >= 2 * 3, `${hashes.length} Digest answers`);
-      for (
-        const secret of [
-          DIGEST_PASSWORD,
-          encodeURIComponent(DIGEST_PASSWORD),
-          WRONG_PASSWORD,
-          encodeURIComponent(WRONG_PASSWORD),
-          ...hashes,
-        ]
-      ) {
-        assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
-      }
-    } finally {
-      good.child.kill("SIGKILL");
+    // Refused 3 times in a row, a wrong password ends the poll, and serve with it (status 1).
+    const wrong = await runCli(["serve", "--port", "0", "--poll", withPassword(WRONG_PASSWORD)]);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /not asking again/);
+    await firstFrames(`${good.url}/stream.mjpg`, 1, 15_000);
+    const stats = await (await fetch(`${good.url}/stats`)).text();
+    assert.match(stats, /"state":"ok"/);
+    await sleep(1200); // a stats line or two
+    const all = [await good.stop("SIGTERM"), wrong]
+      .map((r) => r.stdout + r.stderr).join("\n") + stats;
+    assert.match(all, /poll http:\/\/127\.0\.0\.1:\d+\/snapshot\.jpg at up to 5 fps/);
+    const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
+    assert.ok(hashes.length >= 2 * 3, `${hashes.length} Digest answers`);
+    for (
+      const secret of [
+        DIGEST_PASSWORD,
+        encodeURIComponent(DIGEST_PASSWORD),
+        WRONG_PASSWORD,
+        encodeURIComponent(WRONG_PASSWORD),
+        ...hashes,
+      ]
+    ) {
+      assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
     }
   });
 });

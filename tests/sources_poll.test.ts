@@ -4,12 +4,11 @@ import { FrameHub } from "../src/server/frame_hub.ts";
 import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
 import { SourceError } from "../src/sources/process.ts";
 import { pipeToHub } from "../src/sources/source.ts";
-import { fixtures, sha256 } from "./helpers/sources_http.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { sleep } from "./helpers/wait.ts";
 import { startPythonCamera, startSnapshotCamera } from "./helpers/snapshot_camera.ts";
 import { requireTools } from "./helpers/tools.ts";
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const fixtureHashes = fixtures.map(sha256);
 
 /** Polls `url` into a hub for `ms`; returns the hub's count, the log and every status. */
 async function pollFor(url: string, ms: number, options: PollSourceOptions = {}) {
@@ -23,7 +22,7 @@ async function pollFor(url: string, ms: number, options: PollSourceOptions = {})
     ...options,
   });
   const piping = pipeToHub(source, hub, stop.signal);
-  await pause(ms);
+  await sleep(ms);
   stop.abort();
   await piping;
   const published = hub.stats.framesPublished;
@@ -57,7 +56,7 @@ describe("pollSource", () => {
     assert.equal(run.published, run.last?.requests, "each new image published once");
     assert.ok(camera.counts.requests - run.published <= 1, "(one may be cut by the stop)");
     assert.equal(run.last?.state, "ok");
-    assert.ok(fixtureHashes.includes(sha256(run.latest!)), "published byte-exact");
+    assert.ok(fixtureSums.includes(sha256(run.latest!)), "published byte-exact");
   });
 
   it("keeps the connection for chunked answers too (an ESP32's httpd_resp_send_chunk)", async () => {
@@ -66,7 +65,7 @@ describe("pollSource", () => {
     assert.ok(camera.counts.requests >= 4, `${camera.counts.requests} requests`);
     assert.equal(camera.counts.connections, 1);
     assert.equal(run.published, run.last?.requests);
-    assert.ok(fixtureHashes.includes(sha256(run.latest!)));
+    assert.ok(fixtureSums.includes(sha256(run.latest!)));
   });
 
   it("never has two requests in flight when the camera is slower than fps", async () => {
@@ -86,7 +85,7 @@ describe("pollSource", () => {
     assert.equal(etag.published, 1);
     assert.ok(etag.last!.notModified >= 3, `${etag.last!.notModified} answers 304`);
     assert.equal(etag.last!.notModified, etag.last!.requests - 1);
-    assert.equal(sha256(etag.latest!), sha256(fixtures[1]!));
+    assert.equal(sha256(etag.latest!), sha256(fixtureFrames[1]!));
 
     const conditional = camera.counts.conditional;
     const modified = await pollFor(`${camera.url}/modified`, 600, { fps: 20 });
@@ -119,7 +118,7 @@ describe("pollSource", () => {
     });
     const piping = pipeToHub(source, hub, stop.signal);
     try {
-      await pause(1600);
+      await sleep(1600);
       const times = camera.times.get("/switch")!;
       // At 20 fps that would be 32 requests; backed off (0, 100, 300, 700,
       // 1500 ms) it is about 5, each wait longer than the one before.
@@ -136,13 +135,13 @@ describe("pollSource", () => {
       assert.match(String(hub.stats.source?.lastError), /404/);
 
       camera.switchTo = 500;
-      await pause(1200);
+      await sleep(1200);
       assert.equal(log.length, 2, log.join("\n"));
       assert.match(log[1]!, /got 500 Internal Server Error/);
 
       camera.switchTo = "image";
       const deadline = Date.now() + 5000;
-      while (hub.stats.framesPublished === 0 && Date.now() < deadline) await pause(20);
+      while (hub.stats.framesPublished === 0 && Date.now() < deadline) await sleep(20);
       assert.ok(hub.stats.framesPublished >= 1);
       assert.equal(log.length, 3, log.join("\n"));
       assert.match(log[2]!, /answering again after \d+ failed requests/);
@@ -206,13 +205,19 @@ describe("pollSource", () => {
       assert.ok(camera.requests() >= 5, `${camera.requests()} requests`);
       assert.equal(camera.connections(), 1, "one TCP connection at the server");
       assert.equal(run.published, run.last?.requests);
-      assert.ok(fixtureHashes.includes(sha256(run.latest!)));
+      assert.ok(fixtureSums.includes(sha256(run.latest!)));
     }
     {
       await using camera = await startPythonCamera(true);
       const run = await pollFor(`${camera.url}/capture`, 1000, { fps: 20 });
       assert.ok(camera.requests() >= 5, `${camera.requests()} requests`);
-      assert.equal(camera.connections(), camera.requests(), "HTTP/1.0: a connection each");
+      // A connection each; the stop may cut the last one before its request was read.
+      await sleep(100); // the counts come through a pipe, after the answers
+      const unused = camera.connections() - camera.requests();
+      assert.ok(
+        unused === 0 || unused === 1,
+        `${camera.connections()} connections, ${camera.requests()} requests`,
+      );
       assert.equal(run.last?.connections, run.last?.requests);
       assert.equal(run.published, run.last?.requests);
       assert.deepEqual(run.log, []);
@@ -232,7 +237,7 @@ describe("pollSource", () => {
         frames.push(frame.sequence);
         if (frames.length === 1) {
           // Drop every connection while the poller waits for its next turn.
-          await pause(100);
+          await sleep(100);
           camera.drop();
         }
         if (frames.length === 3) stop.abort();

@@ -2,8 +2,9 @@
  * Snapshot polling through the same authenticated request as the client:
  * a Digest camera over https with its own CA (Python's http.server, hashlib
  * and ssl, certificates made by openssl at test time), a wrong password that
- * stops asking before an account would lock, and an untrusted certificate
- * refused with its reason.
+ * ends the source before an account would lock, one TLS connection kept for
+ * every request, `insecure`, and an untrusted certificate refused with its
+ * reason.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,13 +13,11 @@ import { AuthenticationError, MAX_AUTH_FAILURES } from "../src/client/camera_fet
 import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
 import { SourceError } from "../src/sources/process.ts";
 import { type Certificates, makeCertificates, startCamera } from "./helpers/camera.ts";
-import { sha256 } from "./helpers/client_checks.ts";
-import { FIXTURE_FRAMES } from "./helpers/upstream.ts";
+import { sha256 } from "./helpers/hash.ts";
 import { requireTools } from "./helpers/tools.ts";
-import { fixtures } from "./helpers/sources_http.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { sleep } from "./helpers/wait.ts";
 import { startSnapshotCamera } from "./helpers/snapshot_camera.ts";
-
-const fixtureHashes = fixtures.map(sha256);
 
 let certs: Certificates | undefined;
 before(() => {
@@ -52,7 +51,7 @@ describe("pollSource with auth and https", () => {
     });
     const url = camera.url.replace("://", "://admin:secret@") + "snapshot.jpg";
     const run = await poll(url, 1200, { fps: 10, ca: certs!.caPem });
-    assert.deepEqual(run.sums, [sha256(FIXTURE_FRAMES[0]!)], "one image, published once");
+    assert.deepEqual(run.sums, [sha256(fixtureFrames[0]!)], "one image, published once");
     assert.ok(run.status.unchanged >= 2, `${run.status.unchanged} unchanged`);
     assert.equal(run.status.state, "ok");
     assert.deepEqual(run.log, []);
@@ -90,7 +89,7 @@ describe("pollSource with auth and https", () => {
     assert.equal(status?.failures, MAX_AUTH_FAILURES);
     // Each refusal is a challenge and a refused answer; then the camera is left alone.
     await camera.logged(2 * MAX_AUTH_FAILURES);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     assert.equal(camera.requests.length, 2 * MAX_AUTH_FAILURES);
     // One line for the refusals (not one per request); the last is the error thrown.
     assert.equal(log.length, 1, log.join("\n"));
@@ -107,7 +106,7 @@ describe("pollSource with auth and https", () => {
     await using camera = await startSnapshotCamera({ tls });
     const run = await poll(`${camera.url}/changing`, 1200, { fps: 10, ca: certs!.caPem });
     assert.ok(run.sums.length >= 4, `${run.sums.length} images`);
-    assert.ok(run.sums.every((sum) => fixtureHashes.includes(sum)), "byte-exact");
+    assert.ok(run.sums.every((sum) => fixtureSums.includes(sum)), "byte-exact");
     assert.equal(camera.counts.connections, 1, "one TLS connection");
     assert.equal(run.status.connections, 1);
     assert.equal(camera.counts.maxInFlight, 1);
@@ -122,7 +121,7 @@ describe("pollSource with auth and https", () => {
       key: certs!.selfSigned.key,
     });
     const run = await poll(camera.url + "snapshot.jpg", 800, { fps: 10, insecure: true });
-    assert.deepEqual(run.sums, [sha256(FIXTURE_FRAMES[0]!)]);
+    assert.deepEqual(run.sums, [sha256(fixtureFrames[0]!)]);
     assert.equal(run.status.state, "ok");
     assert.deepEqual(camera.tlsErrors, []);
   });

@@ -13,7 +13,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { fixtures } from "./sources_http.ts";
+import "./dispose.ts";
+import { fixtureFrames } from "./fixtures.ts";
+import { sleep } from "./wait.ts";
 
 /** What the node:http camera counted. */
 export interface CameraCounts {
@@ -79,23 +81,23 @@ export async function startSnapshotCamera(
     if (req.headers["if-none-match"] || req.headers["if-modified-since"]) counts.conditional++;
     switch (path) {
       case "/changing":
-        return image(res, fixtures[next++ % fixtures.length]!);
+        return image(res, fixtureFrames[next++ % fixtureFrames.length]!);
       case "/chunked":
         res.writeHead(200, { "content-type": "image/jpeg" });
-        res.write(fixtures[next % fixtures.length]!.subarray(0, 100));
-        res.end(fixtures[next++ % fixtures.length]!.subarray(100));
+        res.write(fixtureFrames[next % fixtureFrames.length]!.subarray(0, 100));
+        res.end(fixtureFrames[next++ % fixtureFrames.length]!.subarray(100));
         return;
       case "/same":
-        return image(res, fixtures[0]!);
+        return image(res, fixtureFrames[0]!);
       case "/etag":
         if (req.headers["if-none-match"] === ETAG) return res.writeHead(304).end();
-        return image(res, fixtures[1]!, { etag: ETAG, "cache-control": "no-cache" });
+        return image(res, fixtureFrames[1]!, { etag: ETAG, "cache-control": "no-cache" });
       case "/modified":
         if (req.headers["if-modified-since"] === LAST_MODIFIED) return res.writeHead(304).end();
-        return image(res, fixtures[2]!, { "last-modified": LAST_MODIFIED });
+        return image(res, fixtureFrames[2]!, { "last-modified": LAST_MODIFIED });
       case "/slow":
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return image(res, fixtures[next++ % fixtures.length]!);
+        await sleep(300);
+        return image(res, fixtureFrames[next++ % fixtureFrames.length]!);
       case "/404":
         res.writeHead(404, { "content-type": "text/html" });
         return res.end("<html><body><h1>404 Not Found</h1></body></html>");
@@ -105,11 +107,13 @@ export async function startSnapshotCamera(
           '[{"cmd":"Snap","code":1,"error":{"detail":"please login first","rspCode":-6}}]',
         );
       case "/broken":
-        return image(res, fixtures[3]!.subarray(0, 300));
+        return image(res, fixtureFrames[3]!.subarray(0, 300));
       case "/hang":
         return; // never answered; the test's timeout must end it
       case "/switch":
-        if (camera.switchTo === "image") return image(res, fixtures[next++ % fixtures.length]!);
+        if (camera.switchTo === "image") {
+          return image(res, fixtureFrames[next++ % fixtureFrames.length]!);
+        }
         res.writeHead(camera.switchTo, { "content-type": "text/plain" });
         return res.end(`error ${camera.switchTo}`);
     }

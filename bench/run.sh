@@ -25,6 +25,7 @@ run "client: per-frame cost without a network (Deno)" deno run -A bench/client_i
 run "client: per-frame cost without a network (Bun)" bun bench/client_in_memory.ts
 run "client: per-frame cost without a network (Node)" node --import tsx bench/client_in_memory.ts
 run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qemu)" bun bench/binary_startup.ts
+run "browser: <mjpeg-view> against <img>, memory over 10 minutes in Chromium (Bun server)" bun bench/browser_memory.ts --duration="${BROWSER_MEMORY_SECONDS:-600}"
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 allowed="error[private-type-ref]: public type 'mjpegApp' references private type 'Hono'"
 wire=src/wire/mod.ts client=src/client/mod.ts server=src/server/mod.ts
-sources=src/sources/mod.ts hono=src/hono/mod.ts cli=src/cli.ts
+sources=src/sources/mod.ts hono=src/hono/mod.ts browser=src/browser/mod.ts cli=src/cli.ts
 failed=0
 lint() {
   local name=$1
@@ -34,6 +34,7 @@ lint ./client "$client" "$wire"
 lint ./server "$server" "$wire"
 lint ./sources "$sources" "$client" "$wire"
 lint ./hono "$hono" "$server" "$wire"
+lint ./browser "$browser" "$wire"
 lint ./cli "$cli"
 lint . mod.ts "$wire" "$client" "$server" "$sources" "$hono"
 exit "$failed"

@@ -46,16 +46,20 @@ const PUBLIC: Record<string, string[]> = {
     "MjpegDecoderStream",
     "MjpegEncoderStream",
     "MjpegParser",
+    "MjpegDemuxStream",
+    "MjpegDemuxer",
     "MjpegProtocolError",
+    "STREAM_HEADER",
     "encodeMjpegPart",
     "encodeOpening",
     "jpegLength",
     "multipartContentType",
     "parseContentType",
     "validateBoundary",
+    "validateStreamName",
   ],
   "./client": ["MjpegClient"],
-  "./server": ["FrameHub", "mjpegResponse", "serve", "snapshotResponse"],
+  "./server": ["FrameHub", "mjpegResponse", "muxResponse", "serve", "snapshotResponse"],
   "./sources": [
     "SourceError",
     "cameraSource",
@@ -68,6 +72,7 @@ const PUBLIC: Record<string, string[]> = {
     "webcamSource",
   ],
   "./hono": ["mjpegApp"],
+  "./browser": ["MjpegView", "TAG_NAME", "defineMjpegView"],
   "./cli": ["VERSION", "main"],
 };
 
@@ -100,6 +105,13 @@ describe("entry points", () => {
     const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8"));
     assert.equal(npm.version, VERSION);
     assert.equal(deno.version, VERSION);
+  });
+
+  it("./browser reaches only src/browser/ and the wire layer (no node:, no zod)", () => {
+    const { files, forbidden } = checkLayers(root, "src/browser/mod.ts");
+    assert.deepEqual(forbidden, []);
+    assert.deepEqual(files.filter((f) => !["browser", "wire"].includes(layerOf(f))), []);
+    assert.ok(files.includes("src/wire/demuxer.ts"), `${files}`);
   });
 
   it("./wire reaches only src/wire/, src/frame.ts and src/errors.ts", () => {

@@ -2,7 +2,8 @@
  * mjpegApp mounted under a prefix, as crowsnest and OctoPrint put cameras
  * under /webcam/: `outer.route("/webcam", mjpegApp(…))` keeps the page, its
  * links, the stream, the snapshot and the stats working — in-process, and in
- * headless Chromium, whose <img> must load frames under the prefix.
+ * headless Chromium, whose <mjpeg-view> (and its script) must load under the
+ * prefix.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -80,7 +81,19 @@ describe("mjpegApp under a prefix", () => {
     assert.match(index, /data-stream="front\/stream\.mjpg"/);
     assert.match(index, /data-stream="back\/stream\.mjpg"/);
     assert.equal((await get("/cams/back")).status, 301);
-    assert.match(await (await get("/cams/back/")).text(), /data-stream="stream\.mjpg"/);
+    assert.match(index, /<script type="module" src="mjpeg-view\.js">/);
+    assert.match(index, /<mjpeg-view src="back\/stream\.mjpg" mux="mux\.mjpg" stream="back"/);
+    const backPage = await (await get("/cams/back/")).text();
+    assert.match(backPage, /data-stream="stream\.mjpg"/);
+    assert.match(backPage, /<script type="module" src="\.\.\/mjpeg-view\.js">/);
+    assert.doesNotMatch(backPage, /mux=/, "one stream needs no multiplexing");
+    const script = await outer.request("/cams/mjpeg-view.js");
+    assert.equal(script.status, 200, "the element's script is public: a ?token= page loads it");
+    assert.match(script.headers.get("content-type")!, /^text\/javascript/);
+    const mux = await get("/cams/mux.mjpg?streams=back");
+    assert.equal(mux.status, 200);
+    await mux.body!.cancel();
+    assert.equal((await outer.request("/cams/mux.mjpg")).status, 401, "the streams are not");
     const snap = async (path: string) =>
       sha256(new Uint8Array(await (await get(path)).arrayBuffer()));
     assert.equal(await snap("/cams/back/snapshot.jpg"), sha256(b));
@@ -99,7 +112,7 @@ describe("mjpegApp under a prefix", () => {
     assert.match(await missing.text(), /unknown stream "side", expected one of front, back/);
   });
 
-  it("in headless Chromium, the page under /webcam/ loads frames under the prefix and live stats", async (t) => {
+  it("in headless Chromium, the page under /webcam/ loads its view, frames and live stats under the prefix", async (t) => {
     if (!requireTools(t, "chromium")) return;
     const hub = new FrameHub();
     using _publishing = publishFixtures(hub, 10);
@@ -116,27 +129,26 @@ describe("mjpegApp under a prefix", () => {
     const state = await until(
       async () => {
         const now = await page.evaluate(`(() => {
-        const img = document.querySelector("img");
-        return img && { width: img.naturalWidth, src: img.currentSrc,
+        const view = document.querySelector("mjpeg-view");
+        return view && { width: view.stats?.width ?? 0,
+          src: new URL(view.getAttribute("src"), location.href).href,
           fps: document.querySelector("[data-out=fps]").textContent };
       })()`) as State | null;
         return now && now.width > 0 && Number(now.fps) > 0 ? now : undefined;
       },
-      "the page's <img> to paint a frame and its stats to show fps",
+      "the page's <mjpeg-view> to paint a frame and its stats to show fps",
       10_000,
     );
     assert.equal(new URL(state.src).pathname, "/webcam/stream.mjpg");
-    assert.equal(state.width, 320, "the <img> painted a 320x240 frame");
-    assert.ok(
-      Number(state.fps) > 0,
-      `the stats polled under the prefix show fps, got ${state.fps}`,
-    );
+    assert.equal(state.width, 320, "the view painted a 320x240 frame");
+    assert.ok(Number(state.fps) > 0, `the page shows the view's fps, got ${state.fps}`);
     assert.equal(hub.stats.viewers, 1);
     assert.ok(hub.stats.framesSent > 0);
     // Every request the page made stayed under the prefix (the bare /webcam was redirected).
     const outside = requested.filter((p) => p !== "/webcam" && !p.startsWith("/webcam/"));
     assert.deepEqual(outside.filter((p) => p !== "/favicon.ico"), []);
     assert.ok(requested.includes("/webcam/stats"), `${requested}`);
+    assert.ok(requested.includes("/webcam/mjpeg-view.js"), "the element's script under the prefix");
     assert.ok(new Set(fixtureSums).size === fixtureFrames.length);
   });
 });

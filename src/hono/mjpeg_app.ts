@@ -17,9 +17,11 @@ import { DEFAULT_VIEWER_TIMEOUT } from "../server/mjpeg_response.ts";
 import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
 import { parseOptions } from "../internal/validate.ts";
 import { type RequestLimits, requestLimits } from "./request_limits.ts";
+import { muxApp } from "./mux_app.ts";
 import { streamApp, type StreamAppContext, text } from "./stream_app.ts";
 import { streamStats } from "./stream_stats.ts";
 import { viewerPage } from "./viewer_page.ts";
+import { viewScriptResponse } from "./view_script.ts";
 
 /** CORS settings: which web origins may read streams, snapshots and stats. */
 export interface CorsOptions {
@@ -170,6 +172,9 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
       }),
     );
   }
+  // The <mjpeg-view> script is public code the same for everyone, and before
+  // auth: a page opened with ?token= loads it without the token.
+  app.get("/mjpeg-view.js", (c) => viewScriptResponse(c.req.raw));
   if (auth) {
     app.use("*", async (c, next) => {
       if (c.req.method === "OPTIONS") return next();
@@ -179,25 +184,34 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     });
   }
 
-  // Links are relative to the page, which is always served at "prefix/".
-  const page = (streams: { name: string; path: string }[]) => () =>
+  // Links are relative to the page, which is always served at "prefix/"
+  // (a named stream's own page at "prefix/name/", one level down). A page of
+  // several streams reads them over one multiplexed connection.
+  const page = (streams: { name: string; path: string }[], root: string) => () =>
     pageResponse(viewerPage({
       title,
+      script: `${root}mjpeg-view.js`,
+      ...(streams.length > 1 ? { mux: `${root}mux.mjpg` } : {}),
       streams: streams.map(({ name, path }) => ({
         name,
         stream: `${path}stream.mjpg`,
         snapshot: `${path}snapshot.jpg`,
         stats: `${path}stats?summary=1`,
+        muxName: name,
       })),
     }));
 
   if (parsed.streams instanceof FrameHub) {
-    app.route("/", streamApp(parsed.streams, context, { page: page([{ name: title, path: "" }]) }));
+    app.route(
+      "/",
+      streamApp(parsed.streams, context, { page: page([{ name: title, path: "" }], "") }),
+    );
     return app;
   }
   const hubs = Object.entries(parsed.streams as Record<string, FrameHub>);
+  app.route("/", muxApp(parsed.streams as Record<string, FrameHub>, context));
   for (const [name, hub] of hubs) {
-    app.route(`/${name}`, streamApp(hub, context, { page: page([{ name, path: "" }]) }));
+    app.route(`/${name}`, streamApp(hub, context, { page: page([{ name, path: "" }], "../") }));
   }
   // The root: stats of every stream (registered before the first stream's
   // own /stats, so it wins), an index page, and the first stream's routes.
@@ -214,7 +228,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   app.route(
     "/",
     streamApp(hubs[0]![1], context, {
-      page: page(names.map((name) => ({ name, path: `${name}/` }))),
+      page: page(names.map((name) => ({ name, path: `${name}/` })), ""),
       notFound: (rest) =>
         text(
           404,
@@ -232,9 +246,10 @@ function pageResponse(html: string): Response {
     headers: {
       "Content-Type": "text/html; charset=utf-8",
       "Cache-Control": "no-cache",
-      // The page needs nothing from elsewhere; say so to the browser.
+      // The page needs nothing from elsewhere (its <mjpeg-view> script and
+      // streams are on this server); say so to the browser.
       "Content-Security-Policy":
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'",
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'",
     },
   });
 }

@@ -61,22 +61,11 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
     if (request.method === "HEAD") {
       return new Response(null, { headers: streamHeaders(hub.boundary) });
     }
-    if (context.maxViewers !== undefined && context.active >= context.maxViewers) {
-      const response = text(
-        503,
-        `503 Service Unavailable: at most ${context.maxViewers} viewers\n`,
-      );
-      response.headers.set("Retry-After", "5");
-      return response;
-    }
     const viewerTimeout = context.viewerTimeout;
-    const response = mjpegResponse(
-      hub,
-      fps === undefined ? { viewerTimeout } : { fps, viewerTimeout },
+    return admitViewer(
+      context,
+      () => mjpegResponse(hub, fps === undefined ? { viewerTimeout } : { fps, viewerTimeout }),
     );
-    context.active++;
-    streamControl(response.body)?.done.then(() => context.active--);
-    return response;
   };
   const snapshot = async (): Promise<Response> => {
     if (context.maxSnapshots !== undefined && context.snapshots >= context.maxSnapshots) {
@@ -140,7 +129,37 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
   return app;
 }
 
-function parseFps(value: string | null, cap: number | undefined): number | undefined | string {
+/**
+ * Opens a stream for a viewer if the app's `maxViewers` allows, and counts it
+ * in `context.active` until it ends.
+ *
+ * @param context The app's limits and viewer count.
+ * @param open Makes the stream response.
+ * @returns The stream, or 503 with Retry-After when the app is full.
+ */
+export function admitViewer(context: StreamAppContext, open: () => Response): Response {
+  if (context.maxViewers !== undefined && context.active >= context.maxViewers) {
+    const response = text(503, `503 Service Unavailable: at most ${context.maxViewers} viewers\n`);
+    response.headers.set("Retry-After", "5");
+    return response;
+  }
+  const response = open();
+  context.active++;
+  streamControl(response.body)?.done.then(() => context.active--);
+  return response;
+}
+
+/**
+ * Reads a viewer's `?fps=N` under the app's cap.
+ *
+ * @param value The query value, if any.
+ * @param cap The app's fps cap, if any.
+ * @returns The fps to serve (undefined: no cap), or a 400 message for a bad value.
+ */
+export function parseFps(
+  value: string | null,
+  cap: number | undefined,
+): number | undefined | string {
   if (value === null || value === "") return cap;
   const fps = Number(value);
   if (!Number.isFinite(fps) || fps <= 0 || fps > 1000) {

@@ -1,13 +1,15 @@
 /**
- * The viewer page: one self-contained HTML document (inline CSS and script,
- * no external assets) that shows the stream(s) with live fps, viewers and
- * latency from `/stats`, and a snapshot link.
+ * The viewer page: one HTML document that shows each stream in a
+ * `<mjpeg-view>` (the element's script comes from the same server, nothing
+ * from elsewhere), with live fps and latency from the element, viewers from
+ * `/stats`, and a snapshot link. Without JavaScript a plain `<img>` shows the
+ * stream instead.
  *
- * A tab left open for days must not leak or hammer the server: a broken
- * stream is reloaded with exponential backoff, a stream is reopened when the
- * stats show the server back after an outage, and while the tab is hidden the
- * stream and the stats polling stop (the `<img>` loses its `src`, which closes
- * the connection).
+ * A tab left open for days must not leak or hammer the server: the element
+ * closes every decoded frame, reconnects with backoff, and drops its request
+ * while the tab is hidden or the view is off screen; the stats polling stops
+ * while the tab is hidden. A page of several streams reads them all over one
+ * multiplexed connection, so more than six cameras stay live over HTTP/1.1.
  *
  * @module
  */
@@ -22,6 +24,8 @@ export interface ViewerPageStream {
   snapshot: string;
   /** The stream's stats URL (JSON from `FrameHub.stats`). */
   stats: string;
+  /** The stream's name in the page's multiplexed stream, when the page has one. */
+  muxName?: string;
 }
 
 /** What {@linkcode viewerPage} renders. */
@@ -30,6 +34,10 @@ export interface ViewerPageOptions {
   title: string;
   /** The streams to show. */
   streams: ViewerPageStream[];
+  /** The URL of the `<mjpeg-view>` script. */
+  script: string;
+  /** The multiplexed stream's URL, to show every stream over one connection. */
+  mux?: string;
 }
 
 const escapes: Record<string, string> = {
@@ -49,96 +57,69 @@ body{margin:0;font:14px/1.4 system-ui,sans-serif;background:#111;color:#ddd}
 h1{font-size:16px;font-weight:600;margin:12px 16px}
 main{display:flex;flex-wrap:wrap;gap:16px;padding:0 16px 16px}
 figure{margin:0;background:#000;border:1px solid #333;max-width:100%;width:fit-content}
-img{display:block;max-width:100%;height:auto;min-width:160px;min-height:120px}
+img,mjpeg-view{display:block;max-width:100%;height:auto;min-width:160px;min-height:120px}
 figcaption{display:flex;gap:4px 12px;flex-wrap:wrap;padding:6px 8px;background:#1b1b1b;contain:inline-size}
 figcaption b{color:#fff}
 a{color:#7bf}
 .state{color:#fb4}
 `;
 
-// Runs in the browser. Kept small and dependency-free; it only touches the
-// elements rendered below. Plain ES2017 so old tablets on a wall still work.
+// Runs in the browser, beside the element's own script. Plain ES2017, and it
+// only touches the elements rendered below.
 const script = `
 (function () {
   var token = new URLSearchParams(location.search).get("token");
-  function withToken(url, bust) {
+  function withToken(url) {
     var u = new URL(url, location.href);
     if (token) u.searchParams.set("token", token);
-    if (bust) u.searchParams.set("t", String(Date.now()));
     return u.toString();
   }
   var figures = Array.prototype.slice.call(document.querySelectorAll("figure[data-stream]"));
   var views = figures.map(function (figure) {
     var view = {
-      img: figure.querySelector("img"),
-      stream: figure.getAttribute("data-stream"),
+      element: figure.querySelector("mjpeg-view"),
       stats: figure.getAttribute("data-stats"),
       out: {},
-      failures: 0,
-      down: false,
-      retry: 0,
       poll: 0
     };
     ["fps", "viewers", "latency", "state"].forEach(function (k) {
       view.out[k] = figure.querySelector("[data-out=" + k + "]");
     });
     var link = figure.querySelector("a[data-snapshot]");
-    link.href = withToken(link.getAttribute("href"), false);
-    view.img.addEventListener("load", function () {
-      view.failures = 0;
-      view.out.state.textContent = "";
+    link.href = withToken(link.getAttribute("href"));
+    // Set before the element's script runs (it is a module, so it runs after this one).
+    if (token) view.element.setAttribute("token", token);
+    view.element.addEventListener("frame", function () { view.out.state.textContent = ""; });
+    view.element.addEventListener("reconnect", function (e) {
+      view.out.state.textContent = "reconnecting in " + Math.max(1, Math.round(e.detail.delay / 1000)) + " s";
     });
-    view.img.addEventListener("error", function () {
-      if (document.hidden || !view.img.getAttribute("src")) return;
-      // Back off 1, 2, 4 … 30 s so a server that is down is not hammered.
-      var delay = Math.min(30000, 1000 * Math.pow(2, view.failures++));
-      view.out.state.textContent = "reconnecting in " + Math.round(delay / 1000) + " s";
-      clearTimeout(view.retry);
-      view.retry = setTimeout(function () { start(view); }, delay);
-    });
+    view.element.addEventListener("error", function (e) { view.out.state.title = e.detail.message; });
     return view;
   });
-  function start(view) {
-    clearTimeout(view.retry);
-    view.img.src = withToken(view.stream, true);
-    schedulePoll(view, 0);
-  }
-  function stop(view) {
-    clearTimeout(view.retry);
-    clearTimeout(view.poll);
-    // Removing the source aborts the request, so a hidden tab holds no connection.
-    view.img.removeAttribute("src");
-    view.out.state.textContent = "paused";
-  }
   function schedulePoll(view, delay) {
     clearTimeout(view.poll);
     view.poll = setTimeout(function () { poll(view); }, delay);
   }
   function poll(view) {
     if (document.hidden) return;
-    var sent = Date.now();
-    fetch(withToken(view.stats, false), { cache: "no-store" })
+    var stats = view.element.stats;
+    if (stats) {
+      view.out.fps.textContent = stats.fps.toFixed(1);
+      view.out.latency.textContent = stats.latency === null ? "–" : stats.latency + " ms";
+    }
+    fetch(withToken(view.stats), { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error(String(r.status))); })
-      .then(function (s) {
-        // The server came back after an outage: the old stream is dead, open a new one.
-        if (view.down) {
-          view.down = false;
-          start(view);
-        }
-        view.out.fps.textContent = s.fps.toFixed(1);
-        view.out.viewers.textContent = String(s.viewers);
-        view.out.latency.textContent = s.latency.toFixed(0) + " ms (+" + (Date.now() - sent) + " ms rtt)";
-      })
-      .catch(function () {
-        view.down = true;
-        view.out.fps.textContent = "?";
-      })
+      .then(function (s) { view.out.viewers.textContent = String(s.viewers); })
+      .catch(function () { view.out.viewers.textContent = "?"; })
       .then(function () { schedulePoll(view, 1000); });
   }
   document.addEventListener("visibilitychange", function () {
-    views.forEach(document.hidden ? stop : start);
+    views.forEach(function (view) {
+      if (document.hidden) clearTimeout(view.poll);
+      else schedulePoll(view, 0);
+    });
   });
-  if (!document.hidden) views.forEach(start);
+  if (!document.hidden) views.forEach(function (view) { schedulePoll(view, 0); });
 })();
 `;
 
@@ -154,14 +135,20 @@ const script = `
  * const html = viewerPage({
  *   title: "Camera",
  *   streams: [{ name: "camera", stream: "stream.mjpg", snapshot: "snapshot.jpg", stats: "stats?summary=1" }],
+ *   script: "mjpeg-view.js",
  * });
  * ```
  */
 export function viewerPage(options: ViewerPageOptions): string {
   const figures = options.streams.map((s) => {
     const name = escapeHtml(s.name);
-    return `<figure data-stream="${escapeHtml(s.stream)}" data-stats="${escapeHtml(s.stats)}">
-<img alt="${name}">
+    const stream = escapeHtml(s.stream);
+    const shared = options.mux !== undefined && s.muxName !== undefined
+      ? ` mux="${escapeHtml(options.mux)}" stream="${escapeHtml(s.muxName)}"`
+      : "";
+    return `<figure data-stream="${stream}" data-stats="${escapeHtml(s.stats)}">
+<mjpeg-view src="${stream}"${shared} title="${name}"></mjpeg-view>
+<noscript><img src="${stream}" alt="${name}"></noscript>
 <figcaption><b>${name}</b>
 <span><span data-out="fps">–</span> fps</span>
 <span><span data-out="viewers">–</span> viewers</span>
@@ -178,6 +165,7 @@ export function viewerPage(options: ViewerPageOptions): string {
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(options.title)}</title>
 <style>${style}</style>
+<script type="module" src="${escapeHtml(options.script)}"></script>
 </head>
 <body>
 <h1>${escapeHtml(options.title)}</h1>

@@ -3,7 +3,8 @@
  * source's frames and hands each viewer the newest one when its connection is
  * ready, so a slow viewer skips frames instead of slowing anyone else;
  * {@linkcode mjpegResponse} and {@linkcode snapshotResponse} turn a hub into
- * web-standard `Response`s for any handler; {@linkcode serve} runs a handler
+ * web-standard `Response`s for any handler ({@linkcode muxResponse}: several
+ * hubs over one connection); {@linkcode serve} runs a handler
  * on Deno, Bun or Node with a graceful shutdown that ends every stream.
  *
  * For the ready-made routes (viewer page, stream, snapshot, stats, auth) use
@@ -38,5 +39,6 @@ export type {
 } from "./hub_viewer.ts";
 export type { PublishedFrame } from "./published_frame.ts";
 export { mjpegResponse, type MjpegResponseOptions } from "./mjpeg_response.ts";
+export { muxResponse, type MuxResponseOptions } from "./mux_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./snapshot_response.ts";
 export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "../runtime/serve.ts";

@@ -10,6 +10,9 @@
  * - {@linkcode MjpegEncoderStream} turns frames into a
  *   `multipart/x-mixed-replace` body; {@linkcode encodeMjpegPart} encodes one
  *   part for servers that encode each frame once for many viewers.
+ * - {@linkcode MjpegDemuxStream} splits a multiplexed stream (several cameras
+ *   over one connection, each part named by an `X-Stream` header) into named
+ *   frames; {@linkcode MjpegDemuxer} is the I/O-free demuxer under it.
  *
  * @example Decode an MJPEG stream in a browser or a Worker
  * ```ts ignore
@@ -53,3 +56,12 @@ export {
   type MjpegParserStats,
 } from "./parser.ts";
 export { jpegLength } from "./jpeg.ts";
+export {
+  MjpegDemuxer,
+  type MjpegDemuxerOptions,
+  type MjpegDemuxerStats,
+  type MuxFrame,
+  STREAM_HEADER,
+  validateStreamName,
+} from "./demuxer.ts";
+export { MjpegDemuxStream } from "./demux_stream.ts";

@@ -24,17 +24,22 @@ export const CHROMIUM_FLAGS: string[] = [
 export interface BrowserPage extends AsyncDisposable {
   /** Evaluates `expression` in the page and returns its value (JSON-serialisable). */
   evaluate(expression: string): Promise<unknown>;
+  /** Sends any DevTools command to the page's session and returns its result. */
+  send(method: string, params?: object): Promise<Record<string, unknown>>;
+  /** The browser's process id (its helpers are its descendants). */
+  readonly pid: number;
   /** Kills the browser and removes its profile. */
   close(): Promise<void>;
 }
 
-/** Starts headless Chromium and opens `url` in a page. */
-export async function openPage(url: string): Promise<BrowserPage> {
+/** Starts headless Chromium and opens `url` in a page (`flags` are added to its command line). */
+export async function openPage(url: string, flags: string[] = []): Promise<BrowserPage> {
   const profile = mkdtempSync(join(tmpdir(), "mjpeg-cdp-"));
   const child: ChildProcess = spawn("chromium", [
     ...CHROMIUM_FLAGS,
     "--remote-debugging-pipe",
     `--user-data-dir=${profile}`,
+    ...flags,
     "about:blank",
   ], { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] });
   const input = child.stdio[3] as NodeJS.WritableStream;
@@ -85,11 +90,16 @@ export async function openPage(url: string): Promise<BrowserPage> {
       async evaluate(expression) {
         const reply = await send(
           "Runtime.evaluate",
-          { expression, returnByValue: true },
+          { expression, returnByValue: true, awaitPromise: true },
           sessionId as string,
         );
+        if (reply.exceptionDetails) {
+          throw new Error(`page threw: ${JSON.stringify(reply.exceptionDetails).slice(0, 500)}`);
+        }
         return (reply.result as { value?: unknown }).value;
       },
+      send: (method, params = {}) => send(method, params, sessionId as string),
+      pid: child.pid!,
       close,
       [Symbol.asyncDispose]: close,
     };

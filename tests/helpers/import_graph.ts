@@ -17,6 +17,7 @@ export type Layer =
   | "server"
   | "sources"
   | "hono"
+  | "browser"
   | "cli";
 
 /** Which layers, npm packages and `node:` modules each layer may import. */
@@ -40,6 +41,8 @@ export const LAYER_RULES: Record<Layer, { layers: Layer[]; packages: string[]; n
     packages: ["hono", "zod"],
     node: true,
   },
+  // The <mjpeg-view> element runs in a browser: the wire format and nothing else.
+  browser: { layers: ["browser", "wire"], packages: [], node: false },
   cli: {
     layers: ["cli", "hono", "sources", "server", "client", "runtime", "internal", "wire"],
     packages: ["hono", "zod"],

@@ -61,6 +61,7 @@ const PUBLIC: Record<string, string[]> = {
   "./client": ["MjpegClient"],
   "./server": ["FrameHub", "mjpegResponse", "muxResponse", "serve", "snapshotResponse"],
   "./sources": [
+    "ControlError",
     "SourceError",
     "cameraSource",
     "commandSource",
@@ -71,7 +72,7 @@ const PUBLIC: Record<string, string[]> = {
     "testPattern",
     "webcamSource",
   ],
-  "./hono": ["mjpegApp"],
+  "./hono": ["ControlError", "mjpegApp"],
   "./browser": ["MjpegView", "TAG_NAME", "defineMjpegView"],
   "./cli": ["VERSION", "main"],
 };

@@ -9,7 +9,14 @@ import { z } from "zod";
 import { duration, type DurationRange } from "../internal/duration.ts";
 import { booleanOr } from "../internal/validate.ts";
 import { caFileSchema, readCaFile } from "./ca_file.ts";
-import { cameraSource } from "../sources/camera.ts";
+import { CAMERA_STALL_TIMEOUT, cameraSource } from "../sources/camera.ts";
+import {
+  CAMERA_SETTING_NAMES,
+  cameraSettingFields,
+  DEFAULT_CAMERA_SETTINGS,
+  extraArgsSchema,
+  frameTimeProblem,
+} from "../sources/camera_settings.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
@@ -82,17 +89,25 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     ...size,
     quality: z.number().int().min(1).max(100).optional(),
   }),
+  // The camera's settings are cameraSource()'s own fields, checked the same way.
   z.strictObject({
     type: z.literal("camera"),
-    ...size,
-    quality: z.number().int().min(1).max(100).optional(),
-    rotation: z.union([z.literal(0), z.literal(180)]).optional(),
-    hflip: z.boolean().optional(),
-    vflip: z.boolean().optional(),
+    ...cameraSettingFields("optional"),
     camera: z.number().int().min(0).max(15).optional(),
-    extraArgs: z.array(z.string()).optional(),
+    extraArgs: extraArgsSchema.optional(),
     programs: z.array(z.string().min(1)).min(1).optional(),
     ...restartSettings,
+  }).superRefine((spec, ctx) => {
+    const problem = frameTimeProblem(
+      {
+        fps: spec.fps ?? DEFAULT_CAMERA_SETTINGS.fps,
+        shutter: spec.shutter ?? DEFAULT_CAMERA_SETTINGS.shutter,
+      },
+      spec.stallTimeout === undefined ? CAMERA_STALL_TIMEOUT : spec.stallTimeout * 1000,
+    );
+    if (problem) {
+      ctx.addIssue({ code: "custom", path: [problem.setting], message: problem.message });
+    }
   }),
   z.strictObject({
     type: z.literal("webcam"),
@@ -142,6 +157,9 @@ export type SourceSpec = z.output<typeof sourceSpecSchema>;
 const streamName = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
   "expected a stream name of letters, digits, - and _ (it becomes a URL path)",
+).refine(
+  (name) => name !== "stats" && name !== "control",
+  'expected a stream name other than "stats" and "control" (routes of their own)',
 );
 
 /** The JSON config file of `mjpeg serve --config`. Flags given too take precedence. */
@@ -214,21 +232,7 @@ export function createSource(
       return testPattern(pick(["width", "height", "fps", "quality"], spec));
     case "camera":
       return cameraSource({
-        ...pick(
-          [
-            "width",
-            "height",
-            "fps",
-            "quality",
-            "rotation",
-            "hflip",
-            "vflip",
-            "camera",
-            "extraArgs",
-            "programs",
-          ],
-          spec,
-        ),
+        ...pick([...CAMERA_SETTING_NAMES, "camera", "extraArgs", "programs"], spec),
         ...restartOptions(spec),
         log,
       });

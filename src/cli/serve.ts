@@ -46,7 +46,21 @@ Image (camera, webcam, pattern; --fps also for folders and --poll):
   --timeout S            poll: seconds from a request to the whole image (default 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
-  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
+
+Camera settings (rpicam-vid's options of the same names; GET/POST /control
+changes them while it runs, see docs/server.md):
+  --shutter US           exposure time in microseconds (default 0: automatic)
+  --gain G               analogue and digital gain, 0..64 (default 0: automatic)
+  --exposure MODE        normal, sport, short, long or custom (default normal)
+  --awb MODE             auto, incandescent, tungsten, fluorescent, indoor, daylight,
+                         cloudy or custom (default auto)
+  --ev STOPS             exposure compensation, -10..10 (default 0)
+  --brightness B         -1..1 (default 0)
+  --contrast C --saturation S   0..32 (default 1)
+  --sharpness S          0..16 (default 1)
+  --autofocus-mode MODE  default, manual, auto or continuous (Camera Module 3)
+  --lens-position D      focus in dioptres, 0 (infinity)..32
+  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--denoise cdn_off"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
 
 Relay and polling (--url, --poll):
@@ -119,8 +133,13 @@ async function run(
     );
   }
   const [firstName] = Object.keys(hubs);
+  const controls = Object.fromEntries(
+    Object.entries(sources).flatMap(([name, s]) => s.controls ? [[name, s.controls]] : []),
+  );
   const app = mjpegApp({
     streams: named ? hubs : hubs[firstName!]!,
+    ...(named ? { controls } : controls[firstName!] ? { controls: controls[firstName!]! } : {}),
+    loopbackOnly: isLoopback(config.host),
     ...(config.auth ? { auth: basicAuth(config.auth) } : {}),
     ...(config.token ? { auth: { token: config.token } } : {}),
     ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
@@ -247,6 +266,17 @@ async function feed(
     log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
   }
+}
+
+/**
+ * Whether an address to listen on reaches this machine alone: `localhost`,
+ * 127.0.0.0/8 or ::1.
+ *
+ * @param host The `--host` value.
+ * @returns True for a loopback address.
+ */
+export function isLoopback(host: string): boolean {
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i.test(host);
 }
 
 function basicAuth(userPass: string): { username: string; password: string } {

@@ -23,6 +23,15 @@ export type { Frame } from "../wire/mod.ts";
 export type { Credentials, FetchLike, MjpegClientOptions } from "../client/mod.ts";
 export { type FramePublisher, type FrameSource, type LogLine, pipeToHub } from "./source.ts";
 export { type CameraOptions, cameraSource } from "./camera.ts";
+export type { CameraSettings } from "./camera_settings.ts";
+export {
+  type ControlChange,
+  type ControlDescription,
+  type ControlDescriptions,
+  ControlError,
+  type ControlValue,
+  type StreamControls,
+} from "../internal/controls.ts";
 export { type CommandOptions, commandSource, type WebcamOptions, webcamSource } from "./command.ts";
 export { fileSource, type FileSourceOptions } from "./file.ts";
 export { httpSource, type HttpSourceOptions } from "./http.ts";

@@ -20,6 +20,7 @@ import {
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import { pollSource, type PollStatus } from "../sources/poll.ts";
 import type { RestartPolicy } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
@@ -133,8 +134,22 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     /** Accept any certificate from an https camera. */
     insecure: z.boolean().optional(),
   }),
+  z.strictObject({
+    type: z.literal("poll"),
+    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    /** The most requests per second. */
+    fps: z.number().min(0.01).max(60).optional(),
+    /** Seconds from a request to the last byte of its answer. */
+    timeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+    /** A PEM file: the CA that signed an https camera's certificate. */
+    ca: caFileSchema.optional(),
+    /** Accept any certificate from an https camera. */
+    insecure: z.boolean().optional(),
+  }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
-], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
+], {
+  error: 'expected a source with "type" one of pattern, camera, webcam, command, url, poll, file',
+});
 
 /** A validated source spec. */
 export type SourceSpec = z.output<typeof sourceSpecSchema>;
@@ -202,9 +217,14 @@ export async function readConfigFile(path: string): Promise<unknown> {
  *
  * @param spec A validated source spec.
  * @param log Where the source logs restarts and skipped files.
+ * @param onStatus Gets a polling source's status after each request (for `/stats`).
  * @returns The source.
  */
-export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
+export function createSource(
+  spec: SourceSpec,
+  log: LogLine,
+  onStatus?: (status: PollStatus) => void,
+): FrameSource {
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
   switch (spec.type) {
@@ -235,6 +255,15 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
         ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
         ...(spec.insecure ? { insecure: true } : {}),
+      });
+    case "poll":
+      return pollSource(spec.url, {
+        ...(spec.fps ? { fps: spec.fps } : {}),
+        ...(spec.timeout ? { timeout: spec.timeout * 1000 } : {}),
+        ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
+        ...(spec.insecure ? { insecure: true } : {}),
+        log,
+        ...(onStatus ? { onStatus } : {}),
       });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });

@@ -34,12 +34,16 @@ Source (one; the test pattern when none is given):
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
   --url URL              relay another MJPEG server's stream (user:pass@ in it for
                          Digest or Basic auth)
+  --poll URL             a camera's snapshot URL (one JPEG per request, user:pass@ as for
+                         --url), asked at up to --fps times a second (default 1), over one
+                         kept-alive connection
   --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
   --config FILE          a JSON file with several named streams (see README)
 
-Image (camera, webcam, pattern; --fps also for folders):
+Image (camera, webcam, pattern; --fps also for folders and --poll):
   --width N --height N   size in pixels (default 640x480)
-  --fps N                frames per second (camera/webcam 15, pattern/folder 10)
+  --fps N                frames per second (camera/webcam 15, pattern/folder 10, poll 1)
+  --timeout S            poll: seconds from a request to the whole image (default 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
 
@@ -59,7 +63,7 @@ changes them while it runs, see docs/server.md):
   --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--denoise cdn_off"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
 
-Relay (--url):
+Relay and polling (--url, --poll):
   --ca FILE              trust this CA (PEM) for an https upstream
   --insecure             accept any certificate from it (self-signed, expired)
 
@@ -120,8 +124,13 @@ async function run(
   const hubs: Record<string, FrameHub> = {};
   const sources: Record<string, FrameSource> = {};
   for (const [name, spec] of Object.entries(config.streams)) {
-    hubs[name] = new FrameHub();
-    sources[name] = createSource(spec, (line) => log(`[${name}] ${line}`));
+    const hub = new FrameHub();
+    hubs[name] = hub;
+    sources[name] = createSource(
+      spec,
+      (line) => log(`[${name}] ${line}`),
+      (status) => hub.reportSourceStatus(status),
+    );
   }
   const [firstName] = Object.keys(hubs);
   const controls = Object.fromEntries(

@@ -38,6 +38,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   webcam: { type: "string" },
   command: { type: "string" },
   url: { type: "string" },
+  poll: { type: "string" },
   ca: { type: "string" },
   insecure: { type: "boolean" },
   file: { type: "string" },
@@ -45,6 +46,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   width: { type: "string" },
   height: { type: "string" },
   fps: { type: "string" },
+  timeout: { type: "string" },
   quality: { type: "string" },
   rotation: { type: "string" },
   hflip: { type: "boolean" },
@@ -94,7 +96,7 @@ const TOP_NUMBER_SETTINGS: [string, string][] = [
   ["statsInterval", "stats-interval"],
 ];
 
-const SOURCES = ["pattern", "camera", "webcam", "command", "url", "file"] as const;
+const SOURCES = ["pattern", "camera", "webcam", "command", "url", "poll", "file"] as const;
 const RESTART_FLAGS = [
   "no-restart",
   "restart-delay",
@@ -115,6 +117,7 @@ const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   webcam: ["width", "height", "fps", ...RESTART_FLAGS],
   command: RESTART_FLAGS,
   url: ["ca", "insecure"],
+  poll: ["fps", "timeout", "ca", "insecure"],
   file: ["fps"],
 };
 const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
@@ -127,6 +130,7 @@ const NUMBER_SETTINGS: Record<string, string> = {
   "healthy-run": "healthyRun",
   "stall-timeout": "stallTimeout",
   "stop-grace": "stopGrace",
+  timeout: "timeout",
 };
 // The restart backoff's flags, by its setting (seconds).
 const RESTART_SETTINGS: Record<string, string> = {
@@ -332,6 +336,7 @@ export function serveFlagsToConfig(
   if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
+  if (type === "poll") spec.url = v.poll;
   if (v.ca !== undefined) spec.ca = v.ca;
   if (v.insecure) spec.insecure = true;
   if (type === "file") spec.path = v.file;

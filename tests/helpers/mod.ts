@@ -32,8 +32,9 @@
  *
  * Helpers for one family of tests are not re-exported: `wire.ts` (decoding in
  * chunks), `attack_sockets.ts` (raw hostile sockets), `camera.ts` (a camera
- * in Python), `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`,
- * `systemd.ts`, `reliability_*.ts`.
+ * in Python), `snapshot_camera.ts` (snapshot-only cameras, for polling),
+ * `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`, `systemd.ts`,
+ * `reliability_*.ts`.
  */
 export * from "./dispose.ts";
 export * from "./hash.ts";

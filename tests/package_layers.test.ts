@@ -58,7 +58,7 @@ const PUBLIC: Record<string, string[]> = {
     "validateBoundary",
     "validateStreamName",
   ],
-  "./client": ["MjpegClient"],
+  "./client": ["AuthenticationError", "MjpegClient"],
   "./server": ["FrameHub", "mjpegResponse", "muxResponse", "serve", "snapshotResponse"],
   "./sources": [
     "ControlError",

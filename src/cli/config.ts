@@ -9,10 +9,18 @@ import { z } from "zod";
 import { duration, type DurationRange } from "../internal/duration.ts";
 import { booleanOr } from "../internal/validate.ts";
 import { caFileSchema, readCaFile } from "./ca_file.ts";
-import { cameraSource } from "../sources/camera.ts";
+import { CAMERA_STALL_TIMEOUT, cameraSource } from "../sources/camera.ts";
+import {
+  CAMERA_SETTING_NAMES,
+  cameraSettingFields,
+  DEFAULT_CAMERA_SETTINGS,
+  extraArgsSchema,
+  frameTimeProblem,
+} from "../sources/camera_settings.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
+import { pollSource, type PollStatus } from "../sources/poll.ts";
 import type { RestartPolicy } from "../sources/process.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
@@ -81,17 +89,25 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     ...size,
     quality: z.number().int().min(1).max(100).optional(),
   }),
+  // The camera's settings are cameraSource()'s own fields, checked the same way.
   z.strictObject({
     type: z.literal("camera"),
-    ...size,
-    quality: z.number().int().min(1).max(100).optional(),
-    rotation: z.union([z.literal(0), z.literal(180)]).optional(),
-    hflip: z.boolean().optional(),
-    vflip: z.boolean().optional(),
+    ...cameraSettingFields("optional"),
     camera: z.number().int().min(0).max(15).optional(),
-    extraArgs: z.array(z.string()).optional(),
+    extraArgs: extraArgsSchema.optional(),
     programs: z.array(z.string().min(1)).min(1).optional(),
     ...restartSettings,
+  }).superRefine((spec, ctx) => {
+    const problem = frameTimeProblem(
+      {
+        fps: spec.fps ?? DEFAULT_CAMERA_SETTINGS.fps,
+        shutter: spec.shutter ?? DEFAULT_CAMERA_SETTINGS.shutter,
+      },
+      spec.stallTimeout === undefined ? CAMERA_STALL_TIMEOUT : spec.stallTimeout * 1000,
+    );
+    if (problem) {
+      ctx.addIssue({ code: "custom", path: [problem.setting], message: problem.message });
+    }
   }),
   z.strictObject({
     type: z.literal("webcam"),
@@ -118,8 +134,22 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     /** Accept any certificate from an https camera. */
     insecure: z.boolean().optional(),
   }),
+  z.strictObject({
+    type: z.literal("poll"),
+    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    /** The most requests per second. */
+    fps: z.number().min(0.01).max(60).optional(),
+    /** Seconds from a request to the last byte of its answer. */
+    timeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+    /** A PEM file: the CA that signed an https camera's certificate. */
+    ca: caFileSchema.optional(),
+    /** Accept any certificate from an https camera. */
+    insecure: z.boolean().optional(),
+  }),
   z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
-], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
+], {
+  error: 'expected a source with "type" one of pattern, camera, webcam, command, url, poll, file',
+});
 
 /** A validated source spec. */
 export type SourceSpec = z.output<typeof sourceSpecSchema>;
@@ -127,6 +157,9 @@ export type SourceSpec = z.output<typeof sourceSpecSchema>;
 const streamName = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
   "expected a stream name of letters, digits, - and _ (it becomes a URL path)",
+).refine(
+  (name) => name !== "stats" && name !== "control",
+  'expected a stream name other than "stats" and "control" (routes of their own)',
 );
 
 /** The JSON config file of `mjpeg serve --config`. Flags given too take precedence. */
@@ -212,9 +245,14 @@ export async function readConfigFile(path: string): Promise<unknown> {
  *
  * @param spec A validated source spec.
  * @param log Where the source logs restarts and skipped files.
+ * @param onStatus Gets a polling source's status after each request (for `/stats`).
  * @returns The source.
  */
-export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
+export function createSource(
+  spec: SourceSpec,
+  log: LogLine,
+  onStatus?: (status: PollStatus) => void,
+): FrameSource {
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
   switch (spec.type) {
@@ -222,21 +260,7 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
       return testPattern(pick(["width", "height", "fps", "quality"], spec));
     case "camera":
       return cameraSource({
-        ...pick(
-          [
-            "width",
-            "height",
-            "fps",
-            "quality",
-            "rotation",
-            "hflip",
-            "vflip",
-            "camera",
-            "extraArgs",
-            "programs",
-          ],
-          spec,
-        ),
+        ...pick([...CAMERA_SETTING_NAMES, "camera", "extraArgs", "programs"], spec),
         ...restartOptions(spec),
         log,
       });
@@ -259,6 +283,15 @@ export function createSource(spec: SourceSpec, log: LogLine): FrameSource {
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
         ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
         ...(spec.insecure ? { insecure: true } : {}),
+      });
+    case "poll":
+      return pollSource(spec.url, {
+        ...(spec.fps ? { fps: spec.fps } : {}),
+        ...(spec.timeout ? { timeout: spec.timeout * 1000 } : {}),
+        ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
+        ...(spec.insecure ? { insecure: true } : {}),
+        log,
+        ...(onStatus ? { onStatus } : {}),
       });
     case "file":
       return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });

@@ -37,18 +37,36 @@ Source (one; the test pattern when none is given):
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
   --url URL              relay another MJPEG server's stream (user:pass@ in it for
                          Digest or Basic auth)
+  --poll URL             a camera's snapshot URL (one JPEG per request, user:pass@ as for
+                         --url), asked at up to --fps times a second (default 1), over one
+                         kept-alive connection
   --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
   --config FILE          a JSON file with several named streams (see README)
 
-Image (camera, webcam, pattern; --fps also for folders):
+Image (camera, webcam, pattern; --fps also for folders and --poll):
   --width N --height N   size in pixels (default 640x480)
-  --fps N                frames per second (camera/webcam 15, pattern/folder 10)
+  --fps N                frames per second (camera/webcam 15, pattern/folder 10, poll 1)
+  --timeout S            poll: seconds from a request to the whole image (default 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
-  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
+
+Camera settings (rpicam-vid's options of the same names; GET/POST /control
+changes them while it runs, see docs/server.md):
+  --shutter US           exposure time in microseconds (default 0: automatic)
+  --gain G               analogue and digital gain, 0..64 (default 0: automatic)
+  --exposure MODE        normal, sport, short, long or custom (default normal)
+  --awb MODE             auto, incandescent, tungsten, fluorescent, indoor, daylight,
+                         cloudy or custom (default auto)
+  --ev STOPS             exposure compensation, -10..10 (default 0)
+  --brightness B         -1..1 (default 0)
+  --contrast C --saturation S   0..32 (default 1)
+  --sharpness S          0..16 (default 1)
+  --autofocus-mode MODE  default, manual, auto or continuous (Camera Module 3)
+  --lens-position D      focus in dioptres, 0 (infinity)..32
+  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--denoise cdn_off"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
 
-Relay (--url):
+Relay and polling (--url, --poll):
   --ca FILE              trust this CA (PEM) for an https upstream
   --insecure             accept any certificate from it (self-signed, expired)
 
@@ -152,12 +170,23 @@ async function run(
   const hubs: Record<string, FrameHub> = {};
   const sources: Record<string, FrameSource> = {};
   for (const [name, spec] of Object.entries(config.streams)) {
-    hubs[name] = new FrameHub();
-    sources[name] = createSource(spec, (line) => log(`[${name}] ${line}`));
+    const hub = new FrameHub();
+    hubs[name] = hub;
+    sources[name] = createSource(
+      spec,
+      (line) => log(`[${name}] ${line}`),
+      (status) => hub.reportSourceStatus(status),
+    );
   }
   const [firstName] = Object.keys(hubs);
+  const controls = Object.fromEntries(
+    Object.entries(sources).flatMap(([name, s]) => s.controls ? [[name, s.controls]] : []),
+  );
   const app = mjpegApp({
     streams: named ? hubs : hubs[firstName!]!,
+    ...(named ? { controls } : controls[firstName!] ? { controls: controls[firstName!]! } : {}),
+    // A unix socket is reached through whatever proxy fronts it: never loopback-only.
+    loopbackOnly: config.unix === undefined && isLoopback(config.host ?? "127.0.0.1"),
     ...(config.auth ? { auth: basicAuth(config.auth) } : {}),
     ...(config.token ? { auth: { token: config.token } } : {}),
     ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
@@ -293,6 +322,17 @@ async function feed(
     log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
   }
+}
+
+/**
+ * Whether an address to listen on reaches this machine alone: `localhost`,
+ * 127.0.0.0/8 or ::1.
+ *
+ * @param host The `--host` value.
+ * @returns True for a loopback address.
+ */
+export function isLoopback(host: string): boolean {
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i.test(host);
 }
 
 function basicAuth(userPass: string): { username: string; password: string } {

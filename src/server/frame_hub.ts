@@ -39,6 +39,14 @@ export interface FrameHubOptions {
   timestampHeader?: boolean;
 }
 
+/**
+ * What a source says about itself, shown in `/stats` as `source`: plain
+ * values only (it goes to JSON as it is). Sources that can fail quietly —
+ * a snapshot URL that answers an HTML page — report why here, so a
+ * stream's owner sees it without reading the log.
+ */
+export type SourceStatus = Readonly<Record<string, string | number | boolean | null>>;
+
 /** The hub's counters, for `/stats` and logs. */
 export interface FrameHubStats {
   /** Viewers connected now. */
@@ -61,6 +69,8 @@ export interface FrameHubStats {
   latest: { sequence: number; timestamp: number; size: number } | null;
   /** Each connected viewer's counters. */
   viewerStats: HubViewerStats[];
+  /** The latest status its source reported (see `reportSourceStatus`), or null. */
+  source: SourceStatus | null;
 }
 
 /** A viewer arriving or leaving, as told to {@linkcode FrameHub.watch} listeners. */
@@ -113,6 +123,7 @@ export class FrameHub {
   #viewerIds = 0;
   #viewersStalled = 0;
   #closed = false;
+  #sourceStatus: SourceStatus | null = null;
   readonly #watchers = new Set<(event: ViewerEvent) => void>();
 
   /**
@@ -314,7 +325,23 @@ export class FrameHub {
         ? { sequence: latest.sequence, timestamp: latest.timestamp, size: latest.data.length }
         : null,
       viewerStats: [...this.#viewers].map((viewer) => viewer.stats),
+      source: this.#sourceStatus,
     };
+  }
+
+  /**
+   * Keeps what the source feeding this hub says about itself, for `stats`
+   * (and so `/stats`): e.g. a polling source's state and last error.
+   *
+   * @param status The source's status, or undefined to clear it.
+   *
+   * @example
+   * ```ts ignore
+   * pollSource(url, { fps: 2, onStatus: (status) => hub.reportSourceStatus(status) });
+   * ```
+   */
+  reportSourceStatus(status: SourceStatus | undefined): void {
+    this.#sourceStatus = status === undefined ? null : { ...status };
   }
 
   /**

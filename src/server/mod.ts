@@ -28,6 +28,7 @@ export {
   FrameHub,
   type FrameHubOptions,
   type FrameHubStats,
+  type SourceStatus,
   type ViewerEvent,
 } from "./frame_hub.ts";
 export type {

@@ -7,6 +7,7 @@
  */
 import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
+import type { StreamControls } from "../internal/controls.ts";
 
 /**
  * Something that produces JPEG frames until it is stopped.
@@ -36,6 +37,11 @@ export interface FrameSource {
    * @returns The frames, in order; ends when the source ends or is stopped.
    */
   frames(signal: AbortSignal): AsyncIterable<Frame>;
+  /**
+   * Settings that can change while the source runs, if it has any (the
+   * camera's); `mjpegApp` serves them at `/control`.
+   */
+  readonly controls?: StreamControls;
 }
 
 /** Where {@linkcode pipeToHub} delivers frames: a FrameHub, or anything with `publish`. */

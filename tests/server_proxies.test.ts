@@ -35,6 +35,7 @@ async function startProxies(upstream: string): Promise<[Proxy, Proxy]> {
     startNginx(`
     location /webcam/ {
       proxy_pass http://${host}/;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_read_timeout 5s;
     }`),
     startCaddy(`  redir /webcam /webcam/
@@ -242,6 +243,26 @@ describe("behind nginx and Caddy", () => {
     } finally {
       done.abort();
       for (const p of stalled) p.socket.destroy();
+    }
+  });
+
+  it("/control of a loopback-only server without credentials answers only this machine, not what nginx or Caddy forward", async (t) => {
+    if (!requireTools(t, "nginx", "caddy")) return;
+    // A stand-in for a camera's settings: only whether /control answers matters here.
+    const controls = {
+      describe: () => ({}),
+      set: () => Promise.resolve({ changed: [], controls: {} }),
+    };
+    await using serving = await startServing({}, { fps: 10, controls, loopbackOnly: true });
+    const [nginx, caddy] = await startProxies(serving.server.url);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const direct = await fetch(`${serving.server.url}/control`);
+    assert.equal(direct.status, 200, await direct.text());
+    for (const proxy of [nginx, caddy]) {
+      const proxied = await fetch(`${proxy.url}/webcam/control`);
+      assert.equal(proxied.status, 403, proxy.name);
+      assert.match(await proxied.text(), /through a proxy \(X-Forwarded-For\)/, proxy.name);
     }
   });
 

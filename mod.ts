@@ -56,6 +56,7 @@ export {
   type FrameSource,
   httpSource,
   pipeToHub,
+  pollSource,
   testPattern,
   webcamSource,
 } from "./src/sources/mod.ts";

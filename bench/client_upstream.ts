@@ -4,10 +4,12 @@
  * and the client is what is measured. Runs in its own process (under Node)
  * so it does not share a core's event loop with the client.
  *
- * Usage: node --import tsx bench/client_upstream.ts FRAME_BYTES
- * Prints the port on stdout, serves until stdin closes.
+ * Usage: node --import tsx bench/client_upstream.ts FRAME_BYTES [CERT_FILE KEY_FILE]
+ * (with a certificate and key: https). Prints the port on stdout, serves
+ * until stdin closes.
  */
-import { createServer } from "node:net";
+import { createServer as createTcpServer, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { readFileSync } from "node:fs";
 import { encodeMjpegPart, encodeOpening } from "../src/wire/mod.ts";
 
@@ -47,7 +49,8 @@ const perBlock = Math.max(1, Math.floor((4 << 20) / part.length));
 const block = new Uint8Array(part.length * perBlock);
 for (let i = 0; i < perBlock; i++) block.set(part, i * part.length);
 
-const server = createServer((socket) => {
+const [certFile, keyFile] = process.argv.slice(3);
+const serveOne = (socket: Socket) => {
   socket.on("error", () => {});
   socket.once("data", () => {
     socket.write(
@@ -60,7 +63,10 @@ const server = createServer((socket) => {
     };
     pump();
   });
-});
+};
+const server = certFile && keyFile
+  ? createTlsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, serveOne)
+  : createTcpServer(serveOne);
 server.listen(0, "127.0.0.1", () => {
   const address = server.address();
   if (address && typeof address !== "string") {

@@ -20,6 +20,10 @@ run "sources: test pattern cost (Deno)" deno run -A bench/sources_test_pattern.t
 run "sources: test pattern cost (Bun)" bun bench/sources_test_pattern.ts
 run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pattern.ts
 run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import tsx bench/client_throughput.ts
+run "client: against curl and ffmpeg on one server, http and https (Deno, Bun, Node)" node --import tsx bench/client_vs_curl.ts 5 3 40000 http,https
+run "client: per-frame cost without a network (Deno)" deno run -A bench/client_in_memory.ts
+run "client: per-frame cost without a network (Bun)" bun bench/client_in_memory.ts
+run "client: per-frame cost without a network (Node)" node --import tsx bench/client_in_memory.ts
 run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qemu)" bun bench/binary_startup.ts
 run "browser: <mjpeg-view> against <img>, memory over 10 minutes in Chromium (Bun server)" bun bench/browser_memory.ts --duration="${BROWSER_MEMORY_SECONDS:-600}"
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
+import { cameraOptionsSchema } from "../src/sources/camera.ts";
 import { assertUsageErrors, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
 import { FakeCamera, fakeCameraDir } from "./helpers/fake_camera.ts";
 import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
@@ -46,8 +47,19 @@ describe("mjpeg serve: camera settings", () => {
       rotation: 180,
       hflip: true,
       vflip: true,
+      shutter: 20000,
+      gain: 2.5,
+      exposure: "long",
+      awb: "indoor",
+      ev: 0.5,
+      brightness: -0.1,
+      contrast: 1.2,
+      saturation: 0,
+      sharpness: 2,
+      autofocusMode: "manual",
+      lensPosition: 2,
       camera: 1,
-      extraArgs: ["--awb", "indoor", "--ev", "0.5"],
+      extraArgs: ["--denoise", "cdn_off", "--metering", "spot"],
       programs: ["/opt/rpicam/rpicam-vid"],
       // Durations in seconds, as every flag and config key takes them.
       restart: { initialDelay: 0.1, maxDelay: 2 },
@@ -55,6 +67,16 @@ describe("mjpeg serve: camera settings", () => {
       stallTimeout: 8,
       stopGrace: 0.5,
     };
+    // Every option cameraSource() takes is here (all but log, which the command sets itself),
+    // each other than its default, so an option added without a flag or config key fails here.
+    assert.deepEqual(
+      Object.keys(settings).sort(),
+      Object.keys(cameraOptionsSchema.shape).filter((k) => k !== "log").sort(),
+    );
+    const defaults = cameraOptionsSchema.parse({}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(settings)) {
+      assert.notDeepEqual(value, defaults[key], `${key} differs from its default`);
+    }
     const fromFlags = await cameraSpec(
       "--camera",
       "1",
@@ -70,8 +92,30 @@ describe("mjpeg serve: camera settings", () => {
       "180",
       "--hflip",
       "--vflip",
+      "--shutter",
+      "20000",
+      "--gain",
+      "2.5",
+      "--exposure",
+      "long",
+      "--awb",
+      "indoor",
+      "--ev",
+      "0.5",
+      "--brightness",
+      "-0.1",
+      "--contrast",
+      "1.2",
+      "--saturation",
+      "0",
+      "--sharpness",
+      "2",
+      "--autofocus-mode",
+      "manual",
+      "--lens-position",
+      "2",
       "--camera-args",
-      "--awb indoor --ev 0.5",
+      "--denoise cdn_off --metering spot",
       "--camera-program",
       "/opt/rpicam/rpicam-vid",
       "--restart-delay",
@@ -99,6 +143,14 @@ describe("mjpeg serve: camera settings", () => {
         /config file \S+: streams\.cam\.restart\.maxDelay: expected maxDelay \(default 10 s\) to be at least initialDelay \(default 0\.5 s\)/,
       ],
       [
+        { fps: 0.1 },
+        /config file \S+: streams\.cam\.fps: expected more than 0.2 fps: the stall timeout \(5 s\)/,
+      ],
+      [
+        { gain: 100 },
+        /config file \S+: streams\.cam\.gain: expected a number between 0 and 64 \(0: automatic\)/,
+      ],
+      [
         { stallTimeout: -1 },
         /config file \S+: streams\.cam\.stallTimeout: expected between 0 and 600 seconds/,
       ],
@@ -107,6 +159,9 @@ describe("mjpeg serve: camera settings", () => {
       writeConfig(dir.path, { streams: { cam: { type: "camera", ...camera } } });
       await assertUsageErrors(["serve"], [[["--config", file], message]]);
     }
+    // A slow camera is fine with a stall timeout longer than its frame time.
+    writeConfig(dir.path, { streams: { cam: { type: "camera", fps: 0.1, stallTimeout: 15 } } });
+    assert.equal((await parseServeArgs(["--config", file])).config!.streams.cam!.type, "camera");
 
     const cases: [string[], RegExp][] = [
       [["--camera", "--stall-timeout", "soon"], /--stall-timeout: expected a number/],
@@ -116,6 +171,29 @@ describe("mjpeg serve: camera settings", () => {
         /--no-restart: expected no restart delays with it, got --restart-max-delay/,
       ],
       [["--camera", "--camera-args", "--awb 'indoor"], /--camera-args: expected a closing '/],
+      // The camera's settings are checked as cameraSource() and POST /control check them.
+      [["--camera", "--brightness", "2"], /--brightness: expected a number between -1 and 1$/m],
+      [["--camera", "--ev", "-11"], /--ev: expected a number between -10 and 10 stops$/m],
+      [["--camera", "--awb", "sunny"], /--awb: expected one of auto, incandescent, .*, custom$/m],
+      [["--camera", "--lens-position", "near"], /--lens-position: expected a number, got "near"/],
+      [["--camera", "--width", "16"], /--width: expected a whole number between 32 and 4608 px/],
+      [
+        ["--camera", "--camera-args", "--awb indoor"],
+        /--camera-args: expected no --awb: it is the camera's awb setting; give it as that \(--awb/,
+      ],
+      [
+        ["--camera", "--camera-args", "-o out.mjpeg"],
+        /--camera-args: expected no -o: mjpeg passes it to rpicam-vid itself/,
+      ],
+      [
+        ["--camera", "--fps", "0.1"],
+        /--fps: expected more than 0.2 fps: the stall timeout \(5 s\) restarts a camera/,
+      ],
+      [
+        ["--camera", "--shutter", "9000000", "--stall-timeout", "8"],
+        /--shutter: expected an exposure shorter than 8000000 µs/,
+      ],
+      [["--pattern", "--awb", "auto"], /--awb: expected only with --camera, not with --pattern/],
       [
         ["--pattern", "--stall-timeout", "100"],
         /--stall-timeout: expected only with --camera, --webcam, --command, not with --pattern/,

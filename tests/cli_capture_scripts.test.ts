@@ -303,7 +303,7 @@ describe("--ca and --insecure are checked like every flag", () => {
         ],
         [
           ["serve", "--pattern", "--insecure"],
-          /mjpeg serve: --insecure: expected only with --url, not with --pattern/,
+          /mjpeg serve: --insecure: expected only with --url, --poll, not with --pattern/,
         ],
       ] as const
     ) {

@@ -1,6 +1,6 @@
 /**
  * Security review, the parts about secrets: credentials given to the `mjpeg`
- * command (Basic auth, a token, a relay URL with a password) never reach its
+ * command (Basic auth, a token, a relay or polled URL with a password) never reach its
  * log, not even when clients send wrong ones, and nothing is served without
  * them, and a redirect carries them to no other origin. Real processes on
  * this runtime, real sockets on 127.0.0.1.
@@ -173,6 +173,48 @@ describe("secrets stay out of the logs", () => {
         DIGEST_PASSWORD,
         encodeURIComponent(DIGEST_PASSWORD),
         WRONG_PASSWORD,
+        ...hashes,
+      ]
+    ) {
+      assert.ok(!all.includes(secret), `a secret reached the log: ${secret}\n${all}`);
+    }
+  });
+
+  it("Digest: serve --poll logs no password, right or wrong, nor a hash of one, nor shows one in /stats", async () => {
+    await using camera = await startCamera({
+      algorithms: ["SHA-256"],
+      password: DIGEST_PASSWORD,
+      mode: "snapshot",
+    });
+    const withPassword = (password: string) =>
+      camera.url.replace("://", `://admin:${encodeURIComponent(password)}@`) + "snapshot.jpg";
+    await using good = await startServe([
+      "--poll",
+      withPassword(DIGEST_PASSWORD),
+      "--fps",
+      "5",
+      "--stats-interval",
+      "1",
+    ]);
+    // Refused 3 times in a row, a wrong password ends the poll, and serve with it (status 1).
+    const wrong = await runCli(["serve", "--port", "0", "--poll", withPassword(WRONG_PASSWORD)]);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /not asking again/);
+    await firstFrames(`${good.url}/stream.mjpg`, 1, 15_000);
+    const stats = await (await fetch(`${good.url}/stats`)).text();
+    assert.match(stats, /"state":"ok"/);
+    await sleep(1200); // a stats line or two
+    const all = [await good.stop("SIGTERM"), wrong]
+      .map((r) => r.stdout + r.stderr).join("\n") + stats;
+    assert.match(all, /poll http:\/\/127\.0\.0\.1:\d+\/snapshot\.jpg at up to 5 fps/);
+    const hashes = camera.requests.flatMap((r) => r.fields?.response ?? []);
+    assert.ok(hashes.length >= 2 * 3, `${hashes.length} Digest answers`);
+    for (
+      const secret of [
+        DIGEST_PASSWORD,
+        encodeURIComponent(DIGEST_PASSWORD),
+        WRONG_PASSWORD,
+        encodeURIComponent(WRONG_PASSWORD),
         ...hashes,
       ]
     ) {

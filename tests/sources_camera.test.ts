@@ -25,10 +25,28 @@ describe("cameraSource", () => {
         rotation: 180,
         hflip: true,
         vflip: true,
-        extraArgs: ["--awb", "indoor"],
+        shutter: 20000,
+        gain: 2.5,
+        exposure: "long",
+        awb: "indoor",
+        ev: -1,
+        brightness: 0.1,
+        contrast: 1.5,
+        saturation: 0,
+        sharpness: 2,
+        autofocusMode: "manual",
+        lensPosition: 0,
+        extraArgs: ["--denoise", "cdn_off"],
       }).join(" "),
       "-t 0 -n --codec mjpeg --width 1280 --height 720 --framerate 30 -q 90 --flush -v 0 -o - " +
-        "--camera 1 --rotation 180 --hflip --vflip --awb indoor",
+        "--camera 1 --rotation 180 --hflip --vflip --shutter 20000 --gain 2.5 --exposure long " +
+        "--awb indoor --ev -1 --brightness 0.1 --contrast 1.5 --saturation 0 --sharpness 2 " +
+        "--autofocus-mode manual --lens-position 0 --denoise cdn_off",
+    );
+    // A setting at its default is left to rpicam-vid: the command line is the same as without it.
+    assert.equal(
+      cameraArgs({ awb: "auto", contrast: 1, shutter: 0, lensPosition: null }).join(" "),
+      EXACT,
     );
   });
 
@@ -55,11 +73,57 @@ describe("cameraSource", () => {
     assert.equal(diagnoseCamera([], "rpicam-vid"), undefined);
   });
 
-  it("rejects out-of-range options with a message naming the option", () => {
-    assert.throws(() => cameraSource({ width: 10 }), /width.*(>=|32)/);
-    assert.throws(() => cameraSource({ quality: 101 }), /quality/);
-    assert.throws(() => cameraSource({ rotation: 90 as 0 }), /rotation/);
+  it("rejects out-of-range options with a message naming the option and its range", () => {
+    assert.throws(
+      () => cameraSource({ width: 10 }),
+      /width: expected a whole number between 32 and 4608 px, got 10/,
+    );
+    assert.throws(
+      () => cameraSource({ quality: 101 }),
+      /quality: expected a whole number between 1 and 100, got 101/,
+    );
+    assert.throws(
+      () => cameraSource({ rotation: 90 as 0 }),
+      /rotation: expected one of 0, 180, got 90/,
+    );
     assert.throws(() => cameraSource({ colour: true } as never), /colour/);
+    assert.throws(
+      () => cameraSource({ brightness: 2 }),
+      /brightness: expected a number between -1 and 1, got 2/,
+    );
+    assert.throws(
+      () => cameraSource({ awb: "sunny" as "auto" }),
+      /awb: expected one of auto, incandescent, tungsten, fluorescent, indoor, daylight, cloudy, custom, got "sunny"/,
+    );
+    assert.throws(
+      () => cameraSource({ shutter: 1.5 }),
+      /shutter: expected a whole number between 0 and 700000000 µs \(0: automatic\), got 1.5/,
+    );
+    // Options mjpeg gives itself, or settings of their own, are not accepted as extra arguments:
+    // rpicam-vid would refuse an option given twice.
+    assert.throws(
+      () => cameraSource({ extraArgs: ["--awb", "indoor"] }),
+      /extraArgs\.0: expected no --awb: it is the camera's awb setting/,
+    );
+    assert.throws(
+      () => cameraSource({ extraArgs: ["--analoggain=2"] }),
+      /extraArgs\.0: expected no --analoggain: it is the camera's gain setting/,
+    );
+    assert.throws(
+      () => cameraSource({ extraArgs: ["-o", "file.mjpeg"] }),
+      /extraArgs\.0: expected no -o: mjpeg passes it to rpicam-vid itself/,
+    );
+    // A frame must come sooner than the stall timeout restarts a camera that sends none.
+    assert.throws(
+      () => cameraSource({ fps: 0.1 }),
+      /fps: expected more than 0.2 fps: the stall timeout \(5 s\) restarts a camera/,
+    );
+    assert.throws(
+      () => cameraSource({ shutter: 6_000_000 }),
+      /shutter: expected an exposure shorter than 5000000 µs/,
+    );
+    assert.doesNotThrow(() => cameraSource({ fps: 0.1, stallTimeout: 15_000 }));
+    assert.doesNotThrow(() => cameraSource({ shutter: 6_000_000, stallTimeout: 0 }));
   });
 
   it("runs rpicam-vid from PATH with the exact arguments and decodes its JPEGs", async (t) => {

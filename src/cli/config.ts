@@ -9,11 +9,19 @@ import { z } from "zod";
 import { duration, type DurationRange } from "../internal/duration.ts";
 import { booleanOr } from "../internal/validate.ts";
 import { caFileSchema, readCaFile } from "./ca_file.ts";
-import { cameraSource } from "../sources/camera.ts";
+import { CAMERA_STALL_TIMEOUT, cameraSource } from "../sources/camera.ts";
+import {
+  CAMERA_SETTING_NAMES,
+  cameraSettingFields,
+  DEFAULT_CAMERA_SETTINGS,
+  extraArgsSchema,
+  frameTimeProblem,
+} from "../sources/camera_settings.ts";
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
 import { DEFAULT_ON_DEMAND_IDLE } from "../sources/on_demand.ts";
+import { pollSource } from "../sources/poll.ts";
 import type { RestartPolicy } from "../sources/process.ts";
 import type { FrameSource, LogLine, StatusListener } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
@@ -100,18 +108,26 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     quality: z.number().int().min(1).max(100).optional(),
     ...outageSettings,
   }),
+  // The camera's settings are cameraSource()'s own fields, checked the same way.
   z.strictObject({
     type: z.literal("camera"),
-    ...size,
-    quality: z.number().int().min(1).max(100).optional(),
-    rotation: z.union([z.literal(0), z.literal(180)]).optional(),
-    hflip: z.boolean().optional(),
-    vflip: z.boolean().optional(),
+    ...cameraSettingFields("optional"),
     camera: z.number().int().min(0).max(15).optional(),
-    extraArgs: z.array(z.string()).optional(),
+    extraArgs: extraArgsSchema.optional(),
     programs: z.array(z.string().min(1)).min(1).optional(),
     ...restartSettings,
     ...outageSettings,
+  }).superRefine((spec, ctx) => {
+    const problem = frameTimeProblem(
+      {
+        fps: spec.fps ?? DEFAULT_CAMERA_SETTINGS.fps,
+        shutter: spec.shutter ?? DEFAULT_CAMERA_SETTINGS.shutter,
+      },
+      spec.stallTimeout === undefined ? CAMERA_STALL_TIMEOUT : spec.stallTimeout * 1000,
+    );
+    if (problem) {
+      ctx.addIssue({ code: "custom", path: [problem.setting], message: problem.message });
+    }
   }),
   z.strictObject({
     type: z.literal("webcam"),
@@ -147,7 +163,22 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     fps: size.fps,
     ...outageSettings,
   }),
-], { error: 'expected a source with "type" one of pattern, camera, webcam, command, url, file' });
+  z.strictObject({
+    type: z.literal("poll"),
+    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    /** The most requests per second. */
+    fps: z.number().min(0.01).max(60).optional(),
+    /** Seconds from a request to the last byte of its answer. */
+    timeout: duration("", { unit: "s", exclusive: true, max: 600 }).optional(),
+    /** A PEM file: the CA that signed an https camera's certificate. */
+    ca: caFileSchema.optional(),
+    /** Accept any certificate from an https camera. */
+    insecure: z.boolean().optional(),
+    ...outageSettings,
+  }),
+], {
+  error: 'expected a source with "type" one of pattern, camera, webcam, command, url, poll, file',
+});
 
 /** A validated source spec. */
 export type SourceSpec = z.output<typeof sourceSpecSchema>;
@@ -155,12 +186,26 @@ export type SourceSpec = z.output<typeof sourceSpecSchema>;
 const streamName = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
   "expected a stream name of letters, digits, - and _ (it becomes a URL path)",
+).refine(
+  (name) => name !== "stats" && name !== "control",
+  'expected a stream name other than "stats" and "control" (routes of their own)',
 );
 
 /** The JSON config file of `mjpeg serve --config`. Flags given too take precedence. */
 export const serveConfigSchema = z.strictObject({
-  port: z.number().int().min(0).max(65535).default(8080),
-  host: z.string().min(1).default("127.0.0.1"),
+  /** TCP port (default 8080; not with unix). */
+  port: z.number().int().min(0).max(65535).optional(),
+  /** Address to listen on (default 127.0.0.1; not with unix). */
+  host: z.string().min(1).optional(),
+  /** HTTPS: the certificate (chain), a PEM file; with tlsKey. */
+  tlsCert: z.string().min(1).optional(),
+  /** HTTPS: the certificate's private key, a PEM file; with tlsCert. */
+  tlsKey: z.string().min(1).optional(),
+  /** Listen on a unix socket at this path instead of TCP. */
+  unix: z.string().min(1).optional(),
+  /** The unix socket's permission bits, in octal: "660" (default: as the umask leaves them). */
+  unixMode: z.string().regex(/^0?[0-7]{3}$/, 'expected octal permission bits such as "660"')
+    .optional(),
   auth: z.string().regex(/^[^:]+:.+$/, "expected user:password").optional(),
   token: z.string().min(8, "expected a token of at least 8 characters").optional(),
   cors: z.string().min(1).optional(),
@@ -188,7 +233,24 @@ export const serveConfigSchema = z.strictObject({
     (streams) => Object.keys(streams).length > 0,
     "expected at least one stream",
   ),
-}).refine((c) => !(c.auth && c.token), "expected --auth or --token, not both");
+}).refine((c) => !(c.auth && c.token), "expected --auth or --token, not both")
+  .superRefine((c, ctx) => {
+    const problem = (key: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [key], message });
+    if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
+      problem(
+        c.tlsCert === undefined ? "tlsCert" : "tlsKey",
+        "expected a certificate and its key together (--tls-cert and --tls-key), got only one",
+      );
+    }
+    if (c.unix !== undefined) {
+      for (const key of ["port", "host", "tlsCert"] as const) {
+        if (c[key] !== undefined) {
+          problem(key, "expected no TCP port, host or TLS with a unix socket (--unix)");
+        }
+      }
+    } else if (c.unixMode !== undefined) problem("unixMode", "expected only with --unix");
+  });
 
 /** The validated serve configuration. */
 export type ServeConfig = z.output<typeof serveConfigSchema>;
@@ -250,7 +312,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
  *
  * @param spec A validated source spec.
  * @param log Where the source logs restarts and skipped files.
- * @param onStatus Gets the source's state and last error when they change (for `/stats`).
+ * @param onStatus Gets the source's state and last error (for `/stats`).
  * @returns The source.
  */
 export function createSource(
@@ -266,21 +328,7 @@ export function createSource(
       return testPattern(pick(["width", "height", "fps", "quality"], spec));
     case "camera":
       return cameraSource({
-        ...pick(
-          [
-            "width",
-            "height",
-            "fps",
-            "quality",
-            "rotation",
-            "hflip",
-            "vflip",
-            "camera",
-            "extraArgs",
-            "programs",
-          ],
-          spec,
-        ),
+        ...pick([...CAMERA_SETTING_NAMES, "camera", "extraArgs", "programs"], spec),
         ...restartOptions(spec),
         log,
         ...status,
@@ -306,6 +354,15 @@ export function createSource(
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
         ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
         ...(spec.insecure ? { insecure: true } : {}),
+        ...status,
+      });
+    case "poll":
+      return pollSource(spec.url, {
+        ...(spec.fps ? { fps: spec.fps } : {}),
+        ...(spec.timeout ? { timeout: spec.timeout * 1000 } : {}),
+        ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
+        ...(spec.insecure ? { insecure: true } : {}),
+        log,
         ...status,
       });
     case "file":

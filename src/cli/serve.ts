@@ -7,7 +7,9 @@
  * @module
  */
 import process from "node:process";
-import { serve } from "../runtime/serve.ts";
+import { serve, type ServeOptions } from "../runtime/serve.ts";
+import { loadTls } from "../runtime/tls.ts";
+import { claimSocketPath } from "../runtime/unix_socket.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
@@ -16,6 +18,7 @@ import { onDemandSource } from "../sources/on_demand.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
+import { SettingError } from "../internal/validate.ts";
 import { createSource, type ServeConfig, streamBehaviour } from "./config.ts";
 import { watchHubs } from "./events.ts";
 import { parseServeArgs } from "./serve_flags.ts";
@@ -35,18 +38,36 @@ Source (one; the test pattern when none is given):
   --command "CMD ARGS"   any program writing MJPEG to stdout (split like a shell, never run by one)
   --url URL              relay another MJPEG server's stream (user:pass@ in it for
                          Digest or Basic auth)
+  --poll URL             a camera's snapshot URL (one JPEG per request, user:pass@ as for
+                         --url), asked at up to --fps times a second (default 1), over one
+                         kept-alive connection
   --file PATH            a JPEG file rewritten by another program, or a folder of JPEGs
   --config FILE          a JSON file with several named streams (see README)
 
-Image (camera, webcam, pattern; --fps also for folders):
+Image (camera, webcam, pattern; --fps also for folders and --poll):
   --width N --height N   size in pixels (default 640x480)
-  --fps N                frames per second (camera/webcam 15, pattern/folder 10)
+  --fps N                frames per second (camera/webcam 15, pattern/folder 10, poll 1)
+  --timeout S            poll: seconds from a request to the whole image (default 10)
   --quality N            JPEG quality 1..100 (camera, pattern)
   --rotation 0|180 --hflip --vflip   camera orientation
-  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--awb indoor --ev 0.5"
+
+Camera settings (rpicam-vid's options of the same names; GET/POST /control
+changes them while it runs, see docs/server.md):
+  --shutter US           exposure time in microseconds (default 0: automatic)
+  --gain G               analogue and digital gain, 0..64 (default 0: automatic)
+  --exposure MODE        normal, sport, short, long or custom (default normal)
+  --awb MODE             auto, incandescent, tungsten, fluorescent, indoor, daylight,
+                         cloudy or custom (default auto)
+  --ev STOPS             exposure compensation, -10..10 (default 0)
+  --brightness B         -1..1 (default 0)
+  --contrast C --saturation S   0..32 (default 1)
+  --sharpness S          0..16 (default 1)
+  --autofocus-mode MODE  default, manual, auto or continuous (Camera Module 3)
+  --lens-position D      focus in dioptres, 0 (infinity)..32
+  --camera-args "ARGS"   more rpicam-vid arguments, e.g. "--denoise cdn_off"
   --camera-program P     the camera program (default rpicam-vid, then libcamera-vid)
 
-Relay (--url):
+Relay and polling (--url, --poll):
   --ca FILE              trust this CA (PEM) for an https upstream
   --insecure             accept any certificate from it (self-signed, expired)
 
@@ -73,6 +94,9 @@ Server:
   --max-connections N    close connections beyond N (default: the open-file limit less a reserve)
   --max-connections-per-address N   close connections beyond N from one address (default: no cap)
   --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
+  --tls-cert FILE --tls-key FILE   serve HTTPS with this certificate (chain) and its key (PEM)
+  --unix PATH            listen on a unix socket instead of TCP (not with --port, --host, TLS)
+  --unix-mode MODE       the socket's permission bits in octal, e.g. 660 (default: the umask's)
 
 Outages and demand (seconds; 0 turns each off):
   --keepalive S          while no new frame comes, send the last one again every S seconds
@@ -100,22 +124,62 @@ export async function serveCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { config, raw } = await parseServeArgs(argv);
+  const { config, raw, named, settingName } = await parseServeArgs(argv);
   if (!config) {
     io.stdout(SERVE_HELP);
     return 0;
   }
   const file = typeof raw.values.config === "string" ? raw.values.config : undefined;
-  return await run(config, file, logTo(io), signal);
+  const listen = await listenOptions(config, settingName);
+  return await run(config, listen, named, file, logTo(io), signal);
+}
+
+/** Where `serve()` listens; what each runtime's server is started with. */
+type ListenOptions = Pick<ServeOptions, "port" | "hostname" | "tls" | "path" | "socketMode">;
+
+/**
+ * Checks what the listening settings name before anything starts — the
+ * certificate and key files (readable, PEM, a matching pair), the socket path
+ * (free, or a stale socket to replace) — so a mistake exits with 2 and a
+ * message naming the setting, with no source started.
+ */
+async function listenOptions(
+  config: ServeConfig,
+  settingName: (key: string) => string,
+): Promise<ListenOptions> {
+  try {
+    if (config.unix !== undefined) {
+      await claimSocketPath(config.unix, settingName("unix"));
+      return {
+        path: config.unix,
+        ...(config.unixMode ? { socketMode: parseInt(config.unixMode, 8) } : {}),
+      };
+    }
+    const tls = config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? await loadTls(
+        { cert: config.tlsCert, key: config.tlsKey },
+        { cert: settingName("tlsCert"), key: settingName("tlsKey") },
+      )
+      : undefined;
+    return {
+      port: config.port ?? 8080,
+      hostname: config.host ?? "127.0.0.1",
+      ...(tls ? { tls } : {}),
+    };
+  } catch (error) {
+    if (error instanceof SettingError) throw new UsageError("serve", error.message);
+    throw error;
+  }
 }
 
 async function run(
   config: ServeConfig,
+  listen: ListenOptions,
+  named: boolean,
   configFile: string | undefined,
   log: LogLine,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  const named = configFile !== undefined;
   const stop = new AbortController();
   const hubs: Record<string, FrameHub> = {};
   const sources: Record<string, FrameSource> = {};
@@ -153,8 +217,14 @@ async function run(
     }
   }
   const [firstName] = Object.keys(hubs);
+  const controls = Object.fromEntries(
+    Object.entries(sources).flatMap(([name, s]) => s.controls ? [[name, s.controls]] : []),
+  );
   const app = mjpegApp({
     streams: named ? hubs : hubs[firstName!]!,
+    ...(named ? { controls } : controls[firstName!] ? { controls: controls[firstName!]! } : {}),
+    // A unix socket is reached through whatever proxy fronts it: never loopback-only.
+    loopbackOnly: config.unix === undefined && isLoopback(config.host ?? "127.0.0.1"),
     ...(config.auth ? { auth: basicAuth(config.auth) } : {}),
     ...(config.token ? { auth: { token: config.token } } : {}),
     ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
@@ -167,8 +237,7 @@ async function run(
   let server;
   try {
     server = await serve(app, {
-      port: config.port,
-      hostname: config.host,
+      ...listen,
       shutdownTimeout: 2000,
       headerTimeout: config.headerTimeout * 1000,
       ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
@@ -178,13 +247,23 @@ async function run(
       log,
     });
   } catch (error) {
-    log(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    const where = listen.path !== undefined
+      ? `unix:${listen.path}`
+      : `${listen.hostname}:${listen.port}`;
+    log(`cannot listen on ${where}: ${(error as Error).message}`);
     return 1;
   }
-  const base = `http://${
-    server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname
-  }:${server.port}`;
-  log(`listening on ${base}/ (${server.runtime})`);
+  // The socket's path is no URL: the streams are named by their paths on it.
+  const base = server.path !== undefined
+    ? ""
+    : `${listen.tls ? "https" : "http"}://${
+      server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname
+    }:${server.port}`;
+  log(
+    `listening on ${
+      server.path !== undefined ? `unix:${server.path}` : `${base}/`
+    } (${server.runtime})`,
+  );
   for (const name of Object.keys(hubs)) {
     const path = named ? `/${name}/` : "/";
     const demand = onDemand[name] === undefined
@@ -288,6 +367,17 @@ async function feed(
     log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
   }
+}
+
+/**
+ * Whether an address to listen on reaches this machine alone: `localhost`,
+ * 127.0.0.0/8 or ::1.
+ *
+ * @param host The `--host` value.
+ * @returns True for a loopback address.
+ */
+export function isLoopback(host: string): boolean {
+  return /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\])$/i.test(host);
 }
 
 function basicAuth(userPass: string): { username: string; password: string } {

@@ -6,6 +6,7 @@
  */
 import { type ServeConfig, serveConfigSchema } from "./config.ts";
 import { readConfigFile } from "./config.ts";
+import { CAMERA_SETTING_NAMES, CAMERA_SETTINGS } from "../sources/camera_settings.ts";
 import {
   flagName,
   type FlagSpec,
@@ -17,6 +18,18 @@ import {
   validateFlags,
 } from "./usage.ts";
 
+// The camera's settings as flags: --kebab-case of each setting, e.g.
+// --autofocus-mode for autofocusMode; numbers are parsed, words passed on.
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+const CAMERA_SETTING_FLAGS: Record<string, string> = Object.fromEntries(
+  CAMERA_SETTING_NAMES.map((name) => [kebab(name), name]),
+);
+const isNumberSetting = (name: string) => {
+  const spec = CAMERA_SETTINGS[name as keyof typeof CAMERA_SETTINGS];
+  return spec.type !== "boolean" &&
+    (spec.type !== "choice" || spec.choices.every((c) => typeof c === "number"));
+};
+
 /** Every flag `mjpeg serve` accepts. */
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
   pattern: { type: "boolean" },
@@ -25,6 +38,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   webcam: { type: "string" },
   command: { type: "string" },
   url: { type: "string" },
+  poll: { type: "string" },
   ca: { type: "string" },
   insecure: { type: "boolean" },
   file: { type: "string" },
@@ -32,6 +46,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   width: { type: "string" },
   height: { type: "string" },
   fps: { type: "string" },
+  timeout: { type: "string" },
   quality: { type: "string" },
   rotation: { type: "string" },
   hflip: { type: "boolean" },
@@ -62,6 +77,21 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "drop-same-frames": { type: "boolean" },
   // A string so that `--on-demand=30` parses; see normalizeServeArgs for `--on-demand` alone.
   "on-demand": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  unix: { type: "string" },
+  "unix-mode": { type: "string" },
+  // Every camera setting (the size and orientation flags above, and the rest).
+  ...Object.fromEntries(
+    Object.entries(CAMERA_SETTING_FLAGS).map(([flag, name]) => [
+      flag,
+      {
+        type: CAMERA_SETTINGS[name as keyof typeof CAMERA_SETTINGS].type === "boolean"
+          ? "boolean"
+          : "string",
+      },
+    ]),
+  ),
 };
 
 // Top-level settings a flag may give: config key → flag.
@@ -79,7 +109,19 @@ const TOP_NUMBER_SETTINGS: [string, string][] = [
   ["snapshotMaxAge", "snapshot-max-age"],
 ];
 
-const SOURCES = ["pattern", "camera", "webcam", "command", "url", "file"] as const;
+// Top-level settings given as text: config key → flag.
+const TOP_STRING_SETTINGS: [string, string][] = [
+  ["host", "host"],
+  ["auth", "auth"],
+  ["token", "token"],
+  ["cors", "cors"],
+  ["tlsCert", "tls-cert"],
+  ["tlsKey", "tls-key"],
+  ["unix", "unix"],
+  ["unixMode", "unix-mode"],
+];
+
+const SOURCES = ["pattern", "camera", "webcam", "command", "url", "poll", "file"] as const;
 const RESTART_FLAGS = [
   "no-restart",
   "restart-delay",
@@ -92,13 +134,7 @@ const RESTART_FLAGS = [
 const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   pattern: ["width", "height", "fps", "quality"],
   camera: [
-    "width",
-    "height",
-    "fps",
-    "quality",
-    "rotation",
-    "hflip",
-    "vflip",
+    ...Object.keys(CAMERA_SETTING_FLAGS),
     "camera-args",
     "camera-program",
     ...RESTART_FLAGS,
@@ -106,20 +142,20 @@ const SOURCE_FLAGS: Record<(typeof SOURCES)[number], readonly string[]> = {
   webcam: ["width", "height", "fps", ...RESTART_FLAGS],
   command: RESTART_FLAGS,
   url: ["ca", "insecure"],
+  poll: ["fps", "timeout", "ca", "insecure"],
   file: ["fps"],
 };
 const ALL_SOURCE_FLAGS = [...new Set(Object.values(SOURCE_FLAGS).flat())];
 // Flags whose value is a number, by the setting they become.
 const NUMBER_SETTINGS: Record<string, string> = {
-  width: "width",
-  height: "height",
-  fps: "fps",
-  quality: "quality",
-  rotation: "rotation",
+  ...Object.fromEntries(
+    Object.entries(CAMERA_SETTING_FLAGS).filter(([, name]) => isNumberSetting(name)),
+  ),
   // Seconds, like the config file's keys of the same names.
   "healthy-run": "healthyRun",
   "stall-timeout": "stallTimeout",
   "stop-grace": "stopGrace",
+  timeout: "timeout",
 };
 // The restart backoff's flags, by its setting (seconds).
 const RESTART_SETTINGS: Record<string, string> = {
@@ -131,9 +167,9 @@ const RESTART_SETTINGS: Record<string, string> = {
  * Rewrites the flags `parseArgs` cannot express into `--flag=VALUE` form:
  * `--camera`, whose value may be left out (`--camera` alone selects the camera
  * source as it always did, `--camera N` also picks camera N), `--on-demand`,
- * whose seconds may be left out, and `--camera-args`, whose value starts with
- * a dash by nature (`--camera-args "--awb indoor"`), which `parseArgs` takes
- * for a forgotten value.
+ * whose seconds may be left out, and the values that start with a dash,
+ * which `parseArgs` takes for a forgotten value: `--camera-args "--denoise
+ * cdn_off"` by nature, and negative numbers (`--ev -1`).
  *
  * @param argv The arguments after `serve`.
  * @returns The same arguments with those flags in `--flag=VALUE` form.
@@ -163,6 +199,11 @@ export function normalizeServeArgs(argv: readonly string[]): string[] {
     } else if (arg === "--camera-args" && next !== undefined) {
       out.push(`--camera-args=${next}`);
       i++;
+    } else if (
+      next !== undefined && /^-\.?\d/.test(next) && SERVE_FLAGS[arg.slice(2)]?.type === "string"
+    ) {
+      out.push(`${arg}=${next}`); // a negative number: --ev -1, --brightness -0.2
+      i++;
     } else {
       out.push(arg);
     }
@@ -178,6 +219,11 @@ export interface ServeArgs {
   config: ServeConfig | undefined;
   /** True when the streams came from a config file, and so are served under their names. */
   named: boolean;
+  /**
+   * How to name a top-level setting in a message: its flag when given as one
+   * (`--tls-key`), else where it is in the config file.
+   */
+  settingName(key: string): string;
 }
 
 /**
@@ -190,7 +236,7 @@ export interface ServeArgs {
  */
 export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs> {
   const raw = parseCommandLine("serve", normalizeServeArgs(argv), SERVE_FLAGS);
-  if (raw.values.help) return { raw, config: undefined, named: false };
+  if (raw.values.help) return { raw, config: undefined, named: false, settingName: flagOf };
   if (raw.positionals.length > 0) {
     throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
   }
@@ -204,16 +250,27 @@ export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs
   // with the file's name and its path in the file.
   const file = typeof path === "string" ? path : undefined;
   const givenAsFlag = (key: PropertyKey) => raw.values[flagName([key]).slice(2)] !== undefined;
+  const describe = file === undefined
+    ? settingFlag
+    : (at: readonly PropertyKey[]) =>
+      givenAsFlag(at[0]!) ? settingFlag(at) : `config file ${file}: ${at.join(".")}`;
   const config = validateFlags(
     "serve",
     serveConfigSchema,
     serveFlagsToConfig(raw, fromFile),
-    file === undefined
-      ? settingFlag
-      : (at) => givenAsFlag(at[0]!) ? settingFlag(at) : `config file ${file}: ${at.join(".")}`,
+    describe,
     file === undefined ? undefined : `config file ${file}`,
   );
-  return { raw, config, named: typeof path === "string" };
+  return {
+    raw,
+    config,
+    named: typeof path === "string",
+    settingName: (key) => describe([key]),
+  };
+}
+
+function flagOf(key: string): string {
+  return flagName([key]);
 }
 
 // The flag that gave the setting at `path`, for messages: `--camera-args` for extraArgs.
@@ -272,7 +329,7 @@ export function serveFlagsToConfig(
     const n = num(flag);
     if (n !== undefined) top[key] = n;
   }
-  for (const key of ["host", "auth", "token", "cors"]) if (v[key] !== undefined) top[key] = v[key];
+  for (const [key, flag] of TOP_STRING_SETTINGS) if (v[flag] !== undefined) top[key] = v[flag];
   if (v["drop-same-frames"]) top.dropSameFrames = true;
   if (v["on-demand"] !== undefined) {
     top.onDemand = v["on-demand"] === "" ? true : numberFlag("serve", "on-demand", v["on-demand"]);
@@ -307,8 +364,10 @@ export function serveFlagsToConfig(
     const n = num(flag);
     if (n !== undefined) spec[setting] = n;
   }
-  if (v.hflip) spec.hflip = true;
-  if (v.vflip) spec.vflip = true;
+  for (const [flag, name] of Object.entries(CAMERA_SETTING_FLAGS)) {
+    if (typeof v[flag] === "boolean") spec[name] = v[flag];
+    else if (v[flag] !== undefined && !isNumberSetting(name)) spec[name] = v[flag];
+  }
   const backoff: Record<string, number> = {};
   for (const [flag, setting] of Object.entries(RESTART_SETTINGS)) {
     const n = num(flag);
@@ -329,6 +388,7 @@ export function serveFlagsToConfig(
   if (v["camera-program"] !== undefined) spec.programs = [v["camera-program"]];
   if (type === "webcam") spec.device = v.webcam;
   if (type === "url") spec.url = v.url;
+  if (type === "poll") spec.url = v.poll;
   if (v.ca !== undefined) spec.ca = v.ca;
   if (v.insecure) spec.insecure = true;
   if (type === "file") spec.path = v.file;

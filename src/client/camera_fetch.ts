@@ -50,6 +50,8 @@ export class AuthenticationError extends Error {
    */
   readonly kind: "refused" | "unsupported" | "exhausted";
   /**
+   * Made by the client, the relay and the poller; catch it by class or by `name`.
+   *
    * @param message What was expected and what came.
    * @param kind Which failure.
    */

@@ -17,6 +17,7 @@ import { escapeControls, quoteUntrusted } from "../errors.ts";
 import { parseContentType } from "../wire/content_type.ts";
 import type { MjpegParser } from "../wire/parser.ts";
 import type { FetchLike } from "./options.ts";
+import { type DirectBody, directBody } from "../runtime/fetch_connection.ts";
 import { ConnectTimeoutError, TlsCertificateError } from "../runtime/socket_connect.ts";
 import { RedirectError } from "../runtime/redirects.ts";
 import { AuthenticationError } from "./camera_fetch.ts";
@@ -91,11 +92,13 @@ async function connect(ctx: ConnectionContext): Promise<Ended | undefined> {
   const { stop, stallTimeout, headTimeout, parser } = ctx;
   const controller = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let direct: DirectBody | undefined;
   // Cancelling the reader ends a pending read() even if a custom fetch
   // ignores the signal, so stop() and the deadlines always get through.
   const abort = (reason: unknown) => {
     controller.abort(reason);
     reader?.cancel(reason).catch(() => {});
+    direct?.cancel(reason);
   };
   const onStop = () => abort(stop.reason);
   stop.addEventListener("abort", onStop, { once: true });
@@ -144,13 +147,23 @@ async function connect(ctx: ConnectionContext): Promise<Ended | undefined> {
       timer = setTimeout(checkStall, Math.min(period, stallTimeout - (now - lastFrame)));
     };
     timer = setTimeout(checkStall, period);
-    reader = response.body!.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      bytes += value.length;
-      ctx.onBytes(value.length);
-      parser.push(value);
+    direct = directBody(response);
+    if (direct) {
+      // The socket transport's bytes, parsed as they are read: no stream, no copy.
+      await direct.pipe((value) => {
+        bytes += value.length;
+        ctx.onBytes(value.length);
+        parser.push(value);
+      });
+    } else {
+      reader = response.body!.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        bytes += value.length;
+        ctx.onBytes(value.length);
+        parser.push(value);
+      }
     }
     if (controller.signal.aborted) throw controller.signal.reason;
     parser.end();
@@ -233,8 +246,12 @@ function acceptableContentType(contentType: string | null): boolean {
 /**
  * Rejects as soon as `signal` aborts, even if the fetch never settles; a
  * response that turns up after that has its body cancelled, not leaked.
+ *
+ * @param promise A fetch's response.
+ * @param signal Gives up on it.
+ * @returns The response, unless the signal aborted first.
  */
-function untilAborted(promise: Promise<Response>, signal: AbortSignal): Promise<Response> {
+export function untilAborted(promise: Promise<Response>, signal: AbortSignal): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     // A turn of the event loop first, so that the transport's own error
     // (which says whether it was still connecting) wins over the bare reason.
@@ -254,8 +271,13 @@ function untilAborted(promise: Promise<Response>, signal: AbortSignal): Promise<
   });
 }
 
-/** fetch errors hide the useful part ("connection refused") in `cause`. */
-function describeError(error: unknown): string {
+/**
+ * An error in words: fetch errors hide the useful part ("connection refused") in `cause`.
+ *
+ * @param error What a fetch threw.
+ * @returns Its message, with its cause's when that says more.
+ */
+export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? error.cause.message : undefined;
   return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;

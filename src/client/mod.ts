@@ -21,6 +21,7 @@
  * @module
  */
 export { MjpegClient } from "./client.ts";
+export { AuthenticationError } from "./camera_fetch.ts";
 export type { Frame } from "../wire/mod.ts";
 export type { FrameBuffer } from "./frame_buffer.ts";
 export type { Credentials, FetchLike, MjpegClientOptions } from "./options.ts";

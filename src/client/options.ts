@@ -136,7 +136,16 @@ const RECONNECT_DEFAULTS: BackoffPolicy = {
   limit: Infinity,
 };
 
-const optionsSchema = z.strictObject({
+/**
+ * How to reach a camera, as every reader of one takes it (the client, the
+ * polling source): extra headers, credentials, and the trust for https.
+ */
+export const cameraAccessOptions: {
+  headers: z.ZodOptional<z.ZodType<HeadersInit>>;
+  auth: z.ZodOptional<z.ZodType<Credentials>>;
+  ca: z.ZodOptional<z.ZodType<string>>;
+  insecure: z.ZodOptional<z.ZodBoolean>;
+} = {
   headers: z.custom<HeadersInit>((v) => {
     try {
       new Headers(v as HeadersInit);
@@ -146,6 +155,19 @@ const optionsSchema = z.strictObject({
     }
   }, { error: "expected headers as a Headers, a record or a list of [name, value] pairs" })
     .optional(),
+  auth: z.union([
+    z.strictObject({ username: z.string(), password: z.string() }),
+    z.strictObject({ token: z.string().min(1) }),
+  ], { error: "expected auth as { username, password } or { token }" }).optional(),
+  ca: z.string({ error: "expected ca as PEM text" }).refine(
+    (pem) => pem.includes("-----BEGIN CERTIFICATE-----"),
+    { error: 'expected ca as PEM text ("-----BEGIN CERTIFICATE-----" …)' },
+  ).optional(),
+  insecure: z.boolean({ error: "expected insecure as true or false" }).optional(),
+};
+
+const optionsSchema = z.strictObject({
+  headers: cameraAccessOptions.headers,
   // Not z.instanceof: under Deno's lib AbortSignal's constructor type is never.
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, {
     error: "expected signal as an AbortSignal",
@@ -161,15 +183,9 @@ const optionsSchema = z.strictObject({
     .min(1, { error: "expected frameQueueSize >= 1" }).max(1000, {
       error: "expected frameQueueSize <= 1000 (it is a small newest-wins queue)",
     }).optional(),
-  auth: z.union([
-    z.strictObject({ username: z.string(), password: z.string() }),
-    z.strictObject({ token: z.string().min(1) }),
-  ], { error: "expected auth as { username, password } or { token }" }).optional(),
-  ca: z.string({ error: "expected ca as PEM text" }).refine(
-    (pem) => pem.includes("-----BEGIN CERTIFICATE-----"),
-    { error: 'expected ca as PEM text ("-----BEGIN CERTIFICATE-----" …)' },
-  ).optional(),
-  insecure: z.boolean({ error: "expected insecure as true or false" }).optional(),
+  auth: cameraAccessOptions.auth,
+  ca: cameraAccessOptions.ca,
+  insecure: cameraAccessOptions.insecure,
   failFast: z.boolean({ error: "expected failFast as true or false" }).optional(),
   fetch: z.custom<FetchLike>((v) => typeof v === "function", {
     error: "expected fetch as a function (request: Request) => Promise<Response>",

@@ -12,6 +12,8 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { duration } from "../internal/duration.ts";
 import { type AuthOptions, authSchema, createAuth } from "./auth.ts";
+import type { StreamControls } from "../internal/controls.ts";
+import { controlRefusal, controlRoute } from "./control_route.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { DEFAULT_VIEWER_TIMEOUT } from "../server/mjpeg_response.ts";
 import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
@@ -84,6 +86,22 @@ export interface MjpegAppOptions {
   /** Request size limits; by default URLs up to 2048 bytes and 8 KiB of headers. */
   limits?: RequestLimits;
   /**
+   * Settings the streams can change at run time (a camera source's
+   * `controls`), served at `GET|POST /control` (`/<name>/control`): for one
+   * hub its controls, for named streams a record by stream name (streams
+   * without get 404). The route needs `auth`, or `loopbackOnly`; without
+   * either it answers 403.
+   */
+  controls?: StreamControls | Record<string, StreamControls>;
+  /**
+   * Set when the server listens only on a loopback address (127.0.0.1, ::1):
+   * `/control` then works without `auth`, for requests whose Host is a
+   * loopback name. Never set it for a server others can reach.
+   *
+   * @default {false}
+   */
+  loopbackOnly?: boolean;
+  /**
    * Where an unexpected error in a route is reported (it answers 500); each
    * cause at most once a minute, without the request's query or credentials.
    *
@@ -93,13 +111,23 @@ export interface MjpegAppOptions {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+// Names that are routes of their own at the root.
+const RESERVED = ["stats", "control"];
+
+const controlsSchema = z.custom<StreamControls>(
+  (v) =>
+    typeof v === "object" && v !== null &&
+    typeof (v as StreamControls).describe === "function" &&
+    typeof (v as StreamControls).set === "function",
+  "expected controls with describe() and set()",
+);
 
 const optionsSchema = z.strictObject({
   streams: z.union([
     z.instanceof(FrameHub),
     z.record(
       z.string().regex(NAME, "expected a name of letters, digits, _ and -")
-        .refine((n) => n !== "stats", 'expected a name other than the reserved "stats"'),
+        .refine((n) => !RESERVED.includes(n), 'expected a name other than "stats" and "control"'),
       z.instanceof(FrameHub, { message: "expected a FrameHub" }),
     ).refine((r) => Object.keys(r).length > 0, "expected at least one stream"),
   ], { message: "expected a FrameHub or a record of name → FrameHub" }),
@@ -119,6 +147,12 @@ const optionsSchema = z.strictObject({
     .optional(),
   title: z.string().optional(),
   limits: z.object({}).passthrough().optional(), // checked by requestLimits()
+  controls: z.union([
+    controlsSchema,
+    z.record(z.string(), controlsSchema),
+  ], { message: "expected controls (describe and set) or a record of stream name → controls" })
+    .optional(),
+  loopbackOnly: z.boolean().optional(),
   log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")
     .optional(),
 });
@@ -128,7 +162,9 @@ const optionsSchema = z.strictObject({
  *
  * Routes for each stream (at `/` for the first or only one, and at `/<name>/`):
  * `GET /` viewer page, `/stream.mjpg` (`?fps=N` caps this viewer),
- * `/snapshot.jpg`, `/stats` (JSON), `/?action=stream`, `/?action=snapshot`.
+ * `/snapshot.jpg`, `/stats` (JSON), `/?action=stream`, `/?action=snapshot`,
+ * and `GET|POST /control` for a stream with `controls` (offered on the page
+ * where they are allowed).
  *
  * @param options The hub(s), auth, CORS, limits.
  * @returns A Hono app; serve it with `serve(app)` or mount it with `app.route()`.
@@ -172,17 +208,16 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   const checkLimits = requestLimits(options.limits);
   app.use("*", async (c, next) => checkLimits(c.req.raw) ?? await next());
   if (parsed.cors) {
-    app.use(
-      "*",
-      cors({
-        origin: parsed.cors.origin,
-        allowMethods: ["GET", "HEAD", "OPTIONS"],
-        allowHeaders: ["Authorization"],
-        exposeHeaders: ["X-Timestamp", "Content-Length"],
-        ...(parsed.cors.credentials !== undefined ? { credentials: parsed.cors.credentials } : {}),
-        ...(parsed.cors.maxAge !== undefined ? { maxAge: parsed.cors.maxAge } : {}),
-      }),
-    );
+    const allowCors = cors({
+      origin: parsed.cors.origin,
+      allowMethods: ["GET", "HEAD", "OPTIONS"],
+      allowHeaders: ["Authorization"],
+      exposeHeaders: ["X-Timestamp", "Content-Length"],
+      ...(parsed.cors.credentials !== undefined ? { credentials: parsed.cors.credentials } : {}),
+      ...(parsed.cors.maxAge !== undefined ? { maxAge: parsed.cors.maxAge } : {}),
+    });
+    // Never for /control: another site's page must not change the camera.
+    app.use("*", (c, next) => isControlPath(c.req.path) ? next() : allowCors(c, next));
   }
   // The <mjpeg-view> script is public code the same for everyone, and before
   // auth: a page opened with ?token= loads it without the token.
@@ -196,34 +231,57 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     });
   }
 
+  const access = { auth: auth !== undefined, loopbackOnly: parsed.loopbackOnly ?? false };
+  const controls = controlsByStream(parsed.streams, parsed.controls);
+  const control = (name: string) => controlRoute(controls[name], access);
+
   // Links are relative to the page, which is always served at "prefix/"
   // (a named stream's own page at "prefix/name/", one level down). A page of
-  // several streams reads them over one multiplexed connection.
-  const page = (streams: { name: string; path: string }[], root: string) => () =>
-    pageResponse(viewerPage({
+  // several streams reads them over one multiplexed connection. A stream's
+  // controls are on the page when /control would take the page's own
+  // requests (the same Host), so nobody is offered a form that answers 403.
+  type PageStream = { name: string; key: string; path: string };
+  const page = (streams: PageStream[], root: string) => (request: Request) => {
+    const allowed = controlRefusal(access, request) === undefined;
+    return pageResponse(viewerPage({
       title,
       script: `${root}mjpeg-view.js`,
       ...(streams.length > 1 ? { mux: `${root}mux.mjpg` } : {}),
-      streams: streams.map(({ name, path }) => ({
+      streams: streams.map(({ name, key, path }) => ({
         name,
         stream: `${path}stream.mjpg`,
         snapshot: `${path}snapshot.jpg`,
         stats: `${path}stats?summary=1`,
         muxName: name,
+        ...(allowed && controls[key] ? { control: `${path}control` } : {}),
       })),
     }));
+  };
 
   if (parsed.streams instanceof FrameHub) {
     app.route(
       "/",
-      streamApp(parsed.streams, context, { page: page([{ name: title, path: "" }], "") }),
+      streamApp(
+        parsed.streams,
+        context,
+        { page: page([{ name: title, key: "", path: "" }], "") },
+        control(""),
+      ),
     );
     return app;
   }
   const hubs = Object.entries(parsed.streams as Record<string, FrameHub>);
   app.route("/", muxApp(parsed.streams as Record<string, FrameHub>, context));
   for (const [name, hub] of hubs) {
-    app.route(`/${name}`, streamApp(hub, context, { page: page([{ name, path: "" }], "../") }));
+    app.route(
+      `/${name}`,
+      streamApp(
+        hub,
+        context,
+        { page: page([{ name, key: name, path: "" }], "../") },
+        control(name),
+      ),
+    );
   }
   // The root: stats of every stream (registered before the first stream's
   // own /stats, so it wins), an index page, and the first stream's routes.
@@ -240,7 +298,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   app.route(
     "/",
     streamApp(hubs[0]![1], context, {
-      page: page(names.map((name) => ({ name, path: `${name}/` })), ""),
+      page: page(names.map((name) => ({ name, key: name, path: `${name}/` })), ""),
       notFound: (rest) =>
         text(
           404,
@@ -248,9 +306,46 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
             names.join(", ")
           }\n`,
         ),
-    }),
+    }, control(names[0]!)),
   );
   return app;
+}
+
+/** Each stream's controls by its name ("" for a lone hub), checked against the streams. */
+function controlsByStream(
+  streams: FrameHub | Record<string, FrameHub>,
+  controls: StreamControls | Record<string, StreamControls> | undefined,
+): Record<string, StreamControls> {
+  if (controls === undefined) return {};
+  const single = typeof controls.describe === "function";
+  if (streams instanceof FrameHub) {
+    if (!single) {
+      throw new TypeError(
+        "invalid mjpegApp options: controls: expected the controls of the one stream, got a record",
+      );
+    }
+    return { "": controls as StreamControls };
+  }
+  if (single) {
+    throw new TypeError(
+      "invalid mjpegApp options: controls: expected a record of stream name → controls for " +
+        "named streams",
+    );
+  }
+  for (const name of Object.keys(controls)) {
+    if (!Object.hasOwn(streams, name)) {
+      throw new TypeError(
+        `invalid mjpegApp options: controls: unknown stream ${JSON.stringify(name)}, expected ` +
+          `one of ${Object.keys(streams).join(", ")}`,
+      );
+    }
+  }
+  return controls as Record<string, StreamControls>;
+}
+
+/** Whether a path is a stream's `/control` route, at any mount point. */
+function isControlPath(path: string): boolean {
+  return path === "/control" || path.endsWith("/control");
 }
 
 function pageResponse(html: string): Response {

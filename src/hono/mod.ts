@@ -21,3 +21,11 @@ export { type CorsOptions, mjpegApp, type MjpegAppOptions } from "./mjpeg_app.ts
 export type { AuthOptions } from "./auth.ts";
 export type { RequestLimits } from "./request_limits.ts";
 export type { StreamStats } from "./stream_stats.ts";
+export {
+  type ControlChange,
+  type ControlDescription,
+  type ControlDescriptions,
+  ControlError,
+  type ControlValue,
+  type StreamControls,
+} from "../internal/controls.ts";

@@ -1,6 +1,6 @@
 /**
  * One stream's routes as a Hono app: the viewer page, `/stream.mjpg`,
- * `/snapshot.jpg`, `/stats` and mjpg-streamer's `/?action=stream|snapshot`.
+ * `/snapshot.jpg`, `/stats`, `/control` and mjpg-streamer's `/?action=stream|snapshot`.
  * {@linkcode mjpegApp} mounts one per stream with `app.route()`, so a handler
  * knows its hub without looking it up, and the whole app works mounted under
  * any prefix: every link in the page is relative to it.
@@ -37,8 +37,11 @@ export interface StreamAppContext {
 
 /** How a stream app answers its page route: the page, or its own 404 for other paths. */
 export interface StreamAppPage {
-  /** The viewer page. */
-  page(): Response;
+  /**
+   * The viewer page, for this request: it offers the stream's controls only
+   * where the request could use them.
+   */
+  page(request: Request): Response;
   /** The answer for a path under the mount point that no route has; a plain 404 by default. */
   notFound?(rest: string): Response;
 }
@@ -49,9 +52,15 @@ export interface StreamAppPage {
  * @param hub The stream's hub.
  * @param context Limits and the viewer count shared with the app's other streams.
  * @param page The page at the mount point.
+ * @param control Answers `/control`, the stream's settings (any method).
  * @returns A Hono app to mount with `app.route(prefix, …)`.
  */
-export function streamApp(hub: FrameHub, context: StreamAppContext, page: StreamAppPage): Hono {
+export function streamApp(
+  hub: FrameHub,
+  context: StreamAppContext,
+  page: StreamAppPage,
+  control: (request: Request) => Promise<Response>,
+): Hono {
   const app = new Hono();
   // Query values come from Hono's parser of the URL string: it cannot throw
   // on a URL the runtime built from an odd Host, as new URL() can.
@@ -103,6 +112,7 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
 
   app.get("/stream.mjpg", (c) => stream(c.req.raw, c.req.query("fps")));
   app.get("/snapshot.jpg", () => snapshot());
+  app.all("/control", (c) => control(c.req.raw));
   app.get("/stats", (c) =>
     c.json(streamStats(hub, c.req.query("summary") !== undefined), 200, {
       "Cache-Control": "no-store",
@@ -125,7 +135,7 @@ export function streamApp(hub: FrameHub, context: StreamAppContext, page: Stream
     const rest = c.req.path.slice(base.length);
     // The page's links are relative, so it must be served at "prefix/".
     if (rest === "") return c.redirect(`${base.slice(base.lastIndexOf("/") + 1)}/`, 301);
-    if (rest === "/") return page.page();
+    if (rest === "/") return page.page(c.req.raw);
     return page.notFound?.(rest) ?? c.notFound();
   });
   return app;

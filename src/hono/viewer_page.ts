@@ -4,7 +4,8 @@
  * from elsewhere), with live fps and latency from the element, viewers and
  * whether the camera is online (since when, and why not) from `/stats`, and a
  * snapshot link. Without JavaScript a plain `<img>` shows the
- * stream instead.
+ * stream instead. A stream whose settings may be changed from here gets a
+ * form built from its `/control` document.
  *
  * A tab left open for days must not leak or hammer the server: the element
  * closes every decoded frame, reconnects with backoff, and drops its request
@@ -27,6 +28,11 @@ export interface ViewerPageStream {
   stats: string;
   /** The stream's name in the page's multiplexed stream, when the page has one. */
   muxName?: string;
+  /**
+   * The stream's `/control` URL, when this page may change its settings: the
+   * page then offers them, in a form built from what `GET` describes.
+   */
+  control?: string;
 }
 
 /** What {@linkcode viewerPage} renders. */
@@ -65,6 +71,12 @@ a{color:#7bf}
 .state{color:#fb4}
 .status{color:#f86;flex-basis:100%}
 .status:empty{display:none}
+details{padding:6px 8px;background:#1b1b1b;border-top:1px solid #333}
+summary{cursor:pointer}
+form{display:grid;grid-template-columns:auto auto;gap:4px 8px;align-items:center;margin-top:6px}
+label{display:contents}
+input[type=number]{width:8em}
+form input,form select{justify-self:start}
 `;
 
 // Runs in the browser, beside the element's own script. Plain ES2017, and it
@@ -97,6 +109,8 @@ const script = `
       view.out.state.textContent = "reconnecting in " + Math.max(1, Math.round(e.detail.delay / 1000)) + " s";
     });
     view.element.addEventListener("error", function (e) { view.out.state.title = e.detail.message; });
+    var box = figure.querySelector("details[data-control]");
+    if (box) controlForm(box);
     return view;
   });
   // "camera offline since 12:03:04 UTC (2 min): connect ECONNREFUSED …", or nothing while frames come.
@@ -109,6 +123,100 @@ const script = `
       new Date(status.since).toISOString().slice(11, 19) + " UTC (" +
       (ago < 120 ? ago + " s" : Math.round(ago / 60) + " min") + ")";
     return status.lastError ? text + ": " + status.lastError : text;
+  }
+  // The stream's settings as a form, built from what GET /control describes
+  // each time the box is opened (someone else may have changed them). Only
+  // what differs from the values shown is sent; the server checks it and its
+  // 400 says the range. The camera restarts, but this page's stream stays open.
+  function controlForm(box) {
+    var form = box.querySelector("form");
+    var out = box.querySelector("[data-out=control]");
+    var url = withToken(box.getAttribute("data-control"));
+    var shown = {};
+    function answer(r) {
+      return r.ok ? r.json() : r.text().then(function (t) { throw new Error(t.trim()); });
+    }
+    function render(controls) {
+      shown = controls;
+      form.textContent = "";
+      Object.keys(controls).forEach(function (name) {
+        var c = controls[name];
+        var label = document.createElement("label");
+        var caption = document.createElement("span");
+        caption.textContent = name + (c.unit && c.unit !== name ? " (" + c.unit + ")" : "");
+        caption.title = c.description + (c.type === "integer" || c.type === "number"
+          ? ", " + c.min + " to " + c.max + (c.zero ? " (0: " + c.zero + ")" : "") : "");
+        var input;
+        if (c.type === "choice") {
+          input = document.createElement("select");
+          c.choices.forEach(function (choice) {
+            var option = document.createElement("option");
+            option.value = option.textContent = String(choice);
+            input.appendChild(option);
+          });
+          input.value = String(c.value);
+        } else if (c.type === "boolean") {
+          input = document.createElement("input");
+          input.type = "checkbox";
+          input.checked = c.value === true;
+        } else {
+          input = document.createElement("input");
+          input.type = "number";
+          input.min = String(c.min);
+          input.max = String(c.max);
+          input.step = c.type === "integer" ? "1" : "any";
+          input.value = c.value === null ? "" : String(c.value);
+          if (c.nullable) input.placeholder = "not set";
+        }
+        input.name = name;
+        label.appendChild(caption);
+        label.appendChild(input);
+        form.appendChild(label);
+      });
+      var apply = document.createElement("button");
+      apply.textContent = "apply";
+      form.appendChild(apply);
+    }
+    function changes() {
+      var body = {};
+      Object.keys(shown).forEach(function (name) {
+        var c = shown[name], input = form.elements.namedItem(name), value;
+        if (c.type === "boolean") value = input.checked;
+        else if (c.type === "choice") {
+          var numeric = c.choices.every(function (x) { return typeof x === "number"; });
+          value = numeric ? Number(input.value) : input.value;
+        } else if (input.value === "") value = c.nullable ? null : "";
+        else value = Number(input.value);
+        if (value !== c.value) body[name] = value;
+      });
+      return body;
+    }
+    box.addEventListener("toggle", function () {
+      if (!box.open) return;
+      out.textContent = "loading…";
+      fetch(url, { cache: "no-store" }).then(answer).then(function (described) {
+        render(described.controls);
+        out.textContent = "";
+      }).catch(function (error) { out.textContent = error.message; });
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = changes();
+      if (Object.keys(body).length === 0) {
+        out.textContent = "nothing to change";
+        return;
+      }
+      out.textContent = "applying…";
+      fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        cache: "no-store"
+      }).then(answer).then(function (result) {
+        render(result.controls);
+        out.textContent = result.changed.length ? "changed " + result.changed.join(", ") : "nothing changed";
+      }).catch(function (error) { out.textContent = error.message; });
+    });
   }
   function schedulePoll(view, delay) {
     clearTimeout(view.poll);
@@ -172,7 +280,12 @@ export function viewerPage(options: ViewerPageOptions): string {
 <span>latency <span data-out="latency">–</span></span>
 <a data-snapshot href="${escapeHtml(s.snapshot)}" target="_blank">snapshot</a>
 <span class="state" data-out="state"></span>
-<span class="status" data-out="status" role="status"></span></figcaption>
+<span class="status" data-out="status" role="status"></span></figcaption>${
+      s.control === undefined ? "" : `
+<details data-control="${escapeHtml(s.control)}"><summary>camera settings</summary>
+<form novalidate></form>
+<output data-out="control"></output></details>`
+    }
 </figure>`;
   }).join("\n");
   return `<!doctype html>

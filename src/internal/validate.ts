@@ -22,14 +22,34 @@ export function parseOptions<T extends z.ZodType>(
 ): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  throw new TypeError(
+    `invalid ${what}: ${describeProblems(schema, value, result.error).join("; ")}`,
+  );
+}
+
+/**
+ * Each problem of a failed parse in words: where (`path: `), what was
+ * expected, and what came (`, got 3`).
+ *
+ * @param schema The schema that was parsed.
+ * @param value The value that was parsed.
+ * @param error The parse's error.
+ * @param noun What a key is called where it came from, for unknown keys: an `option`, a `control`.
+ * @returns One line per problem.
+ */
+export function describeProblems(
+  schema: z.ZodType,
+  value: unknown,
+  error: z.ZodError,
+  noun = "option",
+): string[] {
+  return error.issues.map((issue) => {
     const path = issue.path.join(".");
     const got = issue.path.length > 0 && issue.code !== "unrecognized_keys"
       ? `, got ${show(pick(value, issue.path))}`
       : "";
-    return `${path ? path + ": " : ""}${issueMessage(issue, schema)}${got}`;
+    return `${path ? path + ": " : ""}${issueMessage(issue, schema, noun)}${got}`;
   });
-  throw new TypeError(`invalid ${what}: ${problems.join("; ")}`);
 }
 
 /**
@@ -46,6 +66,8 @@ export function issueMessage(
   schema: z.ZodType,
   noun = "option",
 ): string {
+  // A record's key that its own schema refused: that schema's words, not zod's "Invalid key".
+  if (issue.code === "invalid_key" && issue.issues.length > 0) return issue.issues[0]!.message;
   if (issue.code !== "unrecognized_keys") return issue.message;
   const known = keysAt(schema, issue.path);
   return `unknown ${noun}${issue.keys.length > 1 ? "s" : ""} ${
@@ -130,5 +152,25 @@ function show(value: unknown): string {
     return text === undefined ? String(value) : text.length > 60 ? text.slice(0, 60) + "…" : text;
   } catch {
     return String(value);
+  }
+}
+
+/**
+ * A setting that is well-formed but cannot work as given: a file that is not
+ * there, a key that is not the certificate's, a socket path in use. Thrown
+ * before anything starts; the CLI reports it under the flag's name and exits
+ * with 2.
+ */
+export class SettingError extends Error {
+  /** The setting, as the caller named it: `tls.key`, `--tls-key`. */
+  readonly setting: string;
+  /**
+   * @param setting The setting's name.
+   * @param message What was expected and what came.
+   */
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.name = "SettingError";
+    this.setting = setting;
   }
 }

@@ -21,10 +21,19 @@ export class ChunkedDecoder {
   #state = State.Size;
   #line = "";
   #remaining = 0;
+  #leftover = 0;
 
   /** True once the last (zero-size) chunk and the trailer were read. */
   get finished(): boolean {
     return this.#state === State.Done;
+  }
+
+  /**
+   * Bytes of the last input that came after the end of the body: none on a
+   * connection that is to carry another response.
+   */
+  get leftover(): number {
+    return this.#leftover;
   }
 
   /**
@@ -72,6 +81,7 @@ export class ChunkedDecoder {
         this.#state = State.Done; // end of the trailer
       }
     }
+    this.#leftover = input.length - i;
     return undefined;
   }
 }

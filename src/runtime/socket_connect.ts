@@ -29,19 +29,32 @@ export interface OpeningSocket {
   address: string;
 }
 
+/** node:net's `onread`: reads go into one buffer, handed to `callback`, instead of `data` events. */
+export interface ReadInto {
+  /** The buffer every read fills. */
+  buffer: Uint8Array;
+  /** Gets each read: `buffer`, of which `size` bytes are new. */
+  callback(size: number, buffer: Uint8Array): boolean;
+}
+
 /**
  * Starts connecting to a URL's host and port.
  *
  * @param url An http: or https: URL.
  * @param tls Certificate options for https.
+ * @param onread For plain TCP, read into this buffer (node:tls has no such
+ *   option: a TLS socket emits `data` events whatever is given here).
  * @returns The socket and the event to wait for.
  */
-export function openSocket(url: URL, tls: TlsOptions = {}): OpeningSocket {
+export function openSocket(url: URL, tls: TlsOptions = {}, onread?: ReadInto): OpeningSocket {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const secure = url.protocol === "https:";
   const port = Number(url.port || (secure ? 443 : 80));
   const address = `${url.hostname}:${port}`;
-  if (!secure) return { socket: connectTcp({ host, port }), readyEvent: "connect", address };
+  if (!secure) {
+    const socket = connectTcp({ host, port, ...(onread ? { onread } : {}) });
+    return { socket, readyEvent: "connect", address };
+  }
   const socket = connectTls({
     host,
     port,

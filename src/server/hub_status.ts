@@ -11,7 +11,9 @@ import type { Outage } from "./outage.ts";
 /**
  * What a source says about itself, shown in `/stats` as `source`: plain
  * values only (it goes to JSON as it is). `state` (`starting`, `running`,
- * `retrying`, `stopped`) and `lastError` are read by the hub for its
+ * `retrying`, `failed`, `stopped`: `SourceReport` in
+ * ../sources/source.ts, which every source and the poller use) and
+ * `lastError` are read by the hub for its
  * {@linkcode HubStatus}; any other fields (counters) are shown as they are.
  */
 export type SourceStatus = Readonly<Record<string, string | number | boolean | null>>;
@@ -31,7 +33,8 @@ export interface HubStatus {
   /**
    * `running` (frames come), `starting` (no frame yet since it started),
    * `retrying` (failed; trying again), `offline` (no frame for
-   * `offlineAfter`), `stopped` (on purpose: nobody watches).
+   * `offlineAfter`, or the source gave up), `stopped` (on purpose: nobody
+   * watches).
    */
   state: "starting" | "running" | "retrying" | "offline" | "stopped";
   /** What went wrong last, as the source said it; null while frames come. */
@@ -65,14 +68,15 @@ export class StatusBoard {
     const outage = this.#outage();
     const reported = this.#source?.state;
     const error = this.#source?.lastError;
-    // A polling source says `failing` for what the others call `retrying`.
-    const failed = !outage.stopped && (reported === "retrying" || reported === "failing");
+    // `failed`: the source gave up (a password refused too often) and stays down.
+    const gaveUp = !outage.stopped && reported === "failed";
+    const failed = gaveUp || (!outage.stopped && reported === "retrying");
     // A source that says it failed sends no frames: offline since its last
     // frame at once, with the reason, not only once `offlineAfter` has passed.
     const online = outage.online && !failed;
     let state: HubStatus["state"];
     if (outage.stopped) state = "stopped";
-    else if (failed) state = "retrying";
+    else if (failed) state = gaveUp ? "offline" : "retrying";
     else if (online) state = "running";
     else if (outage.offline) state = "offline";
     else state = "starting";

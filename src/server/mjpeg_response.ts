@@ -20,7 +20,7 @@ import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import type { HubViewer } from "./hub_viewer.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { watchStall } from "./stall_watch.ts";
+import { endStalledBody, watchStall } from "./stall_watch.ts";
 import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 
@@ -193,9 +193,8 @@ function hubStream(boundary: string, viewer: HubViewer, viewerTimeout: number) {
     ? watchStall(viewerTimeout, () => {
       if (ended) return;
       viewer.close("stalled");
-      controller.error(new Error(`viewer stalled: no bytes taken for ${viewerTimeout} ms`));
+      endStalledBody(controller, control, viewerTimeout);
       finish();
-      control.cut?.();
     })
     : undefined;
   const body = new ReadableStream<Uint8Array>({

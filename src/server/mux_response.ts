@@ -20,7 +20,7 @@ import { STREAM_HEADER, validateStreamName } from "../wire/demuxer.ts";
 import { FrameHub } from "./frame_hub.ts";
 import type { HubViewer, ViewerLeaveReason } from "./hub_viewer.ts";
 import { DEFAULT_VIEWER_TIMEOUT, streamHeaders } from "./mjpeg_response.ts";
-import { watchStall } from "./stall_watch.ts";
+import { endStalledBody, watchStall } from "./stall_watch.ts";
 import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 
@@ -146,9 +146,8 @@ export function muxResponse(
   const watch = viewerTimeout > 0
     ? watchStall(viewerTimeout, () => {
       if (finished) return;
-      controller.error(new Error(`viewer stalled: no bytes taken for ${viewerTimeout} ms`));
       finish(false, "stalled");
-      control.cut?.();
+      endStalledBody(controller, control, viewerTimeout);
     })
     : undefined;
 

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { StreamControl } from "../runtime/stream_control.ts";
 
 /** Watches one response body; see {@linkcode watchStall}. */
 export interface StallWatch {
@@ -136,4 +137,28 @@ export function watchedBody(
       end();
     },
   }, { highWaterMark: 0 });
+}
+
+/**
+ * Ends a stalled viewer's body. Under our `serve()` the connection is cut and
+ * the body just closes: an error would be logged by the HTTP adapter once per
+ * dropped viewer, a way for anyone to fill the log. Under someone else's
+ * server, an error is how a body says "abort this connection" rather than
+ * "this response is complete".
+ *
+ * @param controller The body's controller.
+ * @param control The body's registered control (its `cut`, when our server sends it).
+ * @param timeout The viewer timeout that passed, for the error's message.
+ */
+export function endStalledBody(
+  controller: ReadableStreamDefaultController<Uint8Array>,
+  control: StreamControl,
+  timeout: number,
+): void {
+  if (control.cut) {
+    control.cut();
+    controller.close();
+  } else {
+    controller.error(new Error(`viewer stalled: no bytes taken for ${timeout} ms`));
+  }
 }

@@ -8,38 +8,42 @@
  */
 import { z } from "zod";
 import { parseOptions } from "../internal/validate.ts";
+import type { StreamControls } from "../internal/controls.ts";
+import {
+  CAMERA_SETTING_NAMES,
+  cameraSettingFields,
+  type CameraSettings,
+  extraArgsSchema,
+  frameTimeProblem,
+  settingArgs,
+} from "./camera_settings.ts";
+import { cameraControls } from "./camera_controls.ts";
 import {
   pickRestartPolicy,
   processFrames,
-  type ProgramCandidate,
   requireProgram,
   type RestartPolicy,
   restartPolicyFields,
 } from "./process.ts";
+import { RestartRequests } from "./restart_requests.ts";
 import { type FrameSource, type LogLine, logToStderr, type StatusListener } from "./source.ts";
 
-/** Options of {@linkcode cameraSource}; every field is optional. */
-export interface CameraOptions extends RestartPolicy {
-  /** Image width in pixels, 32..4608. @default {640} */
-  width?: number;
-  /** Image height in pixels, 32..3496. @default {480} */
-  height?: number;
-  /** Frames per second, 1..120. @default {15} */
-  fps?: number;
-  /** JPEG quality, 1..100. @default {80} */
-  quality?: number;
-  /** Rotation in degrees; the camera stack supports 0 and 180. @default {0} */
-  rotation?: 0 | 180;
-  /** Mirror left-right. @default {false} */
-  hflip?: boolean;
-  /** Mirror top-bottom. @default {false} */
-  vflip?: boolean;
+/**
+ * Options of {@linkcode cameraSource}; every field is optional. The image
+ * settings (size, rate, quality, orientation, exposure, white balance, focus
+ * …) can also change while the camera runs, through the source's `controls`.
+ */
+export interface CameraOptions extends RestartPolicy, Partial<CameraSettings> {
   /**
    * Which camera, as `rpicam-hello --list-cameras` numbers them (`mjpeg
    * cameras`), passed as `--camera N` when given; rpicam-vid's default is 0.
    */
   camera?: number;
-  /** More arguments for the program, e.g. `["--awb", "indoor"]`. @default {[]} */
+  /**
+   * More arguments for the program, e.g. `["--denoise", "cdn_off"]`; not the
+   * options mjpeg gives itself or the settings above (those have their own
+   * fields, which `controls` can change). @default {[]}
+   */
   extraArgs?: string[];
   /** Programs to try, in order. @default {["rpicam-vid", "libcamera-vid"]} */
   programs?: string[];
@@ -49,30 +53,35 @@ export interface CameraOptions extends RestartPolicy {
   onStatus?: StatusListener;
 }
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+/** The camera's stall timeout unless given: a hung camera driver is a known failure. */
+export const CAMERA_STALL_TIMEOUT = 5000;
 
-const cameraOptionsSchema = z.object({
-  width: int(32, 4608).default(640),
-  height: int(32, 3496).default(480),
-  fps: z.number().min(1).max(120).default(15),
-  quality: int(1, 100).default(80),
-  rotation: z.union([z.literal(0), z.literal(180)]).default(0),
-  hflip: z.boolean().default(false),
-  vflip: z.boolean().default(false),
-  camera: int(0, 15).optional(),
-  extraArgs: z.array(z.string()).default([]),
+/** The zod schema of {@linkcode CameraOptions}. */
+export const cameraOptionsSchema = z.object({
+  ...cameraSettingFields("default"),
+  camera: z.number().int().min(0).max(15).optional(),
+  extraArgs: extraArgsSchema.default([]),
   programs: z.array(z.string().min(1)).min(1).default(["rpicam-vid", "libcamera-vid"]),
-  // A hung camera driver is a known failure: watch for it by default.
-  ...restartPolicyFields(5000),
+  ...restartPolicyFields(CAMERA_STALL_TIMEOUT),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
   onStatus: z.custom<StatusListener>((v) => typeof v === "function", "expected a function")
     .optional(),
-}).strict();
+}).strict().superRefine((o, ctx) => {
+  const problem = frameTimeProblem(o, o.stallTimeout);
+  if (problem) ctx.addIssue({ code: "custom", path: [problem.setting], message: problem.message });
+});
+
+/** Camera options after validation, every default filled in. */
+export type ResolvedCameraOptions = z.output<typeof cameraOptionsSchema>;
 
 /**
  * The arguments the camera program gets: exactly
  * `-t 0 -n --codec mjpeg --width W --height H --framerate F -q Q --flush -v 0 -o -`,
- * then `--camera` when given, `--rotation`, `--hflip`, `--vflip` when set, then `extraArgs`.
+ * then `--camera` when given, then each other setting that differs from its
+ * default (`--rotation`, `--hflip`, `--vflip`, `--shutter`, `--gain`,
+ * `--exposure`, `--awb`, `--ev`, `--brightness`, `--contrast`,
+ * `--saturation`, `--sharpness`, `--autofocus-mode`, `--lens-position`, in
+ * that order), then `extraArgs`.
  *
  * @param options Camera options (validated).
  * @returns The argv after the program name.
@@ -85,7 +94,10 @@ const cameraOptionsSchema = z.object({
  * ```
  */
 export function cameraArgs(options: CameraOptions = {}): string[] {
-  const o = parseOptions(cameraOptionsSchema, options, "cameraSource options");
+  return argsOf(parseOptions(cameraOptionsSchema, options, "cameraSource options"));
+}
+
+function argsOf(o: ResolvedCameraOptions): string[] {
   // deno-fmt-ignore
   const args = [
     "-t", "0", // run until stopped
@@ -100,10 +112,7 @@ export function cameraArgs(options: CameraOptions = {}): string[] {
     "-o", "-",
   ];
   if (o.camera !== undefined) args.push("--camera", String(o.camera));
-  if (o.rotation !== 0) args.push("--rotation", String(o.rotation));
-  if (o.hflip) args.push("--hflip");
-  if (o.vflip) args.push("--vflip");
-  args.push(...o.extraArgs);
+  args.push(...settingArgs(o), ...o.extraArgs);
   return args;
 }
 
@@ -148,25 +157,48 @@ export function diagnoseCamera(stderrTail: readonly string[], program: string): 
  * last lines of its stderr. When there is no camera (or it is busy), that is
  * logged once in plain words and the retries stay quiet until it changes.
  *
- * @param options Size, rate, quality, orientation, and restart policy.
- * @returns A source; its iteration throws a `SourceError` naming the programs
- * tried when none is installed.
+ * Its `controls` change the settings while it runs (`GET|POST /control` of
+ * `mjpegApp`): each change restarts the program at once with the new
+ * arguments, after the old one has exited, and the frames go on.
+ *
+ * @param options Size, rate, quality, orientation, exposure, white balance,
+ * focus, and restart policy.
+ * @returns A source with `controls`; its iteration throws a `SourceError`
+ * naming the programs tried when none is installed.
  * @throws {TypeError} When an option is out of range.
  *
  * @example
  * ```ts ignore
  * import { cameraSource, FrameHub, pipeToHub } from "@mjpeg/stream";
  * const hub = new FrameHub();
- * pipeToHub(cameraSource({ width: 1280, height: 720, fps: 30 }), hub, new AbortController().signal);
+ * const camera = cameraSource({ width: 1280, height: 720, fps: 30 });
+ * pipeToHub(camera, hub, new AbortController().signal);
+ * await camera.controls.set({ awb: "daylight", brightness: 0.1 }); // restarts rpicam-vid
  * ```
  */
-export function cameraSource(options: CameraOptions = {}): FrameSource {
+export function cameraSource(options: CameraOptions = {}): FrameSource & {
+  readonly controls: StreamControls;
+} {
   const o = parseOptions(cameraOptionsSchema, options, "cameraSource options");
-  const args = cameraArgs(options);
-  const candidates: ProgramCandidate[] = o.programs.map((command) => ({ command, args }));
+  const log = o.log ?? logToStderr;
+  const settingsOf = (options: ResolvedCameraOptions): CameraSettings =>
+    Object.fromEntries(
+      CAMERA_SETTING_NAMES.map((n) => [n, options[n]]),
+    ) as unknown as CameraSettings;
+  const state = { settings: settingsOf(o), stallTimeout: o.stallTimeout };
+  const restarts = new RestartRequests();
+  // Read before each run, so a restart runs with the settings as they are then.
+  const candidates = () => {
+    const args = argsOf({ ...o, ...state.settings });
+    return o.programs.map((command) => ({ command, args }));
+  };
   return {
-    description: `camera${o.camera === undefined ? "" : ` ${o.camera}`} ${o.programs.join("|")} ` +
-      `${o.width}x${o.height}@${o.fps}fps`,
+    get description() {
+      const { width, height, fps } = state.settings;
+      return `camera${o.camera === undefined ? "" : ` ${o.camera}`} ${o.programs.join("|")} ` +
+        `${width}x${height}@${fps}fps`;
+    },
+    controls: cameraControls(state, restarts, log),
     frames: (signal) =>
       processFrames(candidates, {
         name: "camera",
@@ -174,10 +206,11 @@ export function cameraSource(options: CameraOptions = {}): FrameSource {
         ...pickRestartPolicy(o),
         maxFrameSize: undefined,
         env: undefined,
-        log: o.log ?? logToStderr,
+        log,
         diagnose: diagnoseCamera,
         onStatus: o.onStatus,
+        restarts,
       }, signal),
-    check: () => Promise.resolve(requireProgram(candidates, "programs")),
+    check: () => Promise.resolve(requireProgram(candidates(), "programs")),
   };
 }

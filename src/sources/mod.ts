@@ -2,9 +2,9 @@
  * Where frames come from. Every source is a {@linkcode FrameSource}: the
  * Raspberry Pi camera, a USB webcam through ffmpeg, any program writing MJPEG
  * to stdout, a JPEG file another program rewrites or a folder of JPEGs,
- * another server's stream, or a built-in test pattern. Programs that die or
- * hang are restarted with backoff. {@linkcode pipeToHub} feeds a source into
- * a `FrameHub`.
+ * another server's stream, a camera's snapshot URL polled, or a built-in
+ * test pattern. Programs that die or hang are restarted with backoff.
+ * {@linkcode pipeToHub} feeds a source into a `FrameHub`.
  *
  * @example The test pattern, served
  * ```ts ignore
@@ -32,9 +32,19 @@ export {
 } from "./source.ts";
 export type { DemandHub } from "./on_demand.ts";
 export { type CameraOptions, cameraSource } from "./camera.ts";
+export type { CameraSettings } from "./camera_settings.ts";
+export {
+  type ControlChange,
+  type ControlDescription,
+  type ControlDescriptions,
+  ControlError,
+  type ControlValue,
+  type StreamControls,
+} from "../internal/controls.ts";
 export { type CommandOptions, commandSource, type WebcamOptions, webcamSource } from "./command.ts";
 export { fileSource, type FileSourceOptions } from "./file.ts";
 export { httpSource, type HttpSourceOptions } from "./http.ts";
+export { pollSource, type PollSourceOptions, type PollStatus } from "./poll.ts";
 export { testPattern, type TestPatternOptions } from "./test_pattern.ts";
 export { type RestartPolicy, SourceError } from "./process.ts";
 export type { BackoffOptions } from "../internal/backoff.ts";

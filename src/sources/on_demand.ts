@@ -83,7 +83,8 @@ export function onDemandSource(source: FrameSource, hub: DemandHub, idle: number
     },
   };
   if (source.check) wrapped.check = () => source.check!();
-  return wrapped;
+  // The camera's settings stay reachable (at /control) while it is stopped.
+  return source.controls ? { ...wrapped, controls: source.controls } : wrapped;
 }
 
 /** Resolves true once the hub is wanted, false if `signal` aborts first. */

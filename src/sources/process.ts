@@ -17,6 +17,7 @@ import { booleanOr } from "../internal/validate.ts";
 import { findProgram, type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
 import { sleep } from "../internal/sleep.ts";
+import type { RestartRequests } from "./restart_requests.ts";
 import { type LogLine, logToStderr, type StatusListener, statusReporter } from "./source.ts";
 
 /** One way to run the program; the first that exists on PATH is used. */
@@ -138,6 +139,12 @@ export interface ProcessRunOptions extends ResolvedRestartPolicy {
    * the same way are quiet until something changes.
    */
   diagnose?: (stderrTail: readonly string[], program: string) => string | undefined;
+  /**
+   * Restarts asked for by the owner of the arguments (a camera's settings
+   * changed): the running program is stopped and the next run starts at
+   * once, with the candidates read afresh, without counting as a failure.
+   */
+  restarts?: RestartRequests;
   /** Hears the source's state and last error when they change (for `/stats`). */
   onStatus?: StatusListener | undefined;
 }
@@ -184,9 +191,11 @@ function noProgramMessage(tried: string[]): string {
  * restarts it with exponential backoff whenever it exits, until `signal`
  * aborts. A program that stays alive but stops writing frames (a camera
  * whose driver hangs) is stopped after `stallTimeout` and restarted the
- * same way. Frame sequence numbers continue across restarts.
+ * same way. Frame sequence numbers continue across restarts, including the
+ * ones `options.restarts` asks for.
  *
- * @param candidates Programs to try in order (e.g. rpicam-vid, then libcamera-vid).
+ * @param candidates Programs to try in order (e.g. rpicam-vid, then
+ * libcamera-vid), or a function giving them, called before each run.
  * @param options How to run, decode and restart.
  * @param signal Stops the program (SIGINT, then SIGKILL) when aborted.
  * @returns The frames of every run, in order.
@@ -194,7 +203,7 @@ function noProgramMessage(tried: string[]): string {
  * exits with an error and `restart` is off.
  */
 export async function* processFrames(
-  candidates: readonly ProgramCandidate[],
+  candidates: readonly ProgramCandidate[] | (() => readonly ProgramCandidate[]),
   options: ProcessRunOptions,
   signal: AbortSignal,
 ): AsyncGenerator<Frame> {
@@ -206,107 +215,144 @@ export async function* processFrames(
   // The diagnosed failure the retries keep hitting, and how many runs it ended.
   let known: string | undefined;
   let knownRuns = 0;
-  // Once a run failed the source is "retrying" until frames come again.
+  // A restart asked for: `interrupt` stops the current run (or cuts the wait
+  // before the next short); asked for while none is set (a program starting,
+  // or ending), the request is answered when the loop next starts a run.
+  let requested = false;
+  let interrupt: (() => Promise<void>) | undefined;
+  const answers: (() => void)[] = [];
+  const answer = () => {
+    for (const resolve of answers.splice(0)) resolve();
+  };
+  const onRequest = (fn: (() => Promise<void>) | undefined) => {
+    interrupt = fn;
+    if (fn && requested && answers.length > 0) void fn().then(answer);
+  };
+  const detach = options.restarts?.listen(() => {
+    requested = true;
+    return interrupt?.() ?? new Promise<void>((resolve) => answers.push(resolve));
+  });
+  // Once a run failed the source is "retrying" until frames come again; a
+  // restart asked for (new settings) is no failure and reports nothing.
   const report = statusReporter(options.onStatus);
   report("starting");
-  while (!signal.aborted) {
-    const { child, candidate } = await startFirst(candidates, options);
-    runs++;
-    if (!known) log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
-    const startedAt = Date.now();
-    let framesThisRun = 0;
-    const stop = () => void child.stop(options.stopGrace);
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop(); // aborted while the program was starting
-    // The watchdog runs only while we wait on the program, not while the
-    // consumer holds a frame, so a slow consumer is never taken for a hang.
-    let stalled = false;
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      if (options.stallTimeout <= 0) return;
-      watchdog = setTimeout(() => {
-        stalled = true;
-        log(
-          `${options.name}: no frame for ${options.stallTimeout} ms from pid ${child.pid}; ` +
-            "stopping it to restart",
-        );
-        stop();
-      }, options.stallTimeout);
-    };
-    let decodeError: unknown;
-    try {
-      const decoder = new MjpegDecoderStream({
-        ...(options.contentType ? { contentType: options.contentType } : {}),
-        ...(options.maxFrameSize ? { maxFrameSize: options.maxFrameSize } : {}),
-      });
-      arm();
-      for await (const frame of child.stdout.pipeThrough(decoder)) {
-        clearTimeout(watchdog);
-        if (known) {
+  try {
+    while (!signal.aborted) {
+      requested = false;
+      answer(); // the program that ran with the old arguments has exited
+      const list = typeof candidates === "function" ? candidates() : candidates;
+      const { child, candidate } = await startFirst(list, options);
+      runs++;
+      if (!known) log(`${options.name}: started ${commandLine(candidate)} (pid ${child.pid})`);
+      const startedAt = Date.now();
+      let framesThisRun = 0;
+      const stop = () => void child.stop(options.stopGrace);
+      signal.addEventListener("abort", stop, { once: true });
+      if (signal.aborted) stop(); // aborted while the program was starting
+      // Asked for while it started, it is stopped at once.
+      onRequest(() => child.stop(options.stopGrace).then(() => {}));
+      // The watchdog runs only while we wait on the program, not while the
+      // consumer holds a frame, so a slow consumer is never taken for a hang.
+      let stalled = false;
+      let watchdog: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        if (options.stallTimeout <= 0) return;
+        watchdog = setTimeout(() => {
+          stalled = true;
           log(
-            `${options.name}: frames again after ${knownRuns} runs that failed with "${known}": ` +
-              `${commandLine(candidate)} (pid ${child.pid})`,
+            `${options.name}: no frame for ${options.stallTimeout} ms from pid ${child.pid}; ` +
+              "stopping it to restart",
           );
-          known = undefined;
-        }
-        framesThisRun++;
-        if (framesThisRun === 1) report("running");
-        yield { ...frame, sequence: sequence++ };
+          stop();
+        }, options.stallTimeout);
+      };
+      let decodeError: unknown;
+      try {
+        const decoder = new MjpegDecoderStream({
+          ...(options.contentType ? { contentType: options.contentType } : {}),
+          ...(options.maxFrameSize ? { maxFrameSize: options.maxFrameSize } : {}),
+        });
         arm();
+        for await (const frame of child.stdout.pipeThrough(decoder)) {
+          clearTimeout(watchdog);
+          if (known) {
+            log(
+              `${options.name}: frames again after ${knownRuns} runs that failed with "${known}": ` +
+                `${commandLine(candidate)} (pid ${child.pid})`,
+            );
+            known = undefined;
+          }
+          framesThisRun++;
+          if (framesThisRun === 1) report("running");
+          yield { ...frame, sequence: sequence++ };
+          arm();
+        }
+      } catch (error) {
+        decodeError = error;
+      } finally {
+        clearTimeout(watchdog);
+        signal.removeEventListener("abort", stop);
+        onRequest(undefined);
+        // Also reached when the consumer leaves its loop early: never leave the program running.
+        await child.stop(options.stopGrace);
       }
-    } catch (error) {
-      decodeError = error;
-    } finally {
-      clearTimeout(watchdog);
-      signal.removeEventListener("abort", stop);
-      // Also reached when the consumer leaves its loop early: never leave the program running.
-      await child.stop(options.stopGrace);
+      if (signal.aborted) {
+        report("stopped");
+        return;
+      }
+      const exit = await child.exited;
+      // Stopped for new arguments: start again at once, which is no failure.
+      if (requested) continue;
+      const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
+      const stderr = child.stderrTail().slice(-5);
+      const what = stalled
+        ? `stalled (no frame for ${options.stallTimeout} ms), stopped (${how})`
+        : `exited (${how})`;
+      const lastLines = stderr.map((l) => JSON.stringify(l)).join(" | ");
+      const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
+        (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
+        (stderr.length ? `; last stderr lines: ${lastLines}` : "");
+      const diagnosis = framesThisRun === 0 && !stalled && !decodeError
+        ? options.diagnose?.(stderr, candidate.command)
+        : undefined;
+      if (!backoff) {
+        if (exit.code === 0 && !decodeError) return;
+        const message = diagnosis ? `${diagnosis} (${why})` : why;
+        throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
+      }
+      report("retrying", diagnosis ?? why);
+      if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
+      const delay = backoff.next();
+      if (delay === undefined) {
+        throw new SourceError(
+          `${options.name}: gave up after ${backoff.failures} restarts in a row: ${why}`,
+          { cause: decodeError },
+        );
+      }
+      if (diagnosis === undefined) {
+        known = undefined;
+        log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
+      } else if (diagnosis !== known) {
+        known = diagnosis;
+        knownRuns = 1;
+        log(
+          `${options.name}: ${diagnosis}; retrying in ${delay} ms, then up to every ` +
+            `${maxDelay} ms (logged again when that changes)`,
+        );
+      } else {
+        knownRuns++;
+      }
+      const wake = new AbortController();
+      const stopWaiting = () => wake.abort();
+      signal.addEventListener("abort", stopWaiting, { once: true });
+      onRequest(() => Promise.resolve(stopWaiting()));
+      await sleep(delay, wake.signal);
+      onRequest(undefined);
+      signal.removeEventListener("abort", stopWaiting);
     }
-    if (signal.aborted) {
-      report("stopped");
-      return;
-    }
-    const exit = await child.exited;
-    const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
-    const stderr = child.stderrTail().slice(-5);
-    const what = stalled
-      ? `stalled (no frame for ${options.stallTimeout} ms), stopped (${how})`
-      : `exited (${how})`;
-    const lastLines = stderr.map((l) => JSON.stringify(l)).join(" | ");
-    const why = `${candidate.command} ${what} after ${framesThisRun} frames` +
-      (decodeError ? `; stdout was not MJPEG: ${(decodeError as Error).message}` : "") +
-      (stderr.length ? `; last stderr lines: ${lastLines}` : "");
-    const diagnosis = framesThisRun === 0 && !stalled && !decodeError
-      ? options.diagnose?.(stderr, candidate.command)
-      : undefined;
-    if (!backoff) {
-      if (exit.code === 0 && !decodeError) return;
-      const message = diagnosis ? `${diagnosis} (${why})` : why;
-      throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
-    }
-    report("retrying", diagnosis ?? why);
-    if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
-    const delay = backoff.next();
-    if (delay === undefined) {
-      throw new SourceError(
-        `${options.name}: gave up after ${backoff.failures} restarts in a row: ${why}`,
-        { cause: decodeError },
-      );
-    }
-    if (diagnosis === undefined) {
-      known = undefined;
-      log(`${options.name}: source restarted: ${why}; restart #${runs} in ${delay} ms`);
-    } else if (diagnosis !== known) {
-      known = diagnosis;
-      knownRuns = 1;
-      log(
-        `${options.name}: ${diagnosis}; retrying in ${delay} ms, then up to every ` +
-          `${maxDelay} ms (logged again when that changes)`,
-      );
-    } else {
-      knownRuns++;
-    }
-    await sleep(delay, signal);
+  } finally {
+    detach?.();
+    answer();
   }
 }
 

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { escapeControls } from "../errors.ts";
 import type { Frame } from "../frame.ts";
+import type { StreamControls } from "../internal/controls.ts";
 import { duration } from "../internal/duration.ts";
 import { parseOptions } from "../internal/validate.ts";
 import { type DemandHub, onDemandSource } from "./on_demand.ts";
@@ -48,6 +49,11 @@ export interface FrameSource {
    * @throws {SourceError} Naming the mistake and the option (`setting`).
    */
   check?(): Promise<void>;
+  /**
+   * Settings that can change while the source runs, if it has any (the
+   * camera's); `mjpegApp` serves them at `/control`.
+   */
+  readonly controls?: StreamControls;
 }
 
 /** Where {@linkcode pipeToHub} delivers frames: a FrameHub, or anything with `publish`. */
@@ -72,9 +78,10 @@ export type LogLine = (line: string) => void;
 export type SourceReport = {
   /**
    * `starting` (no frame yet), `running` (frames come), `retrying` (it failed
-   * and is tried again; stays so until a frame comes), `stopped` (on purpose).
+   * and is tried again; stays so until a frame comes), `failed` (it gave up:
+   * not tried again until the program restarts), `stopped` (on purpose).
    */
-  state: "starting" | "running" | "retrying" | "stopped";
+  state: "starting" | "running" | "retrying" | "failed" | "stopped";
   /** Why it last failed, saying what was expected and what came; null once frames come. */
   lastError: string | null;
   /** When `state` or `lastError` last changed, in ms since the epoch. */

@@ -8,13 +8,21 @@
 # With FAKE_CAMERA_FRAMES=DIR it writes DIR's *.jpg files instead, in name
 # order and in a loop at the requested rate, so a test knows every byte the
 # camera sent; with --camera N it reads DIR/cameraN when that exists, so two
-# cameras send different frames.
+# cameras send different frames, and with --width W --height H it reads
+# DIR/WxH when that exists, so a run at another size sends other frames.
+#
+# With FAKE_CAMERA_EXCLUSIVE=1 it holds the camera as rpicam-vid does: while
+# another run of it still holds camera N (a lock on $FAKE_CAMERA_DIR/cameraN.lock,
+# kept by every process of the run until the last has exited), it prints
+# rpicam-apps' "failed to acquire camera" and exits with status 255.
 #
 # While the file FAKE_CAMERA_ABSENT names exists, it does what rpicam-vid does
 # on a Pi with no camera attached: prints rpicam-apps' message on stderr and
 # exits with status 255 (its main() returns -1).
 dir="${FAKE_CAMERA_DIR:?FAKE_CAMERA_DIR must be set}"
-{ basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$dir/run.$$"
+# Written aside and renamed, so a test that sees run.<pid> sees all of it.
+{ basename "$0"; for a in "$@"; do printf '%s\n' "$a"; done; } > "$dir/.run.$$"
+mv "$dir/.run.$$" "$dir/run.$$"
 if [ -n "${FAKE_CAMERA_ABSENT:-}" ] && [ -e "$FAKE_CAMERA_ABSENT" ]; then
   echo "ERROR: *** no cameras available ***" >&2
   exit 255
@@ -29,9 +37,17 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [ "${FAKE_CAMERA_EXCLUSIVE:-}" = 1 ]; then
+  exec 9>"$dir/camera$camera.lock"
+  if ! flock -n 9; then
+    echo "ERROR: *** failed to acquire camera /base/soc/i2c0mux/i2c@1/imx708@1a ***" >&2
+    exit 255
+  fi
+fi
 if [ -n "${FAKE_CAMERA_FRAMES:-}" ]; then
   frames="$FAKE_CAMERA_FRAMES"
   [ -d "$frames/camera$camera" ] && frames="$frames/camera$camera"
+  [ -d "$frames/${width}x$height" ] && frames="$frames/${width}x$height"
   pause=$(awk "BEGIN { print 1 / $rate }")
   while :; do
     for f in "$frames"/*.jpg; do

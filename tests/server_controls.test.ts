@@ -74,6 +74,18 @@ describe("mjpegApp /control", () => {
     );
     assert.equal(twice.status, 400);
     assert.match(await twice.text(), /expected each control once, got level twice/);
+    // A proxy on this machine makes anyone's request come from 127.0.0.1 (nginx's default
+    // even sends Host: 127.0.0.1): what a proxy says it forwarded needs credentials.
+    for (const header of ["X-Forwarded-For", "Forwarded", "X-Real-IP", "Via"]) {
+      const proxied = await app.request(url, { headers: { [header]: "203.0.113.7" } });
+      assert.equal(proxied.status, 403, header);
+      assert.match(await proxied.text(), new RegExp(`through a proxy \\(${header}\\)`, "i"));
+    }
+    const withAuth = mjpegApp({ streams: new FrameHub(), controls, auth: { token: "t0ken-1234" } });
+    const authorised = await withAuth.request(url, {
+      headers: { "X-Forwarded-For": "203.0.113.7", Authorization: "Bearer t0ken-1234" },
+    });
+    assert.equal(authorised.status, 200, "with credentials, a proxied request is fine");
     const broken = await app.request(url, post('{"boom":1}'));
     assert.equal(broken.status, 500);
     assert.match(lines.join("\n"), /a request failed \(answered 500\): .*the dimmer broke/);

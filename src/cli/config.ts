@@ -164,8 +164,19 @@ const streamName = z.string().regex(
 
 /** The JSON config file of `mjpeg serve --config`. Flags given too take precedence. */
 export const serveConfigSchema = z.strictObject({
-  port: z.number().int().min(0).max(65535).default(8080),
-  host: z.string().min(1).default("127.0.0.1"),
+  /** TCP port (default 8080; not with unix). */
+  port: z.number().int().min(0).max(65535).optional(),
+  /** Address to listen on (default 127.0.0.1; not with unix). */
+  host: z.string().min(1).optional(),
+  /** HTTPS: the certificate (chain), a PEM file; with tlsKey. */
+  tlsCert: z.string().min(1).optional(),
+  /** HTTPS: the certificate's private key, a PEM file; with tlsCert. */
+  tlsKey: z.string().min(1).optional(),
+  /** Listen on a unix socket at this path instead of TCP. */
+  unix: z.string().min(1).optional(),
+  /** The unix socket's permission bits, in octal: "660" (default: as the umask leaves them). */
+  unixMode: z.string().regex(/^0?[0-7]{3}$/, 'expected octal permission bits such as "660"')
+    .optional(),
   auth: z.string().regex(/^[^:]+:.+$/, "expected user:password").optional(),
   token: z.string().min(8, "expected a token of at least 8 characters").optional(),
   cors: z.string().min(1).optional(),
@@ -186,7 +197,24 @@ export const serveConfigSchema = z.strictObject({
     (streams) => Object.keys(streams).length > 0,
     "expected at least one stream",
   ),
-}).refine((c) => !(c.auth && c.token), "expected --auth or --token, not both");
+}).refine((c) => !(c.auth && c.token), "expected --auth or --token, not both")
+  .superRefine((c, ctx) => {
+    const problem = (key: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [key], message });
+    if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
+      problem(
+        c.tlsCert === undefined ? "tlsCert" : "tlsKey",
+        "expected a certificate and its key together (--tls-cert and --tls-key), got only one",
+      );
+    }
+    if (c.unix !== undefined) {
+      for (const key of ["port", "host", "tlsCert"] as const) {
+        if (c[key] !== undefined) {
+          problem(key, "expected no TCP port, host or TLS with a unix socket (--unix)");
+        }
+      }
+    } else if (c.unixMode !== undefined) problem("unixMode", "expected only with --unix");
+  });
 
 /** The validated serve configuration. */
 export type ServeConfig = z.output<typeof serveConfigSchema>;

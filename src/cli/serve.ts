@@ -7,7 +7,9 @@
  * @module
  */
 import process from "node:process";
-import { serve } from "../runtime/serve.ts";
+import { serve, type ServeOptions } from "../runtime/serve.ts";
+import { loadTls } from "../runtime/tls.ts";
+import { claimSocketPath } from "../runtime/unix_socket.ts";
 import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
@@ -15,10 +17,11 @@ import { AuthenticationError } from "../client/camera_fetch.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
+import { SettingError } from "../internal/validate.ts";
 import { createSource, type ServeConfig } from "./config.ts";
 import { watchHubs } from "./events.ts";
 import { parseServeArgs } from "./serve_flags.ts";
-import { type CliIo, logTo } from "./usage.ts";
+import { type CliIo, logTo, UsageError } from "./usage.ts";
 
 /** The help text of `mjpeg serve`. */
 export const SERVE_HELP = `Usage: mjpeg serve [source] [options]
@@ -90,6 +93,9 @@ Server:
   --max-connections N    close connections beyond N (default: the open-file limit less a reserve)
   --max-connections-per-address N   close connections beyond N from one address (default: no cap)
   --stats-interval S     seconds between stats lines (default 10; 0: off; at most 86400)
+  --tls-cert FILE --tls-key FILE   serve HTTPS with this certificate (chain) and its key (PEM)
+  --unix PATH            listen on a unix socket instead of TCP (not with --port, --host, TLS)
+  --unix-mode MODE       the socket's permission bits in octal, e.g. 660 (default: the umask's)
   -h, --help             this help
 `;
 
@@ -106,16 +112,56 @@ export async function serveCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { config, named } = await parseServeArgs(argv);
+  const { config, named, settingName } = await parseServeArgs(argv);
   if (!config) {
     io.stdout(SERVE_HELP);
     return 0;
   }
-  return await run(config, named, logTo(io), signal);
+  const listen = await listenOptions(config, settingName);
+  return await run(config, listen, named, logTo(io), signal);
+}
+
+/** Where `serve()` listens; what each runtime's server is started with. */
+type ListenOptions = Pick<ServeOptions, "port" | "hostname" | "tls" | "path" | "socketMode">;
+
+/**
+ * Checks what the listening settings name before anything starts — the
+ * certificate and key files (readable, PEM, a matching pair), the socket path
+ * (free, or a stale socket to replace) — so a mistake exits with 2 and a
+ * message naming the setting, with no source started.
+ */
+async function listenOptions(
+  config: ServeConfig,
+  settingName: (key: string) => string,
+): Promise<ListenOptions> {
+  try {
+    if (config.unix !== undefined) {
+      await claimSocketPath(config.unix, settingName("unix"));
+      return {
+        path: config.unix,
+        ...(config.unixMode ? { socketMode: parseInt(config.unixMode, 8) } : {}),
+      };
+    }
+    const tls = config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? await loadTls(
+        { cert: config.tlsCert, key: config.tlsKey },
+        { cert: settingName("tlsCert"), key: settingName("tlsKey") },
+      )
+      : undefined;
+    return {
+      port: config.port ?? 8080,
+      hostname: config.host ?? "127.0.0.1",
+      ...(tls ? { tls } : {}),
+    };
+  } catch (error) {
+    if (error instanceof SettingError) throw new UsageError("serve", error.message);
+    throw error;
+  }
 }
 
 async function run(
   config: ServeConfig,
+  listen: ListenOptions,
   named: boolean,
   log: LogLine,
   signal: AbortSignal | undefined,
@@ -139,7 +185,8 @@ async function run(
   const app = mjpegApp({
     streams: named ? hubs : hubs[firstName!]!,
     ...(named ? { controls } : controls[firstName!] ? { controls: controls[firstName!]! } : {}),
-    loopbackOnly: isLoopback(config.host),
+    // A unix socket is reached through whatever proxy fronts it: never loopback-only.
+    loopbackOnly: config.unix === undefined && isLoopback(config.host ?? "127.0.0.1"),
     ...(config.auth ? { auth: basicAuth(config.auth) } : {}),
     ...(config.token ? { auth: { token: config.token } } : {}),
     ...(config.cors ? { cors: { origin: corsOrigins(config.cors) } } : {}),
@@ -151,8 +198,7 @@ async function run(
   let server;
   try {
     server = await serve(app, {
-      port: config.port,
-      hostname: config.host,
+      ...listen,
       shutdownTimeout: 2000,
       headerTimeout: config.headerTimeout * 1000,
       ...(config.maxConnections ? { maxConnections: config.maxConnections } : {}),
@@ -162,13 +208,23 @@ async function run(
       log,
     });
   } catch (error) {
-    log(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    const where = listen.path !== undefined
+      ? `unix:${listen.path}`
+      : `${listen.hostname}:${listen.port}`;
+    log(`cannot listen on ${where}: ${(error as Error).message}`);
     return 1;
   }
-  const base = `http://${
-    server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname
-  }:${server.port}`;
-  log(`listening on ${base}/ (${server.runtime})`);
+  // The socket's path is no URL: the streams are named by their paths on it.
+  const base = server.path !== undefined
+    ? ""
+    : `${listen.tls ? "https" : "http"}://${
+      server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname
+    }:${server.port}`;
+  log(
+    `listening on ${
+      server.path !== undefined ? `unix:${server.path}` : `${base}/`
+    } (${server.runtime})`,
+  );
   for (const name of Object.keys(hubs)) {
     const path = named ? `/${name}/` : "/";
     log(`stream ${name}: ${sources[name]!.description} → ${base}${path}stream.mjpg`);

@@ -71,6 +71,10 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "max-connections": { type: "string" },
   "max-connections-per-address": { type: "string" },
   "stats-interval": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  unix: { type: "string" },
+  "unix-mode": { type: "string" },
   // Every camera setting (the size and orientation flags above, and the rest).
   ...Object.fromEntries(
     Object.entries(CAMERA_SETTING_FLAGS).map(([flag, name]) => [
@@ -94,6 +98,18 @@ const TOP_NUMBER_SETTINGS: [string, string][] = [
   ["maxConnections", "max-connections"],
   ["maxConnectionsPerAddress", "max-connections-per-address"],
   ["statsInterval", "stats-interval"],
+];
+
+// Top-level settings given as text: config key → flag.
+const TOP_STRING_SETTINGS: [string, string][] = [
+  ["host", "host"],
+  ["auth", "auth"],
+  ["token", "token"],
+  ["cors", "cors"],
+  ["tlsCert", "tls-cert"],
+  ["tlsKey", "tls-key"],
+  ["unix", "unix"],
+  ["unixMode", "unix-mode"],
 ];
 
 const SOURCES = ["pattern", "camera", "webcam", "command", "url", "poll", "file"] as const;
@@ -187,6 +203,11 @@ export interface ServeArgs {
   config: ServeConfig | undefined;
   /** True when the streams came from a config file, and so are served under their names. */
   named: boolean;
+  /**
+   * How to name a top-level setting in a message: its flag when given as one
+   * (`--tls-key`), else where it is in the config file.
+   */
+  settingName(key: string): string;
 }
 
 /**
@@ -199,7 +220,7 @@ export interface ServeArgs {
  */
 export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs> {
   const raw = parseCommandLine("serve", normalizeServeArgs(argv), SERVE_FLAGS);
-  if (raw.values.help) return { raw, config: undefined, named: false };
+  if (raw.values.help) return { raw, config: undefined, named: false, settingName: flagOf };
   if (raw.positionals.length > 0) {
     throw new UsageError("serve", `expected only flags, got ${JSON.stringify(raw.positionals[0])}`);
   }
@@ -213,16 +234,27 @@ export async function parseServeArgs(argv: readonly string[]): Promise<ServeArgs
   // with the file's name and its path in the file.
   const file = typeof path === "string" ? path : undefined;
   const givenAsFlag = (key: PropertyKey) => raw.values[flagName([key]).slice(2)] !== undefined;
+  const describe = file === undefined
+    ? settingFlag
+    : (at: readonly PropertyKey[]) =>
+      givenAsFlag(at[0]!) ? settingFlag(at) : `config file ${file}: ${at.join(".")}`;
   const config = validateFlags(
     "serve",
     serveConfigSchema,
     serveFlagsToConfig(raw, fromFile),
-    file === undefined
-      ? settingFlag
-      : (at) => givenAsFlag(at[0]!) ? settingFlag(at) : `config file ${file}: ${at.join(".")}`,
+    describe,
     file === undefined ? undefined : `config file ${file}`,
   );
-  return { raw, config, named: typeof path === "string" };
+  return {
+    raw,
+    config,
+    named: typeof path === "string",
+    settingName: (key) => describe([key]),
+  };
+}
+
+function flagOf(key: string): string {
+  return flagName([key]);
 }
 
 // The flag that gave the setting at `path`, for messages: `--camera-args` for extraArgs.
@@ -281,7 +313,7 @@ export function serveFlagsToConfig(
     const n = num(flag);
     if (n !== undefined) top[key] = n;
   }
-  for (const key of ["host", "auth", "token", "cors"]) if (v[key] !== undefined) top[key] = v[key];
+  for (const [key, flag] of TOP_STRING_SETTINGS) if (v[flag] !== undefined) top[key] = v[flag];
   if (fromFile !== undefined) {
     if (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile)) {
       throw new UsageError("serve", 'config file: expected a JSON object with "streams"');

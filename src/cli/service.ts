@@ -219,7 +219,7 @@ async function buildUnit(
     ...(self.kind !== "binary" && self.projectDir ? { workingDirectory: self.projectDir } : {}),
     ...(credential ? { credential } : {}),
     denoCache: self.kind === "deno",
-    privilegedPort: config.port > 0 && config.port < 1024,
+    privilegedPort: config.port !== undefined && config.port > 0 && config.port < 1024,
     readsHome: inHome.length > 0 || (self.projectDir !== undefined && HOME.test(self.projectDir)),
   });
 }

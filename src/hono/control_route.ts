@@ -53,7 +53,7 @@ export function controlRoute(
       );
     }
     const url = new URL(request.url);
-    const off = controlRefusal(access, url);
+    const off = controlRefusal(access, request);
     if (off) return text(403, `403 Forbidden: ${off}\n`);
     if (request.method === "GET" || request.method === "HEAD") {
       return json(200, { controls: controls.describe() });
@@ -86,12 +86,19 @@ export function controlRoute(
  * when it may be used: the viewer page offers the controls exactly when this
  * lets its own requests through.
  *
+ * A request a proxy forwarded is refused without credentials even on a
+ * loopback-only server: a reverse proxy on the same machine makes anyone's
+ * request come from 127.0.0.1, and nginx's default even sends `Host:
+ * 127.0.0.1`. The proxy's own headers are the only sign of it; nginx sends
+ * them only when configured to (docs/deploy.md's snippet does).
+ *
  * @param access Whether credentials are required and the server is loopback-only.
- * @param url The request's URL (its host is the request's Host).
+ * @param request The request (its URL's host is its Host).
  * @returns The reason, or undefined.
  */
-export function controlRefusal(access: ControlAccess, url: URL): string | undefined {
+export function controlRefusal(access: ControlAccess, request: Request): string | undefined {
   if (access.auth) return undefined;
+  const url = new URL(request.url);
   if (!access.loopbackOnly) {
     return "camera controls are off: they need credentials (mjpeg serve --auth or --token) " +
       "or a server that listens only on 127.0.0.1";
@@ -100,8 +107,17 @@ export function controlRefusal(access: ControlAccess, url: URL): string | undefi
     return "expected a Host of localhost, 127.0.0.1 or [::1] for controls without credentials, " +
       `got ${JSON.stringify(url.host).slice(0, 80)}`;
   }
+  const forwarded = FORWARDING_HEADERS.find((name) => request.headers.has(name));
+  if (forwarded) {
+    return "expected a request from this machine itself for controls without credentials, got " +
+      `one through a proxy (${forwarded}); give the server credentials (--auth or --token) to ` +
+      "change the camera through a proxy";
+  }
   return undefined;
 }
+
+/** Headers a reverse proxy adds to what it forwards (RFC 7239's and the customary ones). */
+const FORWARDING_HEADERS = ["Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Via"];
 
 // What makes a request cross-site: a browser's own word for it when it sends
 // one, else its Origin against the Host it was sent to; programs send neither.

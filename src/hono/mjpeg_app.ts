@@ -230,7 +230,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
   // requests (the same Host), so nobody is offered a form that answers 403.
   type PageStream = { name: string; key: string; path: string };
   const page = (streams: PageStream[], root: string) => (request: Request) => {
-    const allowed = controlRefusal(access, new URL(request.url)) === undefined;
+    const allowed = controlRefusal(access, request) === undefined;
     return pageResponse(viewerPage({
       title,
       script: `${root}mjpeg-view.js`,

@@ -154,3 +154,23 @@ function show(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * A setting that is well-formed but cannot work as given: a file that is not
+ * there, a key that is not the certificate's, a socket path in use. Thrown
+ * before anything starts; the CLI reports it under the flag's name and exits
+ * with 2.
+ */
+export class SettingError extends Error {
+  /** The setting, as the caller named it: `tls.key`, `--tls-key`. */
+  readonly setting: string;
+  /**
+   * @param setting The setting's name.
+   * @param message What was expected and what came.
+   */
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.name = "SettingError";
+    this.setting = setting;
+  }
+}

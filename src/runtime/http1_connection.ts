@@ -29,9 +29,17 @@ export interface ConnectionContext {
   headerTimeout: number;
   /** Where a connection that ends on an unexpected error is reported. */
   log: RateLimitedLog;
+  /** Connections are TLS: requests get `https:` URLs. */
+  secure?: boolean;
 }
 
 const LIMITS = { maxHeadBytes: 64 * 1024, maxHeaders: 200 };
+/**
+ * How long a refusal (408, 400…) may take to write before the connection is
+ * closed without it: a client that reads nothing, or a TLS client that never
+ * finished its handshake (the write waits for it), would otherwise hold it.
+ */
+const REFUSAL_WRITE_MS = 1000;
 const READ_SIZE = 4096;
 const encoder = new TextEncoder();
 
@@ -209,7 +217,12 @@ export class Connection {
   }
 
   async #refuse(status: number, message: string): Promise<void> {
-    await this.#writeAll(refusal(status, message)).catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#writeAll(refusal(status, message)).catch(() => {}),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, REFUSAL_WRITE_MS)),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Answers one request; returns whether the connection may carry another. */
@@ -226,7 +239,9 @@ export class Connection {
       : undefined;
     const url = head.target.startsWith("http://") || head.target.startsWith("https://")
       ? head.target
-      : `http://${head.host}${head.target === "*" ? "/" : head.target}`;
+      : `${this.#context.secure ? "https" : "http"}://${head.host}${
+        head.target === "*" ? "/" : head.target
+      }`;
     let request: Request;
     try {
       request = new Request(url, {

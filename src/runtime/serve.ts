@@ -1,10 +1,12 @@
 /**
- * `serve()`: one call that starts an HTTP server on Deno (an HTTP/1.1 server
- * of our own on `Deno.listen`, see `serve_deno.ts`), Bun or Node (`node:http`
- * through `@hono/node-server`, see `serve_node.ts`), and a graceful shutdown
- * that ends every MJPEG stream. Every runtime gets the same defences: a
- * header timeout, a connection cap below the open-file limit, a 400 for a
- * request without a usable Host, and errors logged once per cause without
+ * `serve()`: one call that starts an HTTP or HTTPS server, on TCP or a unix
+ * socket, on Deno (an HTTP/1.1 server of our own on `Deno.listen`, with
+ * `node:tls` over its connections for HTTPS, see `serve_deno.ts` and
+ * `tls_conn.ts`), Bun or Node (`node:http` or `node:https` through
+ * `@hono/node-server`, see `serve_node.ts`), and a graceful shutdown that ends
+ * every MJPEG stream. Every runtime gets the same defences: a header timeout,
+ * a connection cap below the open-file limit, a 400 for a request without a
+ * usable Host, and errors logged once per cause without
  * the request's query or credentials. This folder is the only HTTP code that
  * knows which runtime it is on; the runtimes' types are declared here,
  * minimally, so the type checker needs no Deno or Bun type packages.
@@ -16,6 +18,9 @@ import { ConnectionGuard, defaultMaxConnections, mayRead } from "./connection_gu
 import { type DenoListener, serveDeno } from "./serve_deno.ts";
 import { serveNode } from "./serve_node.ts";
 import { type StreamControl, streamControl } from "./stream_control.ts";
+import { loadTls, type TlsCredentials, type TlsOptions } from "./tls.ts";
+import { serverContext, tlsConn } from "./tls_conn.ts";
+import { claimSocketPath, removeSocketPath, setSocketMode } from "./unix_socket.ts";
 import { duration } from "../internal/duration.ts";
 import { describeError, RateLimitedLog } from "../internal/rate_limited_log.ts";
 import { parseOptions } from "../internal/validate.ts";
@@ -48,6 +53,26 @@ export interface ServeOptions {
    * @default {"127.0.0.1"}
    */
   hostname?: string;
+  /**
+   * Serve HTTPS (HTTP/1.1 over TLS) with this certificate and key: PEM text or
+   * the paths of PEM files. Both are read and checked at start (the key must
+   * be the certificate's), so a mistake is an error here, not at every client.
+   */
+  tls?: TlsOptions;
+  /**
+   * Listen on a unix socket at this path instead of TCP (not with `port`,
+   * `hostname` or `tls`): for a reverse proxy on the same machine. A socket
+   * file left by a server that died is replaced; a path a live server listens
+   * on, or anything that is not a socket, is an error. The file is removed at
+   * shutdown.
+   */
+  path?: string;
+  /**
+   * The unix socket's permission bits, set as soon as it exists, e.g. `0o660`
+   * for the owner and its group (connecting needs write permission). By
+   * default the process's umask decides.
+   */
+  socketMode?: number;
   /** Shuts the server down gracefully when aborted. */
   signal?: AbortSignal;
   /**
@@ -91,11 +116,17 @@ export interface ServeOptions {
 export interface MjpegServer extends AsyncDisposable {
   /** The runtime serving: `deno`, `bun` or `node`. */
   readonly runtime: "deno" | "bun" | "node";
-  /** The bound port (useful with `port: 0`). */
+  /** The bound port (useful with `port: 0`); 0 on a unix socket. */
   readonly port: number;
-  /** The address it listens on. */
+  /** The address it listens on; empty on a unix socket. */
   readonly hostname: string;
-  /** A URL to reach it, e.g. `http://127.0.0.1:8080` (loopback when listening on all addresses). */
+  /** The unix socket's path, when it listens on one. */
+  readonly path?: string;
+  /**
+   * A URL to reach it: `http://127.0.0.1:8080` (loopback when listening on all
+   * addresses), `https://…` with `tls`, or `http+unix://` and the socket's
+   * path percent-encoded.
+   */
   readonly url: string;
   /** MJPEG streams being served now. */
   readonly activeStreams: number;
@@ -105,9 +136,18 @@ export interface MjpegServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+const pem = z.union([
+  z.string().min(1),
+  z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected PEM text or a file path"),
+], { error: "expected PEM text or a file path" });
+
 const optionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).optional(),
   hostname: z.string().min(1).optional(),
+  tls: z.strictObject({ cert: pem, key: pem }).optional(),
+  path: z.string().min(1).optional(),
+  socketMode: z.number().int().min(0).max(0o777, "expected permission bits from 0 to 0o777")
+    .optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
     .optional(),
   shutdownTimeout: duration("shutdownTimeout", { unit: "ms", max: 600_000 }).optional(),
@@ -116,11 +156,36 @@ const optionsSchema = z.strictObject({
   maxConnectionsPerAddress: z.number().int().min(1).optional(),
   log: z.custom<(line: string) => void>((v) => typeof v === "function", "expected a function")
     .optional(),
+}).superRefine((options, ctx) => {
+  if (options.path !== undefined) {
+    for (const key of ["port", "hostname", "tls"] as const) {
+      if (options[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "expected either a unix socket path or " + key + ", not both",
+        });
+      }
+    }
+  } else if (options.socketMode !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["socketMode"],
+      message: "expected only with path (a unix socket)",
+    });
+  }
 });
+
+/** Where `serve()` listens: TCP (with TLS or not) or a unix socket. */
+export type ListenAddress =
+  | { port: number; hostname: string; tls?: TlsCredentials; path?: undefined }
+  | { path: string };
 
 // The few runtime APIs used here, declared locally.
 interface DenoGlobal {
-  listen(options: { port: number; hostname: string }): DenoListener;
+  listen(
+    options: { port: number; hostname: string } | { transport: "unix"; path: string },
+  ): DenoListener;
   openSync(path: string, options: { read: boolean }): { close(): void };
 }
 
@@ -156,8 +221,13 @@ interface Listener {
  */
 export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<MjpegServer> {
   const parsed = parseOptions(optionsSchema, options, "serve options");
-  const port = parsed.port ?? 8080;
-  const hostname = parsed.hostname ?? "127.0.0.1";
+  // Files and the socket path are checked before anything listens.
+  const address: ListenAddress = parsed.path !== undefined ? { path: parsed.path } : {
+    port: parsed.port ?? 8080,
+    hostname: parsed.hostname ?? "127.0.0.1",
+    ...(parsed.tls ? { tls: await loadTls(parsed.tls) } : {}),
+  };
+  if (address.path !== undefined) await claimSocketPath(address.path, "path");
   const shutdownTimeout = parsed.shutdownTimeout ?? 5000;
   const headerTimeout = parsed.headerTimeout ?? 10_000;
   const log = new RateLimitedLog(parsed.log ?? ((line) => console.error(line)));
@@ -192,9 +262,21 @@ export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<
 
   const globals = globalThis as unknown as { Deno?: DenoGlobal; Bun?: unknown };
   const runtime = globals.Deno ? "deno" : globals.Bun ? "bun" : "node";
+  const secure = address.path === undefined && address.tls !== undefined;
+  const context = { handle, headerTimeout, guard, log, secure };
   const listener: Listener = globals.Deno
-    ? listenDeno(globals.Deno, port, hostname, { handle, headerTimeout, guard, log })
-    : await serveNode(port, hostname, { handle, headerTimeout, guard, log });
+    ? listenDeno(globals.Deno, address, context)
+    : await serveNode(address, context);
+  let socketFile: number | undefined;
+  if (address.path !== undefined) {
+    try {
+      socketFile = await setSocketMode(address.path, parsed.socketMode);
+    } catch (error) {
+      listener.force();
+      await listener.stop();
+      throw error;
+    }
+  }
 
   let resolveFinished: () => void = () => {};
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
@@ -215,6 +297,9 @@ export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<
         await stopped;
       }
       clearTimeout(timer);
+      if (address.path !== undefined && socketFile !== undefined) {
+        await removeSocketPath(address.path, socketFile);
+      }
       resolveFinished();
     })();
     return closed;
@@ -223,14 +308,12 @@ export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<
   if (parsed.signal?.aborted) void close();
   else parsed.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
   return {
     runtime,
     port: listener.port,
-    hostname,
-    url: `http://${
-      shown.includes(":") && !shown.startsWith("[") ? `[${shown}]` : shown
-    }:${listener.port}`,
+    hostname: address.path === undefined ? address.hostname : "",
+    ...(address.path !== undefined ? { path: address.path } : {}),
+    url: serverUrl(address, listener.port),
     get activeStreams() {
       return streams.size;
     },
@@ -242,11 +325,16 @@ export async function serve(app: FetchApp, options: ServeOptions = {}): Promise<
 
 function listenDeno(
   deno: DenoGlobal,
-  port: number,
-  hostname: string,
+  address: ListenAddress,
   context: Omit<Parameters<typeof serveDeno>[1], "openReserve">,
 ): Listener {
-  const listener = deno.listen({ port, hostname });
+  const listener = address.path !== undefined
+    ? deno.listen({ transport: "unix", path: address.path })
+    : deno.listen({ port: address.port, hostname: address.hostname });
+  // TLS runs over the connections this accept loop takes (see tls_conn.ts):
+  // the handshake happens within the first reads, under the header timeout.
+  const secure = address.path === undefined && address.tls ? serverContext(address.tls) : undefined;
+  if (secure) context = { ...context, wrap: (conn) => tlsConn(conn, secure) };
   // A descriptor held back so that, out of descriptors, the server can still
   // accept and close waiting connections (needs read permission for /dev/null).
   const openReserve = () => {
@@ -257,6 +345,15 @@ function listenDeno(
     }
   };
   return serveDeno(listener, mayRead("/dev/null") ? { ...context, openReserve } : context);
+}
+
+/** How to reach the server, for its `url`. */
+function serverUrl(address: ListenAddress, port: number): string {
+  if (address.path !== undefined) return `http+unix://${encodeURIComponent(address.path)}`;
+  const { hostname } = address;
+  const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname === "::" ? "[::1]" : hostname;
+  const host = shown.includes(":") && !shown.startsWith("[") ? `[${shown}]` : shown;
+  return `${address.tls ? "https" : "http"}://${host}:${port}`;
 }
 
 /** A URL the runtime built from the Host header, parsed; false if it names no host. */

@@ -31,6 +31,8 @@ export interface DenoServerContext extends ConnectionContext {
   guard: ConnectionGuard;
   /** Opens a descriptor to hold in reserve for shedding connections at EMFILE, if allowed. */
   openReserve?: () => { close(): void } | undefined;
+  /** Wraps each admitted connection (TLS). */
+  wrap?: (conn: DenoConn) => DenoConn;
 }
 
 /** The parts of `Deno.Listener` used here. */
@@ -112,7 +114,7 @@ export function serveDeno(listener: DenoListener, context: DenoServerContext): D
         conn.close();
         continue;
       }
-      const connection = new Connection(conn, context, () => {
+      const connection = new Connection(context.wrap?.(conn) ?? conn, context, () => {
         context.guard.release(address);
         forget(connection);
       });

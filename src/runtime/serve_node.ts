@@ -1,5 +1,6 @@
 /**
- * `serve()` on Node and on Bun: `node:http` through `@hono/node-server`.
+ * `serve()` on Node and on Bun: `node:http` (or `node:https`) through
+ * `@hono/node-server`, on TCP or a unix socket.
  *
  * Bun serves through its `node:http` too, not `Bun.serve`: Bun 1.4's
  * `Bun.serve` closes a connection with nothing written when a second
@@ -13,6 +14,7 @@
 import type { Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ConnectionGuard } from "./connection_guard.ts";
+import type { ListenAddress } from "./serve.ts";
 import { describeError, type RateLimitedLog } from "../internal/rate_limited_log.ts";
 import { streamControl } from "./stream_control.ts";
 
@@ -36,21 +38,21 @@ export interface NodeServer {
 }
 
 /**
- * Listens with node:http.
+ * Listens with node:http, or node:https when `address` has TLS credentials.
  *
- * @param port The port (0: any free one).
- * @param hostname The address.
+ * @param address A port (0: any free one) and address, with or without TLS; or a unix socket's path.
  * @param context The handler, the header timeout, the connection caps.
  * @returns The server, once listening.
  */
 export async function serveNode(
-  port: number,
-  hostname: string,
+  address: ListenAddress,
   context: NodeServerContext,
 ): Promise<NodeServer> {
   const { createAdaptorServer } = await import("@hono/node-server");
+  const tls = address.path === undefined ? address.tls : undefined;
   const timeout = context.headerTimeout;
   const server = createAdaptorServer({
+    ...(tls ? { createServer: (await import("node:https")).createServer } : {}),
     // The adapter would otherwise replace the process's global Request and
     // Response with its own classes: a library must not change what
     // `new Response()` means for the application around it.
@@ -71,6 +73,10 @@ export async function serveNode(
       requestTimeout: Math.max(timeout, 300_000),
       keepAliveTimeout: timeout,
       requireHostHeader: true,
+      // The TLS handshake, before any request head, gets the same time. (Bun
+      // 1.4 ignores it, and reports a TLS connection only once its handshake
+      // is done: until then Bun's own idle timeout, about 13 s, applies.)
+      ...(tls ? { ...tls, handshakeTimeout: timeout } : {}),
     },
   }) as Server;
   // Bun reads these from the server object rather than the options.
@@ -92,7 +98,10 @@ export async function serveNode(
   // caps it at net.core.somaxconn.
   const bound = await new Promise<number>((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ port, host: hostname, backlog: 4096 }, () => {
+    const where = address.path !== undefined
+      ? { path: address.path }
+      : { port: address.port, host: address.hostname };
+    server.listen({ ...where, backlog: 4096 }, () => {
       server.off("error", reject);
       // An accept that fails later (out of descriptors) must not crash the process.
       server.on("error", (error) => {
@@ -101,8 +110,8 @@ export async function serveNode(
           `the server reported an error and keeps serving: ${describeError(error).text}`,
         );
       });
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
+      const bound = server.address();
+      resolve(typeof bound === "object" && bound ? bound.port : 0);
     });
   });
   let stopped: Promise<void> | undefined;

@@ -42,3 +42,4 @@ export { mjpegResponse, type MjpegResponseOptions } from "./mjpeg_response.ts";
 export { muxResponse, type MuxResponseOptions } from "./mux_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./snapshot_response.ts";
 export { type FetchApp, type MjpegServer, serve, type ServeOptions } from "../runtime/serve.ts";
+export type { TlsOptions } from "../runtime/tls.ts";

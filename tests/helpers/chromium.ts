@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { sleep } from "./wait.ts";
 
 /** Headless, no sandbox (containers), and nothing that would go on the network by itself. */
@@ -32,8 +33,17 @@ export interface BrowserPage extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Starts headless Chromium and opens `url` in a page (`flags` are added to its command line). */
-export async function openPage(url: string, flags: string[] = []): Promise<BrowserPage> {
+/**
+ * Starts headless Chromium and opens `url` in a page.
+ *
+ * @param flags Added to its command line.
+ * @param env For the browser (e.g. a `HOME` whose NSS database trusts a test CA).
+ */
+export async function openPage(
+  url: string,
+  flags: string[] = [],
+  env?: Record<string, string>,
+): Promise<BrowserPage> {
   const profile = mkdtempSync(join(tmpdir(), "mjpeg-cdp-"));
   const child: ChildProcess = spawn("chromium", [
     ...CHROMIUM_FLAGS,
@@ -41,7 +51,10 @@ export async function openPage(url: string, flags: string[] = []): Promise<Brows
     `--user-data-dir=${profile}`,
     ...flags,
     "about:blank",
-  ], { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] });
+  ], {
+    stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   const input = child.stdio[3] as NodeJS.WritableStream;
   const output = child.stdio[4] as NodeJS.ReadableStream;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();

@@ -97,7 +97,7 @@ export type ServeProcess = Child & { url: string };
 export async function startServe(args: string[], options: CliOptions = {}): Promise<ServeProcess> {
   const child = startCli(["serve", "--port", "0", ...args], options);
   try {
-    const match = await waitForLog(child, /listening on (http:\/\/\S+?)\/ /);
+    const match = await waitForLog(child, /listening on (https?:\/\/\S+?)\/ /);
     return Object.assign(child, { url: match[1]! });
   } catch (error) {
     await child[Symbol.asyncDispose]();

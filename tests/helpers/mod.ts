@@ -34,7 +34,10 @@
  * chunks), `attack_sockets.ts` (raw hostile sockets), `camera.ts` (a camera
  * in Python), `snapshot_camera.ts` (snapshot-only cameras, for polling),
  * `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`, `systemd.ts`,
- * `reliability_*.ts`.
+ * `reliability_*.ts`, and for how the server is reached: `serving.ts`
+ * (serve() with TLS, a unix socket or a prefix, an outage at will, curl
+ * reading a stream), `tls_certs.ts` (a CA and certificate made by openssl),
+ * `proxies.ts` (nginx and Caddy from configs written at test time).
  */
 export * from "./dispose.ts";
 export * from "./hash.ts";

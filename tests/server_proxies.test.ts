@@ -1,0 +1,309 @@
+/**
+ * Behind the real reverse proxies users put in front of a camera: Debian's
+ * nginx with its defaults (proxy_buffering on; the stream's
+ * X-Accel-Buffering: no turns it off for the stream) and `proxy_read_timeout
+ * 5s`, and Caddy's `reverse_proxy`, each started from a config written at
+ * test time, serving the app under /webcam/ (as crowsnest and OctoPrint put
+ * cameras) with the prefix stripped, as docs/deploy.md configures them.
+ * Through each: the live latency stays within 50 ms (p99) of a direct
+ * viewer's in the same run, an outage shorter than proxy_read_timeout keeps
+ * viewers connected, a viewer that stops reading is dropped after
+ * viewerTimeout while others keep their frames, and headless Chromium shows
+ * the page, the stream, a snapshot and the stats. nginx and Caddy run side by
+ * side in each test, so the file costs the time of one proxy.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MjpegDecoderStream } from "../src/wire/mod.ts";
+import { startServing } from "./helpers/serving.ts";
+import { type Proxy, startAll, startCaddy, startNginx } from "./helpers/proxies.ts";
+import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
+import { paddedJpeg } from "./helpers/jpeg.ts";
+import { sha256 } from "./helpers/hash.ts";
+import { sleep, until } from "./helpers/wait.ts";
+import { openPage } from "./helpers/chromium.ts";
+import { probe } from "./helpers/attack_sockets.ts";
+import { requireTools } from "./helpers/tools.ts";
+
+/**
+ * nginx and Caddy in front of `upstream` (a base URL), both started at once,
+ * each serving it under /webcam/ with the configuration docs/deploy.md gives.
+ */
+async function startProxies(upstream: string): Promise<[Proxy, Proxy]> {
+  const host = new URL(upstream).host;
+  return await startAll([
+    startNginx(`
+    location /webcam/ {
+      proxy_pass http://${host}/;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_read_timeout 5s;
+    }`),
+    startCaddy(`  redir /webcam /webcam/
+  handle_path /webcam/* {
+    reverse_proxy ${host}
+  }`),
+  ]);
+}
+
+/**
+ * What one viewer saw: each part's delay from its publish time (X-Timestamp),
+ * its arrival time by that X-Timestamp, and its checksum.
+ */
+interface Watched {
+  delays: number[];
+  arrivals: Map<string, number>;
+  checksums: string[];
+  /** When the stream ended from the other side (the proxy or the server cut it), if it did. */
+  endedAt?: number;
+}
+
+/**
+ * Reads `url` for `ms` (or until `until` is aborted), timing each part
+ * against the server's X-Timestamp (the same clock: the same process).
+ */
+async function watch(url: string, ms: number, until?: AbortSignal): Promise<Watched> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  until?.addEventListener("abort", () => controller.abort(), { once: true });
+  const watched: Watched = { delays: [], arrivals: new Map(), checksums: [] };
+  try {
+    const response = await fetch(url, { signal: controller.signal });
+    assert.equal(response.status, 200, url);
+    const frames = response.body!.pipeThrough(
+      new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
+    );
+    for await (const frame of frames) {
+      const stamp = frame.headers.get("x-timestamp") ?? "";
+      const now = Date.now();
+      watched.delays.push(now - Number(stamp) * 1000);
+      watched.arrivals.set(stamp, now);
+      watched.checksums.push(sha256(frame.data));
+    }
+    if (!controller.signal.aborted) watched.endedAt = Date.now();
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return watched;
+}
+
+/** The latency test's windows: 15 of 1 s. */
+const WINDOWS = 15, WINDOW_MS = 1000;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+describe("behind nginx and Caddy", () => {
+  it("live latency through nginx and through Caddy is within 50 ms (p99) of a direct viewer's, frames byte-exact", async (t) => {
+    if (!requireTools(t, "nginx", "caddy")) return;
+    const frames = fixtureFrames.map((frame) => paddedJpeg(frame, 60_000));
+    const sums = new Set(frames.map(sha256));
+    await using serving = await startServing({}, { frames, fps: 30 });
+    const [nginx, caddy] = await startProxies(serving.server.url);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const path = "/webcam/stream.mjpg";
+    // Same run, same machine load: the three viewers watch at once.
+    const [direct, viaNginx, viaCaddy] = await Promise.all([
+      watch(`${serving.server.url}/stream.mjpg`, WINDOWS * WINDOW_MS),
+      watch(`${nginx.url}${path}`, WINDOWS * WINDOW_MS),
+      watch(`${caddy.url}${path}`, WINDOWS * WINDOW_MS),
+    ]);
+    const report: string[] = [];
+    for (
+      const [name, seen] of [["direct", direct], ["nginx", viaNginx], ["caddy", viaCaddy]] as const
+    ) {
+      assert.ok(
+        seen.delays.length >= 200,
+        `${name}: about 450 frames in 15 s (a busy reader skips some), got ${seen.delays.length}`,
+      );
+      for (const sum of seen.checksums) assert.ok(sums.has(sum), `${name}: a byte-exact frame`);
+      report.push(
+        `${name}: ${seen.delays.length} frames, p50 ${percentile(seen.delays, 50)} ms, ` +
+          `p99 ${percentile(seen.delays, 99)} ms`,
+      );
+    }
+    // What a proxy adds is measured frame by frame against the direct viewer:
+    // the three are read by this one process, so a pause of its event loop
+    // delays all three alike and cancels out, while a proxy that holds frames
+    // back shows. The proxies are processes of their own, though, and this
+    // machine is shared: a proxy that waits 100 ms for a core now and then is
+    // the machine, not the proxy. So the median is asserted over the whole
+    // run, and the p99 in the quietest second of the 15; a proxy that buffers
+    // or delays frames does it every second (nginx made to buffer the stream
+    // added 130 ms and more in every window).
+    const started = Math.min(...direct.arrivals.values());
+    for (const [name, seen] of [["nginx", viaNginx], ["caddy", viaCaddy]] as const) {
+      const windows: number[][] = Array.from({ length: WINDOWS }, () => []);
+      for (const [stamp, at] of seen.arrivals) {
+        const there = direct.arrivals.get(stamp);
+        if (there === undefined) continue;
+        const window = Math.floor((there - started) / WINDOW_MS);
+        if (window < WINDOWS) windows[window]!.push(at - there);
+      }
+      const all = windows.flat();
+      assert.ok(all.length >= 150, `${name}: frames seen by both, got ${all.length}`);
+      const p99s = windows.filter((w) => w.length >= 12).map((w) => percentile(w, 99));
+      assert.ok(p99s.length >= 5, `${name}: seconds with frames: ${windows.map((w) => w.length)}`);
+      const median = percentile(all, 50), best = Math.min(...p99s);
+      report.push(
+        `${name} adds p50 ${median} ms, p99 ${percentile(all, 99)} ms ` +
+          `(p99 by second: ${p99s.join(", ")} ms)`,
+      );
+      const worst = all.sort((x, y) => y - x).slice(0, 10).join(", ");
+      assert.ok(median <= 10, `${name}: adds ${median} ms to the median frame, expected ≤ 10`);
+      assert.ok(
+        best <= 50,
+        `${name}: adds at most 50 ms (p99) to the direct viewer's latency in some second: ` +
+          `${p99s.join(", ")} ms; the worst frames: ${worst} ms`,
+      );
+    }
+    t.diagnostic(report.join("; "));
+  });
+
+  it("an outage shorter than nginx's proxy_read_timeout: viewers through nginx and Caddy stay connected and get live frames again at once", async (t) => {
+    if (!requireTools(t, "nginx", "caddy")) return;
+    await using serving = await startServing({}, { fps: 30 });
+    const [nginx, caddy] = await startProxies(serving.server.url);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const watching = Promise.all([
+      watch(`${nginx.url}/webcam/stream.mjpg`, 8000),
+      watch(`${caddy.url}/webcam/stream.mjpg`, 8000),
+    ]);
+    await sleep(2000);
+    serving.publishing(false);
+    // 3 s without a byte stays under proxy_read_timeout 5s. (A longer outage
+    // needs the keepalive parts of issue 11's first item to get through nginx.)
+    await sleep(3000);
+    const back = Date.now();
+    serving.publishing(true);
+    const [viaNginx, viaCaddy] = await watching;
+    for (const [name, seen] of [["nginx", viaNginx], ["caddy", viaCaddy]] as const) {
+      assert.equal(seen.endedAt, undefined, `${name}: the stream stayed open`);
+      const before = [...seen.arrivals.values()].filter((at) => at < back - 2500).length;
+      const after = [...seen.arrivals.values()].filter((at) => at >= back).sort((a, b) => a - b);
+      assert.ok(before >= 20, `${name}: frames before the outage: ${before}`);
+      assert.ok(
+        after.length >= 30,
+        `${name}: frames after it, on the same connection: ${after.length}`,
+      );
+      assert.ok(
+        after[0]! - back < 1000,
+        `${name}: the first live frame ${after[0]! - back} ms after`,
+      );
+      for (const sum of seen.checksums) assert.ok(fixtureSums.includes(sum), `${name}: byte-exact`);
+    }
+  });
+
+  it("a viewer that stops reading behind nginx and behind Caddy is dropped after viewerTimeout; readers keep their frames", async (t) => {
+    if (!requireTools(t, "nginx", "caddy")) return;
+    // Camera-sized frames fill the sockets and the proxies' buffers in seconds.
+    const frames = fixtureFrames.map((frame) => paddedJpeg(frame, 200_000));
+    await using serving = await startServing({}, {
+      frames,
+      fps: 30,
+      viewerTimeout: 2000,
+    });
+    const [nginx, caddy] = await startProxies(serving.server.url);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const request = "GET /webcam/stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    const stalled = [nginx, caddy].map((proxy) =>
+      probe(Number(new URL(proxy.url).port), request, false)
+    );
+    const done = new AbortController();
+    try {
+      const readers = Promise.all([
+        watch(`${nginx.url}/webcam/stream.mjpg`, 30_000, done.signal),
+        watch(`${caddy.url}/webcam/stream.mjpg`, 30_000, done.signal),
+      ]);
+      const started = Date.now();
+      await until(
+        () => serving.hub.stats.viewersStalled === 2,
+        () => `both stalled viewers dropped at the origin: ${JSON.stringify(serving.hub.stats)}`,
+        25_000,
+        100,
+      );
+      t.diagnostic(`both stalled viewers dropped after ${Date.now() - started} ms`);
+      // The two readers are the viewers left; they keep getting frames.
+      assert.equal(serving.hub.stats.viewers, 2);
+      const droppedAt = Date.now();
+      await sleep(3000);
+      done.abort();
+      const [nginxReader, caddyReader] = await readers;
+      for (const [name, seen] of [["nginx", nginxReader], ["caddy", caddyReader]] as const) {
+        const after = [...seen.arrivals.values()].filter((at) => at >= droppedAt).length;
+        assert.ok(after >= 30, `${name}'s reader got frames in the 3 s after the drop: ${after}`);
+        assert.equal(seen.endedAt, undefined, `${name}'s reader stayed connected`);
+      }
+    } finally {
+      done.abort();
+      for (const p of stalled) p.socket.destroy();
+    }
+  });
+
+  it("/control of a loopback-only server without credentials answers only this machine, not what nginx or Caddy forward", async (t) => {
+    if (!requireTools(t, "nginx", "caddy")) return;
+    // A stand-in for a camera's settings: only whether /control answers matters here.
+    const controls = {
+      describe: () => ({}),
+      set: () => Promise.resolve({ changed: [], controls: {} }),
+    };
+    await using serving = await startServing({}, { fps: 10, controls, loopbackOnly: true });
+    const [nginx, caddy] = await startProxies(serving.server.url);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const direct = await fetch(`${serving.server.url}/control`);
+    assert.equal(direct.status, 200, await direct.text());
+    for (const proxy of [nginx, caddy]) {
+      const proxied = await fetch(`${proxy.url}/webcam/control`);
+      assert.equal(proxied.status, 403, proxy.name);
+      assert.match(await proxied.text(), /through a proxy \(X-Forwarded-For\)/, proxy.name);
+    }
+  });
+
+  it("headless Chromium through nginx and through Caddy: the page under /webcam/, its stream, a snapshot and the stats", async (t) => {
+    if (!requireTools(t, "nginx", "caddy", "chromium")) return;
+    await using serving = await startServing({}, { fps: 10 });
+    const [nginx, caddy] = await startProxies(serving.server.url);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const check = async (proxy: Proxy) => {
+      const page = await openPage(`${proxy.url}/webcam/`);
+      try {
+        let state: { path: string; width: number; fps: string } | undefined;
+        for (let i = 0; i < 150; i++) {
+          state = await page.evaluate(`(() => {
+            const view = document.querySelector("mjpeg-view");
+            return view && { path: new URL(view.getAttribute("src"), location.href).pathname,
+              width: view.stats?.width ?? 0,
+              fps: document.querySelector("[data-out=fps]").textContent };
+          })()`) as typeof state;
+          if (state && state.width > 0 && Number(state.fps) > 0) break;
+          await sleep(100);
+        }
+        assert.ok(state, `${proxy.name}: the page loaded`);
+        assert.equal(state.path, "/webcam/stream.mjpg", proxy.name);
+        assert.equal(state.width, 320, `${proxy.name}: <mjpeg-view> painted a 320x240 frame`);
+        assert.ok(Number(state.fps) > 0, `${proxy.name}: the page's stats show fps ${state.fps}`);
+        const fetched = await page.evaluate(`(async () => {
+          const snapshot = await fetch("snapshot.jpg");
+          const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", await snapshot.arrayBuffer()));
+          const stats = await (await fetch("stats")).json();
+          return { type: snapshot.headers.get("content-type"), viewers: stats.viewers,
+            sha: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+        })()`) as { type: string; viewers: number; sha: string };
+        assert.equal(fetched.type, "image/jpeg", proxy.name);
+        assert.ok(fixtureSums.includes(fetched.sha), `${proxy.name}: the snapshot is a fixture`);
+        assert.ok(fetched.viewers >= 1, `${proxy.name}: /webcam/stats counts the page's stream`);
+      } finally {
+        await page.close();
+      }
+    };
+    await Promise.all([check(nginx), check(caddy)]);
+  });
+});

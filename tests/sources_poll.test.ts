@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
+import { snapshotResponse } from "../src/server/snapshot_response.ts";
 import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
 import { SourceError } from "../src/sources/process.ts";
 import { pipeToHub } from "../src/sources/source.ts";
@@ -98,6 +99,38 @@ describe("pollSource", () => {
     assert.ok(same.last!.unchanged >= 3, `${same.last!.unchanged} unchanged`);
     assert.equal(same.last!.state, "running");
     assert.deepEqual(same.log, []);
+  });
+
+  it("a camera whose picture does not change stays online, with fresh snapshots", async () => {
+    await using camera = await startSnapshotCamera();
+    for (const path of ["/etag", "/same"]) {
+      // Nothing new is published after the first answer: the hub hears that the
+      // camera answered from the source's `running` reports, not from frames.
+      const hub = new FrameHub({ offlineAfter: 400 });
+      const stop = new AbortController();
+      const source = pollSource(`${camera.url}${path}`, {
+        fps: 10,
+        log: () => {},
+        onStatus: (status) => hub.reportSourceStatus(status),
+      });
+      const piping = pipeToHub(source, hub, stop.signal);
+      try {
+        await sleep(1500);
+        assert.equal(hub.stats.framesPublished, 1, path);
+        assert.equal(hub.status.online, true, `${path}: ${JSON.stringify(hub.status)}`);
+        assert.equal(hub.status.state, "running", path);
+        const snapshot = await snapshotResponse(hub, { maxAge: 500, timeout: 0 });
+        assert.equal(snapshot.status, 200, `${path}: ${await snapshot.clone().text()}`);
+        assert.equal(
+          sha256(new Uint8Array(await snapshot.arrayBuffer())),
+          sha256(hub.latest!.data),
+        );
+      } finally {
+        stop.abort();
+        await piping;
+        hub.close();
+      }
+    }
   });
 
   it("backs off on errors, logs one line per change of cause, and recovers", async () => {

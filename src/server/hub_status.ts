@@ -90,13 +90,20 @@ export class StatusBoard {
 
   /**
    * Keeps the source's status; `stopped` stops the outage clock, anything
-   * after it starts a new wait for frames.
+   * after it starts a new wait for frames, and `running` (with no error)
+   * counts as a frame for the clock.
    *
    * @param status The source's status, or undefined to clear it.
    */
   report(status: SourceStatus | undefined): void {
     this.#source = status === undefined ? null : { ...status };
     this.#outage().setStopped(status?.state === "stopped");
+    // `running` without an error is a sign of life even when nothing new is
+    // published: a polled camera whose picture has not changed (a 304, or the
+    // same bytes) says so after each answer, and must not go offline for it.
+    if (status?.state === "running" && !status.lastError) {
+      this.#outage().frameArrived(Date.now(), false);
+    }
     this.changed();
   }
 

@@ -204,8 +204,9 @@ describe("the viewer page in headless Chromium", () => {
     );
     assert.equal(why.visible, true);
 
-    // A source that says nothing: offline once offlineAfter has passed.
-    hub.reportSourceStatus({ state: "running", lastError: null, since: Date.now() });
+    // A source that says nothing: offline once offlineAfter has passed. (Not a
+    // `running` report: that is a sign of life, as a polled camera's unchanged answers are.)
+    hub.reportSourceStatus(undefined);
     const offline = await shown("offline", (text) => !text.includes("retrying"));
     assert.match(offline.text, new RegExp(`^camera offline since ${since} UTC \\(\\d+ s\\)$`));
 

@@ -5,7 +5,14 @@
  * received), and the server's CPU (% of one core) and peak RSS from /proc.
  * Prints a markdown table.
  *
- *   bun bench/fanout_run.ts [runtimes=bun,deno] [viewers=10,100,500,1000] [seconds=10]
+ * With `outage` the source stops 2 s after the server starts, so the window
+ * (from 3 s) is all outage: the keepalive (one part a second) until the
+ * offline card takes over at 7 s. Its fps column is then parts per viewer
+ * per second, and latency is meaningless (a keepalive is an old frame).
+ * `outage-quiet` is the same outage with the keepalive and the card off:
+ * viewers get nothing, the baseline of what the keepalive costs.
+ *
+ *   bun bench/fanout_run.ts [runtimes=bun,deno] [viewers=10,100,500,1000] [seconds=10] [outage|outage-quiet]
  *   (runtimes: bun, deno, deno-semi2 = Deno with a 2 MB V8 semi-space, node)
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -15,6 +22,8 @@ import process from "node:process";
 const runtimes = (process.argv[2] ?? "bun,deno").split(",");
 const counts = (process.argv[3] ?? "10,100,500,1000").split(",").map(Number);
 const seconds = Number(process.argv[4] ?? 10);
+const mode = process.argv[5] ?? "";
+const outage = mode === "outage" || mode === "outage-quiet";
 const commands: Record<string, string[]> = {
   bun: ["bun", "bench/fanout_server.ts"],
   deno: ["deno", "run", "-A", "bench/fanout_server.ts"],
@@ -75,7 +84,12 @@ interface Row {
 
 async function measure(runtime: string, viewers: number): Promise<Row> {
   const [command, ...args] = commands[runtime]!;
-  const server = spawn(command!, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const server = spawn(command!, [
+    ...args,
+    ...(outage ? ["50000", "30", "2", mode === "outage-quiet" ? "quiet" : ""] : []),
+  ], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   try {
     const port = Number((await waitLine(server, (l) => l.startsWith("port "))).slice(5));
     const load = spawn("bun", [
@@ -109,7 +123,11 @@ for (const runtime of runtimes) {
   for (const viewers of counts) rows.push(await measure(runtime, viewers));
 }
 console.log(
-  `fan-out: one 30 fps source of ~50 KB frames, viewers in a separate Bun process, ${seconds} s window\n`,
+  outage
+    ? `fan-out during an outage: the source stopped 1 s before a ${seconds} s window, ${
+      mode === "outage-quiet" ? "keepalive and card off" : "keepalive then offline card"
+    }\n`
+    : `fan-out: one 30 fps source of ~50 KB frames, viewers in a separate Bun process, ${seconds} s window\n`,
 );
 console.log(
   "| runtime | viewers | fps per viewer (p50 / min) | latency p50 | latency p99 | server CPU | server RSS | load CPU |",
@@ -118,8 +136,9 @@ console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) {
   console.log(
     `| ${r.runtime} | ${r.viewers} | ${r.fpsP50.toFixed(1)} / ${r.fpsMin.toFixed(1)} | ` +
-      `${r.latencyP50.toFixed(0)} ms | ${r.latencyP99.toFixed(0)} ms | ${r.cpu.toFixed(0)} % | ${
-        r.rss.toFixed(0)
-      } MB | ${r.loadCpu.toFixed(0)} % |`,
+      // During an outage a part is an old frame or a card: no latency to tell.
+      `${outage ? "-" : `${r.latencyP50.toFixed(0)} ms`} | ${
+        outage ? "-" : `${r.latencyP99.toFixed(0)} ms`
+      } | ${r.cpu.toFixed(0)} % | ${r.rss.toFixed(0)} MB | ${r.loadCpu.toFixed(0)} % |`,
   );
 }

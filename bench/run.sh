@@ -27,6 +27,8 @@ run "client: per-frame cost without a network (Node)" node --import tsx bench/cl
 run "binaries: size and start-up of npm run build:binaries (x64, arm64 under qemu)" bun bench/binary_startup.ts
 run "browser: <mjpeg-view> against <img>, memory over 10 minutes in Chromium (Bun server)" bun bench/browser_memory.ts --duration="${BROWSER_MEMORY_SECONDS:-600}"
 run "server: fan-out to 10-1000 viewers (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,deno-semi2,node 10,100,500,1000 10
+run "server: fan-out during a camera outage, keepalive and offline card (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,node 500,1000 10 outage
+run "server: fan-out during a camera outage, keepalive and card off (Bun, Deno, Node)" bun bench/fanout_run.ts bun,deno,node 500,1000 10 outage-quiet
 run "reliability: decoder fuzzer, 1,000,000 inputs (Deno)" deno run -A bench/fuzz.ts
 run "reliability: decoder fuzzer, 1,000,000 inputs (Bun)" bun bench/fuzz.ts
 run "reliability: 2000 viewers that never read (Deno, Bun, Node)" bun bench/stalled_viewers.ts deno,bun,node 2000 20 -- --viewer-timeout 0

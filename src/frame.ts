@@ -26,3 +26,22 @@ export interface Frame {
 export function isFrame(value: Uint8Array | Frame): value is Frame {
   return !(value instanceof Uint8Array) && value.data instanceof Uint8Array;
 }
+
+/**
+ * The part header that marks a part that is not a new camera frame: `keepalive`
+ * (the last frame sent again while no new one comes) or `offline` (the
+ * offline card). Readers that count camera frames skip such parts, and a
+ * relay never publishes them as its own frames.
+ */
+export const FRAME_KIND_HEADER = "X-Frame-Kind";
+
+/**
+ * Whether a part's headers mark it as a keepalive repeat or an offline card.
+ *
+ * @param headers The part headers.
+ * @returns True for `X-Frame-Kind: keepalive` or `offline`.
+ */
+export function isOutagePart(headers: Headers): boolean {
+  const kind = headers.get(FRAME_KIND_HEADER);
+  return kind === "keepalive" || kind === "offline";
+}

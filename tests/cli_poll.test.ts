@@ -50,7 +50,7 @@ describe("mjpeg serve --poll", () => {
     });
     await using serve = await startServe(["--config", config]);
     const door = await statsWhen(`${serve.url}/door/stats`, (s) => Number(s?.published) >= 3);
-    assert.equal(door.state, "ok");
+    assert.equal(door.state, "running");
     assert.equal(door.lastError, null);
     assert.equal(door.connections, 1, "one kept-alive connection");
     assert.ok(
@@ -59,7 +59,7 @@ describe("mjpeg serve --poll", () => {
     );
 
     const garage = await statsWhen(`${serve.url}/garage/stats`, (s) => Number(s?.failures) >= 3);
-    assert.equal(garage.state, "failing");
+    assert.equal(garage.state, "retrying");
     assert.match(
       String(garage.lastError),
       /^expected a 2xx status, got 404 Not Found \("text\/html" "<html>/,
@@ -85,7 +85,7 @@ describe("mjpeg serve --poll", () => {
     // Logged just after "listening on", maybe in a later read of the pipe.
     await waitForLog(serve, /poll http:\/\/127\.0\.0\.1:\d+\/changing at up to 4 fps/);
     const source = await statsWhen(`${serve.url}/stats`, (s) => Number(s?.published) >= 2);
-    assert.equal(source.state, "ok");
+    assert.equal(source.state, "running");
     await stopCleanly(serve);
   });
 
@@ -110,7 +110,7 @@ describe("mjpeg serve --poll", () => {
       "0",
     ]);
     const source = await statsWhen(`${serve.url}/stats`, (s) => Number(s?.unchanged) >= 2);
-    assert.equal(source.state, "ok", JSON.stringify(source));
+    assert.equal(source.state, "running", JSON.stringify(source));
     assert.equal(source.published, 1, "the same image, published once");
     assert.equal(
       await snapshotSum(`${serve.url}/snapshot.jpg`),

@@ -3,12 +3,11 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MjpegDecoderStream } from "../src/wire/decoder_stream.ts";
-import { mjpeg, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
+import { mjpeg, runCli, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
 import { fakeCameraDir } from "./helpers/fake_camera.ts";
 import { fixtureFiles, fixtureSums } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";
 import { isJpeg } from "./helpers/jpeg.ts";
-import { finished } from "./helpers/processes.ts";
 import { background } from "./helpers/task.ts";
 import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
@@ -134,10 +133,17 @@ describe("mjpeg serve, probe, snapshot, record", () => {
       );
     }
     using empty = tempDir("cli-empty");
-    await using none = await startServe(["--camera"], { env: { PATH: empty.path } });
-    const result = await finished(none, 10_000);
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /tried "rpicam-vid" and "libcamera-vid", none found on PATH/);
+    // Said before anything listens, as a mistake in the command line is.
+    const result = await runCli(["serve", "--port", "0", "--camera"], {
+      env: { PATH: empty.path },
+      timeoutMs: 15_000,
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /--camera: no program to run: tried "rpicam-vid" and "libcamera-vid", none found on PATH/,
+    );
+    assert.doesNotMatch(result.stderr, /listening on/);
   });
 
   it("serves a command's output with a token and a viewer limit", async (t) => {

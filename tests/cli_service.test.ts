@@ -96,6 +96,20 @@ describe("mjpeg service", () => {
     }
   });
 
+  it("keeps --on-demand without seconds as it was given, beside --camera", async (t) => {
+    if (!requireTools(t, "systemd-analyze")) return;
+    const r = await runCli(["service", "print", "--camera", "--on-demand", "--keepalive", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(verifyUnit(r.stdout), [
+      ...selfArgv(),
+      "serve",
+      "--camera",
+      "--on-demand",
+      "--keepalive",
+      "2",
+    ]);
+  });
+
   it("quotes awkward arguments (spaces, quotes, %, $, backslashes, ;) so serve gets them as given", async (t) => {
     if (!requireTools(t, "systemd-analyze")) return;
     const args = [

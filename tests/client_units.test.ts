@@ -183,6 +183,7 @@ describe("stats", () => {
       frames: 2984,
       discardedFrames: 704,
       abortedFrames: 0,
+      keepalives: 0,
       queued: 0,
       ready: 0,
       bytes: 10,

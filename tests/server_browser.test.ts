@@ -1,7 +1,7 @@
 /**
  * Headless Chromium loads the viewer page: its `<mjpeg-view>` paints the
- * stream pixel-exact, the picture changes when the source does, and the live
- * stats show. Screenshots come over the DevTools protocol; pixels are
+ * stream pixel-exact, the picture changes when the source does, the live
+ * stats show, and so does why there is no picture when the camera is offline. Screenshots come over the DevTools protocol; pixels are
  * compared through ffmpeg (raw RGB), so no image library is needed.
  */
 import { describe, it } from "node:test";
@@ -150,5 +150,70 @@ describe("the viewer page in headless Chromium", () => {
       100,
     );
     assert.match(state, /^reconnecting in \d+ s$/);
+  });
+
+  it("says when the camera is offline, since when and why, and nothing once frames come again", async (t) => {
+    if (!requireTools(t, "chromium")) return;
+    await using stack = await startStack({ hub: { keepalive: 200, offlineAfter: 500 } });
+    const { hub, server } = stack;
+    let live = true;
+    const timer = setInterval(() => live && hub.publish(fixtureFrames[0]!), 1000 / 30);
+    await using _timer = defer(() => clearInterval(timer));
+    await using page = await openPage(`${server.url}/`);
+    const status = `document.querySelector("[data-out=status]")`;
+    /** Waits for the page's status line to pass `check`; returns it and whether it shows. */
+    const shown = async (what: string, check: (text: string) => boolean) => {
+      const text = await until(
+        async () => {
+          const text = String(await page.evaluate(`${status}?.textContent`));
+          return check(text) ? { text } : undefined;
+        },
+        `the page to say ${what}`,
+        10_000,
+        100,
+      );
+      const display = await page.evaluate(`getComputedStyle(${status}).display`);
+      return { text: text.text, visible: display !== "none" };
+    };
+    // Frames come: the view paints them (fps shows) and the page says nothing more.
+    await until(() => hub.stats.viewers === 1, "the page to open the stream");
+    await until(
+      async () =>
+        Number(await page.evaluate(`document.querySelector("[data-out=fps]")?.textContent`)) > 0,
+      "the page's fps",
+      10_000,
+      100,
+    );
+    assert.deepEqual(await shown("nothing", (text) => text === ""), { text: "", visible: false });
+
+    // The camera stops and its source says why.
+    live = false;
+    hub.reportSourceStatus({
+      state: "retrying",
+      lastError: "fetch failed: connect ECONNREFUSED 10.0.0.7:80",
+      since: Date.now(),
+    });
+    const why = await shown("why", (text) => text.includes("ECONNREFUSED"));
+    const since = new Date(hub.status.since).toISOString().slice(11, 19);
+    assert.match(
+      why.text,
+      new RegExp(
+        `^camera offline, retrying since ${since} UTC \\(\\d+ s\\): ` +
+          "fetch failed: connect ECONNREFUSED 10\\.0\\.0\\.7:80$",
+      ),
+    );
+    assert.equal(why.visible, true);
+
+    // A source that says nothing: offline once offlineAfter has passed. (Not a
+    // `running` report: that is a sign of life, as a polled camera's unchanged answers are.)
+    hub.reportSourceStatus(undefined);
+    const offline = await shown("offline", (text) => !text.includes("retrying"));
+    assert.match(offline.text, new RegExp(`^camera offline since ${since} UTC \\(\\d+ s\\)$`));
+
+    live = true;
+    assert.deepEqual(await shown("nothing again", (text) => text === ""), {
+      text: "",
+      visible: false,
+    });
   });
 });

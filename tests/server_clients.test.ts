@@ -203,7 +203,8 @@ describe("server with real clients", () => {
     assert.equal(hub.stats.viewers, 0);
   });
   it("keeps a stream open through 11 s without frames (no idle timeout cuts it)", async () => {
-    await using stack = await startStack();
+    // No keepalive: the runtime's own idle timeout is what is tested here.
+    await using stack = await startStack({ hub: { keepalive: 0, offlineAfter: 0 } });
     const { hub, server } = stack;
     hub.publish(fixtureFrames[0]!);
     let text = "";

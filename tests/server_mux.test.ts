@@ -13,6 +13,7 @@ import { FrameHub, muxResponse, serve } from "../src/server/mod.ts";
 import { mjpegApp } from "../src/hono/mod.ts";
 import { MjpegDemuxStream, type MuxFrame } from "../src/wire/mod.ts";
 import { probe } from "./helpers/attack_sockets.ts";
+import { defer } from "./helpers/dispose.ts";
 import { fixtureFrames } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";
 import { paddedJpeg } from "./helpers/jpeg.ts";
@@ -99,6 +100,50 @@ describe("muxResponse", () => {
     } finally {
       clearInterval(timer);
       await reader.cancel();
+    }
+  });
+
+  it("keeps a stream's viewers fed through its camera's outage: keepalives, then the card, named", async () => {
+    // The hubs' outage timers do not keep a process alive (connections do); this does.
+    const alive = setInterval(() => {}, 1000);
+    await using _alive = defer(() => clearInterval(alive));
+    const front = new FrameHub({ keepalive: 200, offlineAfter: 700 }), back = new FrameHub();
+    const reader = demux(muxResponse({ front, back }));
+    try {
+      front.publish(a);
+      const kind = (f: MuxFrame) => f.headers.get("x-frame-kind") ?? "frame";
+      // Bounded: without the outage parts nothing would come.
+      const deadline = setTimeout(() => reader.cancel(), 10_000);
+      const got = await read(reader, 6);
+      clearTimeout(deadline);
+      assert.equal(got.length, 6, "six parts within 10 s of the camera's last frame");
+      assert.ok(got.every((f) => f.stream === "front"), "the quiet back stream sends nothing");
+      assert.deepEqual(got.map(kind).slice(0, 2), ["frame", "keepalive"]);
+      for (const f of got.filter((f) => kind(f) === "keepalive")) {
+        assert.equal(sha256(f.data), sha256(a), "the last frame again, byte for byte");
+      }
+      assert.equal(kind(got.at(-1)!), "offline", "then the card");
+      // The camera's next frame ends the outage at once.
+      front.publish(b);
+      const [next] = await read(reader, 1);
+      assert.equal(kind(next!), "frame");
+      assert.equal(sha256(next!.data), sha256(b));
+    } finally {
+      await reader.cancel();
+    }
+    // Off on request: nothing comes while the camera is quiet.
+    const quiet = new FrameHub({ keepalive: 100, offlineAfter: 200 });
+    quiet.publish(a);
+    const off = demux(muxResponse({ quiet }, { keepalive: false }));
+    try {
+      assert.equal((await read(off, 1))[0]!.headers.get("x-frame-kind"), null);
+      const more = await Promise.race([
+        off.read().then(() => "a part"),
+        sleep(800).then(() => "nothing"),
+      ]);
+      assert.equal(more, "nothing");
+    } finally {
+      await off.cancel();
     }
   });
 

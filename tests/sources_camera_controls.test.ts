@@ -157,11 +157,13 @@ describe("cameraSource controls", () => {
       const camera = standIn();
       try {
         const lines: string[] = [];
+        const states: string[] = [];
         const source = cameraSource({
           width: 320,
           height: 240,
           fps: 20,
           log: (l) => lines.push(l),
+          onStatus: (status) => states.push(status.state),
         });
         let change: Promise<unknown> | undefined;
         const frames = await withEnv(camera.env, () =>
@@ -195,6 +197,8 @@ describe("cameraSource controls", () => {
           "ev",
         ]);
         assert.equal(source.description, "camera rpicam-vid|libcamera-vid 640x480@20fps");
+        // A restart asked for is no failure: /stats and the viewers never hear of one.
+        assert.deepEqual(states, ["starting", "running"], "the states the source reported");
         const log = lines.join("\n");
         assert.match(
           log,

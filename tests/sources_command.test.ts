@@ -117,7 +117,7 @@ describe("commandSource", () => {
   it("builds the webcam preset that copies the camera's JPEGs without re-encoding", () => {
     assert.equal(
       webcamArgs({ device: "/dev/video2", width: 1280, height: 720, fps: 30 }).join(" "),
-      "-f v4l2 -input_format mjpeg -video_size 1280x720 -framerate 30 -i /dev/video2 -c copy -f mjpeg -",
+      "-hide_banner -loglevel error -f v4l2 -input_format mjpeg -video_size 1280x720 -framerate 30 -i /dev/video2 -c copy -f mjpeg -",
     );
     assert.equal(webcamSource().description, "webcam /dev/video0");
     assert.throws(() => webcamArgs({ device: "video0; rm -rf /" }), /device/);

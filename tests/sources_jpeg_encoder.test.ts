@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as jpeg from "jpeg-js";
-import { JpegEncoder } from "../src/sources/jpeg_encoder.ts";
+import { JpegEncoder } from "../src/internal/jpeg_encoder.ts";
 import { TestPatternRenderer } from "../src/sources/test_pattern.ts";
 import { jpegLength } from "../src/wire/jpeg.ts";
 import { requireTools } from "./helpers/tools.ts";

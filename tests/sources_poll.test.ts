@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FrameHub } from "../src/server/frame_hub.ts";
+import { snapshotResponse } from "../src/server/snapshot_response.ts";
 import { pollSource, type PollSourceOptions, type PollStatus } from "../src/sources/poll.ts";
 import { SourceError } from "../src/sources/process.ts";
 import { pipeToHub } from "../src/sources/source.ts";
@@ -55,7 +56,7 @@ describe("pollSource", () => {
     assert.equal(run.last?.connections, 1);
     assert.equal(run.published, run.last?.requests, "each new image published once");
     assert.ok(camera.counts.requests - run.published <= 1, "(one may be cut by the stop)");
-    assert.equal(run.last?.state, "ok");
+    assert.equal(run.last?.state, "running");
     assert.ok(fixtureSums.includes(sha256(run.latest!)), "published byte-exact");
   });
 
@@ -96,8 +97,40 @@ describe("pollSource", () => {
     const same = await pollFor(`${camera.url}/same`, 600, { fps: 20 });
     assert.equal(same.published, 1);
     assert.ok(same.last!.unchanged >= 3, `${same.last!.unchanged} unchanged`);
-    assert.equal(same.last!.state, "ok");
+    assert.equal(same.last!.state, "running");
     assert.deepEqual(same.log, []);
+  });
+
+  it("a camera whose picture does not change stays online, with fresh snapshots", async () => {
+    await using camera = await startSnapshotCamera();
+    for (const path of ["/etag", "/same"]) {
+      // Nothing new is published after the first answer: the hub hears that the
+      // camera answered from the source's `running` reports, not from frames.
+      const hub = new FrameHub({ offlineAfter: 400 });
+      const stop = new AbortController();
+      const source = pollSource(`${camera.url}${path}`, {
+        fps: 10,
+        log: () => {},
+        onStatus: (status) => hub.reportSourceStatus(status),
+      });
+      const piping = pipeToHub(source, hub, stop.signal);
+      try {
+        await sleep(1500);
+        assert.equal(hub.stats.framesPublished, 1, path);
+        assert.equal(hub.status.online, true, `${path}: ${JSON.stringify(hub.status)}`);
+        assert.equal(hub.status.state, "running", path);
+        const snapshot = await snapshotResponse(hub, { maxAge: 500, timeout: 0 });
+        assert.equal(snapshot.status, 200, `${path}: ${await snapshot.clone().text()}`);
+        assert.equal(
+          sha256(new Uint8Array(await snapshot.arrayBuffer())),
+          sha256(hub.latest!.data),
+        );
+      } finally {
+        stop.abort();
+        await piping;
+        hub.close();
+      }
+    }
   });
 
   it("backs off on errors, logs one line per change of cause, and recovers", async () => {
@@ -130,9 +163,12 @@ describe("pollSource", () => {
         log[0]!,
         /expected a 2xx status, got 404 Not Found \("text\/plain" "error 404"\)/,
       );
-      assert.equal(status?.state, "failing");
-      assert.equal(hub.stats.source?.state, "failing");
+      assert.equal(status?.state, "retrying");
+      assert.equal(hub.stats.source?.state, "retrying");
       assert.match(String(hub.stats.source?.lastError), /404/);
+      // The hub's own status reads the same report: the one the viewer page shows.
+      assert.equal(hub.stats.status.state, "retrying");
+      assert.match(String(hub.stats.status.lastError), /404/);
 
       camera.switchTo = 500;
       await sleep(1200);
@@ -145,7 +181,7 @@ describe("pollSource", () => {
       assert.ok(hub.stats.framesPublished >= 1);
       assert.equal(log.length, 3, log.join("\n"));
       assert.match(log[2]!, /answering again after \d+ failed requests/);
-      assert.equal(hub.stats.source?.state, "ok");
+      assert.equal(hub.stats.source?.state, "running");
       assert.equal(hub.stats.source?.lastError, null);
     } finally {
       stop.abort();

@@ -53,7 +53,7 @@ describe("pollSource with auth and https", () => {
     const run = await poll(url, 1200, { fps: 10, ca: certs!.caPem });
     assert.deepEqual(run.sums, [sha256(fixtureFrames[0]!)], "one image, published once");
     assert.ok(run.status.unchanged >= 2, `${run.status.unchanged} unchanged`);
-    assert.equal(run.status.state, "ok");
+    assert.equal(run.status.state, "running");
     assert.deepEqual(run.log, []);
     const requests = await camera.logged(run.status.requests + 1);
     // The first request is challenged; from then on Digest goes up front, nonce count rising.
@@ -84,7 +84,7 @@ describe("pollSource with auth and https", () => {
     assert.ok(error instanceof AuthenticationError, String(error));
     assert.equal(error.kind, "exhausted");
     assert.match(error.message, /3 times in a row; not asking again/);
-    assert.equal(status?.state, "failing");
+    assert.equal(status?.state, "retrying");
     assert.equal(status?.lastError, error.message, "/stats says why");
     assert.equal(status?.failures, MAX_AUTH_FAILURES);
     // Each refusal is a challenge and a refused answer; then the camera is left alone.
@@ -122,7 +122,7 @@ describe("pollSource with auth and https", () => {
     });
     const run = await poll(camera.url + "snapshot.jpg", 800, { fps: 10, insecure: true });
     assert.deepEqual(run.sums, [sha256(fixtureFrames[0]!)]);
-    assert.equal(run.status.state, "ok");
+    assert.equal(run.status.state, "running");
     assert.deepEqual(camera.tlsErrors, []);
   });
 

@@ -20,9 +20,10 @@ import {
 import { commandSource, webcamSource } from "../sources/command.ts";
 import { fileSource } from "../sources/file.ts";
 import { httpSource } from "../sources/http.ts";
-import { pollSource, type PollStatus } from "../sources/poll.ts";
+import { DEFAULT_ON_DEMAND_IDLE } from "../sources/on_demand.ts";
+import { pollSource } from "../sources/poll.ts";
 import type { RestartPolicy } from "../sources/process.ts";
-import type { FrameSource, LogLine } from "../sources/source.ts";
+import type { FrameSource, LogLine, StatusListener } from "../sources/source.ts";
 import { testPattern } from "../sources/test_pattern.ts";
 
 const size = {
@@ -59,6 +60,23 @@ const restartSettings = {
   stopGrace: seconds(600).optional(),
 };
 
+/**
+ * How a stream behaves when its camera pauses or nobody watches; a stream's
+ * own value wins over the file's top-level one (seconds, like every duration here).
+ */
+const outageSettings = {
+  /** Run the source only while watched, stopping this many seconds after the last viewer; false: always. */
+  onDemand: z.union([z.boolean(), seconds(86_400)], {
+    error: "expected true (stop 10 s after the last viewer), false, or seconds (0 to 86400)",
+  }).optional(),
+  /** No frame for this long: the camera is offline (the card); 0: never. */
+  offlineAfter: seconds(86_400, { zero: "0: never" })
+    .refine((v) => v === 0 || v >= 0.1, "expected 0 (never) or at least 0.1 seconds")
+    .optional(),
+  /** A frame byte-identical to the one before is not sent again. */
+  dropSameFrames: z.boolean().optional(),
+};
+
 type RestartSettings = {
   [K in keyof typeof restartSettings]?: z.output<(typeof restartSettings)[K]>;
 };
@@ -88,6 +106,7 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     type: z.literal("pattern"),
     ...size,
     quality: z.number().int().min(1).max(100).optional(),
+    ...outageSettings,
   }),
   // The camera's settings are cameraSource()'s own fields, checked the same way.
   z.strictObject({
@@ -97,6 +116,7 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     extraArgs: extraArgsSchema.optional(),
     programs: z.array(z.string().min(1)).min(1).optional(),
     ...restartSettings,
+    ...outageSettings,
   }).superRefine((spec, ctx) => {
     const problem = frameTimeProblem(
       {
@@ -114,6 +134,7 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     device: z.string().min(1),
     ...size,
     ...restartSettings,
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("command"),
@@ -121,6 +142,7 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     args: z.array(z.string()).default([]),
     contentType: z.string().optional(),
     ...restartSettings,
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("url"),
@@ -133,6 +155,13 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     ca: caFileSchema.optional(),
     /** Accept any certificate from an https camera. */
     insecure: z.boolean().optional(),
+    ...outageSettings,
+  }),
+  z.strictObject({
+    type: z.literal("file"),
+    path: z.string().min(1),
+    fps: size.fps,
+    ...outageSettings,
   }),
   z.strictObject({
     type: z.literal("poll"),
@@ -145,8 +174,8 @@ export const sourceSpecSchema = z.discriminatedUnion("type", [
     ca: caFileSchema.optional(),
     /** Accept any certificate from an https camera. */
     insecure: z.boolean().optional(),
+    ...outageSettings,
   }),
-  z.strictObject({ type: z.literal("file"), path: z.string().min(1), fps: size.fps }),
 ], {
   error: 'expected a source with "type" one of pattern, camera, webcam, command, url, poll, file',
 });
@@ -193,6 +222,13 @@ export const serveConfigSchema = z.strictObject({
   maxConnectionsPerAddress: z.number().int().min(1).optional(),
   /** Seconds between stats lines; 0 turns them off. */
   statsInterval: duration("", { unit: "s", max: 86_400, zero: "0 turns them off" }).default(10),
+  /** Seconds between repeats of the last frame while none comes; 0 turns it off. */
+  keepalive: seconds(60, { zero: "0 turns it off" })
+    .refine((v) => v === 0 || v >= 0.1, "expected 0 (off) or at least 0.1 seconds")
+    .default(1),
+  /** The oldest frame a snapshot hands out, in seconds; 0: any age. */
+  snapshotMaxAge: seconds(86_400, { zero: "0: any age" }).default(5),
+  ...outageSettings,
   streams: z.record(streamName, sourceSpecSchema).refine(
     (streams) => Object.keys(streams).length > 0,
     "expected at least one stream",
@@ -218,6 +254,37 @@ export const serveConfigSchema = z.strictObject({
 
 /** The validated serve configuration. */
 export type ServeConfig = z.output<typeof serveConfigSchema>;
+
+/** A stream's outage and demand settings, its own over the file's top-level ones, in the API's milliseconds. */
+export interface StreamBehaviour {
+  /** Milliseconds the source keeps running after the last viewer, or undefined: always runs. */
+  onDemand: number | undefined;
+  /** Milliseconds without a frame before the card; 0: never. */
+  offlineAfter: number;
+  /** Skip byte-identical frames. */
+  dropSameFrames: boolean;
+}
+
+/**
+ * A stream's settings for its hub and feed.
+ *
+ * @param config The whole configuration.
+ * @param name The stream.
+ * @returns Its outage and demand settings.
+ */
+export function streamBehaviour(config: ServeConfig, name: string): StreamBehaviour {
+  const spec = config.streams[name]!;
+  const onDemand = spec.onDemand ?? config.onDemand ?? false;
+  return {
+    onDemand: onDemand === false
+      ? undefined
+      : onDemand === true
+      ? DEFAULT_ON_DEMAND_IDLE
+      : Math.round(onDemand * 1000),
+    offlineAfter: Math.round((spec.offlineAfter ?? config.offlineAfter ?? 5) * 1000),
+    dropSameFrames: spec.dropSameFrames ?? config.dropSameFrames ?? false,
+  };
+}
 
 /**
  * Reads and validates a config file.
@@ -245,14 +312,15 @@ export async function readConfigFile(path: string): Promise<unknown> {
  *
  * @param spec A validated source spec.
  * @param log Where the source logs restarts and skipped files.
- * @param onStatus Gets a polling source's status after each request (for `/stats`).
+ * @param onStatus Gets the source's state and last error (for `/stats`).
  * @returns The source.
  */
 export function createSource(
   spec: SourceSpec,
   log: LogLine,
-  onStatus?: (status: PollStatus) => void,
+  onStatus?: StatusListener,
 ): FrameSource {
+  const status = onStatus ? { onStatus } : {};
   const pick = <K extends string>(keys: readonly K[], from: Partial<Record<K, unknown>>) =>
     Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
   switch (spec.type) {
@@ -263,18 +331,21 @@ export function createSource(
         ...pick([...CAMERA_SETTING_NAMES, "camera", "extraArgs", "programs"], spec),
         ...restartOptions(spec),
         log,
+        ...status,
       });
     case "webcam":
       return webcamSource({
         ...pick(["device", "width", "height", "fps"], spec),
         ...restartOptions(spec),
         log,
+        ...status,
       });
     case "command":
       return commandSource(spec.command, spec.args, {
         ...pick(["contentType"], spec),
         ...restartOptions(spec),
         log,
+        ...status,
       });
     case "url":
       return httpSource(spec.url, {
@@ -283,6 +354,7 @@ export function createSource(
         ...(spec.headTimeout ? { headTimeout: spec.headTimeout * 1000 } : {}),
         ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
         ...(spec.insecure ? { insecure: true } : {}),
+        ...status,
       });
     case "poll":
       return pollSource(spec.url, {
@@ -291,9 +363,9 @@ export function createSource(
         ...(spec.ca ? { ca: readCaFile(spec.ca) } : {}),
         ...(spec.insecure ? { insecure: true } : {}),
         log,
-        ...(onStatus ? { onStatus } : {}),
+        ...status,
       });
     case "file":
-      return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log });
+      return fileSource(spec.path, { ...(spec.fps ? { fps: spec.fps } : {}), log, ...status });
   }
 }

@@ -14,11 +14,12 @@ import { FrameHub } from "../server/frame_hub.ts";
 import { mjpegApp } from "../hono/mjpeg_app.ts";
 import { SourceError } from "../sources/process.ts";
 import { AuthenticationError } from "../client/camera_fetch.ts";
+import { onDemandSource } from "../sources/on_demand.ts";
 import type { FrameSource, LogLine } from "../sources/source.ts";
 import { Backoff, type BackoffPolicy } from "../internal/backoff.ts";
 import { sleep } from "../internal/sleep.ts";
 import { SettingError } from "../internal/validate.ts";
-import { createSource, type ServeConfig } from "./config.ts";
+import { createSource, type ServeConfig, streamBehaviour } from "./config.ts";
 import { watchHubs } from "./events.ts";
 import { parseServeArgs } from "./serve_flags.ts";
 import { type CliIo, logTo, UsageError } from "./usage.ts";
@@ -96,6 +97,17 @@ Server:
   --tls-cert FILE --tls-key FILE   serve HTTPS with this certificate (chain) and its key (PEM)
   --unix PATH            listen on a unix socket instead of TCP (not with --port, --host, TLS)
   --unix-mode MODE       the socket's permission bits in octal, e.g. 660 (default: the umask's)
+
+Outages and demand (seconds; 0 turns each off):
+  --keepalive S          while no new frame comes, send the last one again every S seconds
+                         (default 1; at most 60), so proxies and players keep the stream
+  --offline-after S      no frame for S seconds: the camera is offline, viewers get an
+                         "offline" card saying since when (default 5)
+  --snapshot-max-age S   a snapshot older than S seconds is 503 with Retry-After, never an
+                         old picture (default 5)
+  --drop-same-frames     do not send a frame byte-identical to the one before
+  --on-demand[=S]        run the source only while someone watches (or a snapshot waits),
+                         stopping S seconds after the last viewer leaves (default 10)
   -h, --help             this help
 `;
 
@@ -112,13 +124,14 @@ export async function serveCommand(
   io: CliIo,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { config, named, settingName } = await parseServeArgs(argv);
+  const { config, raw, named, settingName } = await parseServeArgs(argv);
   if (!config) {
     io.stdout(SERVE_HELP);
     return 0;
   }
+  const file = typeof raw.values.config === "string" ? raw.values.config : undefined;
   const listen = await listenOptions(config, settingName);
-  return await run(config, listen, named, logTo(io), signal);
+  return await run(config, listen, named, file, logTo(io), signal);
 }
 
 /** Where `serve()` listens; what each runtime's server is started with. */
@@ -163,20 +176,45 @@ async function run(
   config: ServeConfig,
   listen: ListenOptions,
   named: boolean,
+  configFile: string | undefined,
   log: LogLine,
   signal: AbortSignal | undefined,
 ): Promise<number> {
   const stop = new AbortController();
   const hubs: Record<string, FrameHub> = {};
   const sources: Record<string, FrameSource> = {};
+  const onDemand: Record<string, number | undefined> = {};
   for (const [name, spec] of Object.entries(config.streams)) {
-    const hub = new FrameHub();
+    const behaviour = streamBehaviour(config, name);
+    const hub = new FrameHub({
+      keepalive: Math.round(config.keepalive * 1000),
+      offlineAfter: behaviour.offlineAfter,
+      dropSameFrames: behaviour.dropSameFrames,
+    });
     hubs[name] = hub;
-    sources[name] = createSource(
+    const source = createSource(
       spec,
       (line) => log(`[${name}] ${line}`),
       (status) => hub.reportSourceStatus(status),
     );
+    sources[name] = behaviour.onDemand === undefined
+      ? source
+      : onDemandSource(source, hub, behaviour.onDemand);
+    onDemand[name] = behaviour.onDemand;
+  }
+  // A mistake no retry mends (no such program, device or folder) stops here,
+  // before anything listens or runs.
+  for (const [name, source] of Object.entries(sources)) {
+    try {
+      await source.check?.();
+    } catch (error) {
+      if (!(error instanceof SourceError)) throw error;
+      const type = config.streams[name]!.type;
+      const where = named
+        ? `config file ${configFile}: streams.${name}${error.setting ? `.${error.setting}` : ""}`
+        : `--${type}`;
+      throw new UsageError("serve", `${where}: ${error.message}`);
+    }
   }
   const [firstName] = Object.keys(hubs);
   const controls = Object.fromEntries(
@@ -193,6 +231,7 @@ async function run(
     ...(config.maxViewers ? { maxViewers: config.maxViewers } : {}),
     ...(config.maxSnapshots ? { maxSnapshots: config.maxSnapshots } : {}),
     viewerTimeout: config.viewerTimeout * 1000,
+    snapshotMaxAge: Math.round(config.snapshotMaxAge * 1000),
     log,
   });
   let server;
@@ -227,7 +266,10 @@ async function run(
   );
   for (const name of Object.keys(hubs)) {
     const path = named ? `/${name}/` : "/";
-    log(`stream ${name}: ${sources[name]!.description} → ${base}${path}stream.mjpg`);
+    const demand = onDemand[name] === undefined
+      ? ""
+      : ` (runs while watched, stops ${onDemand[name]! / 1000} s after the last viewer)`;
+    log(`stream ${name}: ${sources[name]!.description} → ${base}${path}stream.mjpg${demand}`);
   }
 
   const onSignal = (name: string) => {
@@ -312,13 +354,16 @@ async function feed(
       // Credentials refused as often as a camera allows: asking again could lock the account.
       if (error instanceof AuthenticationError && error.kind === "exhausted") {
         if (!everPublished) throw error;
-        log(`[${name}] ${error.message}; the stream stays offline until mjpeg is restarted`);
+        const why = `${error.message}; the stream stays offline until mjpeg is restarted`;
+        hub.reportSourceStatus({ state: "failed", lastError: why, since: Date.now() });
+        log(`[${name}] ${why}`);
         return;
       }
       why = `source failed: ${(error as Error).message}`;
     }
     if (published > 0) backoff.reset();
     const delay = backoff.next()!;
+    hub.reportSourceStatus({ state: "retrying", lastError: why, since: Date.now() });
     log(`[${name}] ${why}; source restarted in ${delay} ms`);
     await sleep(delay, signal);
   }

@@ -71,6 +71,12 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   "max-connections": { type: "string" },
   "max-connections-per-address": { type: "string" },
   "stats-interval": { type: "string" },
+  keepalive: { type: "string" },
+  "offline-after": { type: "string" },
+  "snapshot-max-age": { type: "string" },
+  "drop-same-frames": { type: "boolean" },
+  // A string so that `--on-demand=30` parses; see normalizeServeArgs for `--on-demand` alone.
+  "on-demand": { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   unix: { type: "string" },
@@ -98,6 +104,9 @@ const TOP_NUMBER_SETTINGS: [string, string][] = [
   ["maxConnections", "max-connections"],
   ["maxConnectionsPerAddress", "max-connections-per-address"],
   ["statsInterval", "stats-interval"],
+  ["keepalive", "keepalive"],
+  ["offlineAfter", "offline-after"],
+  ["snapshotMaxAge", "snapshot-max-age"],
 ];
 
 // Top-level settings given as text: config key → flag.
@@ -157,10 +166,10 @@ const RESTART_SETTINGS: Record<string, string> = {
 /**
  * Rewrites the flags `parseArgs` cannot express into `--flag=VALUE` form:
  * `--camera`, whose value may be left out (`--camera` alone selects the camera
- * source as it always did, `--camera N` also picks camera N), and the values
- * that start with a dash, which `parseArgs` takes for a forgotten value:
- * `--camera-args "--denoise cdn_off"` by nature, and negative numbers
- * (`--ev -1`).
+ * source as it always did, `--camera N` also picks camera N), `--on-demand`,
+ * whose seconds may be left out, and the values that start with a dash,
+ * which `parseArgs` takes for a forgotten value: `--camera-args "--denoise
+ * cdn_off"` by nature, and negative numbers (`--ev -1`).
  *
  * @param argv The arguments after `serve`.
  * @returns The same arguments with those flags in `--flag=VALUE` form.
@@ -179,6 +188,13 @@ export function normalizeServeArgs(argv: readonly string[]): string[] {
         i++;
       } else {
         out.push("--camera=");
+      }
+    } else if (arg === "--on-demand") {
+      if (next !== undefined && /^\d*\.?\d+$/.test(next)) {
+        out.push(`--on-demand=${next}`);
+        i++;
+      } else {
+        out.push("--on-demand=");
       }
     } else if (arg === "--camera-args" && next !== undefined) {
       out.push(`--camera-args=${next}`);
@@ -314,6 +330,10 @@ export function serveFlagsToConfig(
     if (n !== undefined) top[key] = n;
   }
   for (const [key, flag] of TOP_STRING_SETTINGS) if (v[flag] !== undefined) top[key] = v[flag];
+  if (v["drop-same-frames"]) top.dropSameFrames = true;
+  if (v["on-demand"] !== undefined) {
+    top.onDemand = v["on-demand"] === "" ? true : numberFlag("serve", "on-demand", v["on-demand"]);
+  }
   if (fromFile !== undefined) {
     if (typeof fromFile !== "object" || fromFile === null || Array.isArray(fromFile)) {
       throw new UsageError("serve", 'config file: expected a JSON object with "streams"');

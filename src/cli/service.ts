@@ -173,7 +173,11 @@ async function buildUnit(
     if (token.kind !== "option") continue;
     const flag = `--${token.name}`;
     let value = token.value;
-    if (value === undefined || (token.name === "camera" && value === "")) {
+    // `--camera` and `--on-demand` alone come back from normalizeServeArgs as `--flag=`.
+    if (
+      value === undefined ||
+      ((token.name === "camera" || token.name === "on-demand") && value === "")
+    ) {
       words.push(flag);
       shown.push(flag);
       continue;

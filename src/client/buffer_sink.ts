@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Frame } from "../frame.ts";
+import { type Frame, isOutagePart } from "../frame.ts";
 import type { FrameAbortReason, FrameSink } from "../wire/parser.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import type { FrameBuffer } from "./frame_buffer.ts";
@@ -17,6 +17,7 @@ export interface SinkCounters {
   discardedFrames: number;
   abortedFrames: number;
   overruns: number;
+  keepalives: number;
 }
 
 /** Receives whole frames for `frames()`; returns how many older frames it dropped. */
@@ -32,6 +33,7 @@ export class BufferSink implements FrameSink {
     discardedFrames: 0,
     abortedFrames: 0,
     overruns: 0,
+    keepalives: 0,
   };
   /** Called after each complete frame (the client uses it for fps and backoff reset). */
   onFrame: (timestamp: number) => void = () => {};
@@ -44,6 +46,9 @@ export class BufferSink implements FrameSink {
   // This frame will not reach a buffer. It is counted as discarded only if it
   // completes: a frame that is then cut off counts as aborted, not as both.
   #discarding = false;
+  // A keepalive repeat or offline card from an upstream in an outage: not a
+  // camera frame, so no buffer, no frames() entry, no fps; only counted.
+  #outagePart = false;
   #headers: Headers = EMPTY;
   #timestamp = 0;
   #sequence = 0;
@@ -76,6 +81,12 @@ export class BufferSink implements FrameSink {
     sequence: number,
   ): void {
     this.#inFrame = true;
+    this.#outagePart = isOutagePart(headers);
+    if (this.#outagePart) {
+      this.#current = undefined;
+      this.#collecting = false;
+      return;
+    }
     this.#headers = headers;
     this.#timestamp = timestamp;
     this.#sequence = sequence;
@@ -107,6 +118,7 @@ export class BufferSink implements FrameSink {
 
   /** Part of FrameSink: copies the bytes into the buffer (and the scratch for frames()). */
   frameData(bytes: Uint8Array): void {
+    if (this.#outagePart) return;
     const buf = this.#current;
     if (buf) {
       const end = buf.used + bytes.length;
@@ -134,6 +146,10 @@ export class BufferSink implements FrameSink {
   /** Part of FrameSink: hands the filled buffer to the application. */
   frameEnd(): void {
     this.#inFrame = false;
+    if (this.#outagePart) {
+      this.counters.keepalives++;
+      return;
+    }
     this.counters.frames++;
     if (this.#discarding) this.counters.discardedFrames++;
     const buf = this.#current;

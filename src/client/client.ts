@@ -253,6 +253,7 @@ export class MjpegClient implements AsyncDisposable {
       frames: c.frames,
       discardedFrames: c.discardedFrames,
       abortedFrames: c.abortedFrames + this.#parser.stats.oversizedFrames,
+      keepalives: c.keepalives,
       queued: counts.free,
       ready: counts.ready,
       bytes: this.#bytes,

@@ -29,6 +29,13 @@ export interface MjpegClientStats {
   discardedFrames: number;
   /** Frames given up mid-way: cut off by a disconnect, oversized, or corrupt. */
   abortedFrames: number;
+  /**
+   * Parts an upstream marked `X-Frame-Kind: keepalive` or `offline` (its last
+   * frame again, or its offline card, during its camera's outage): they keep
+   * the connection alive but are not frames, so they are neither delivered
+   * nor counted in `frames` or `fps`.
+   */
+  keepalives: number;
   /** Buffers enqueued and waiting to be filled (py-mjpeg's "Buffer queue"). */
   queued: number;
   /** Filled buffers waiting for `dequeueBuffer()`. */
@@ -61,6 +68,7 @@ export function formatStats(stats: MjpegClientStats): string {
     ["Total frames", stats.frames],
     ["Discarded frames", stats.discardedFrames],
     ["Aborted frames", stats.abortedFrames],
+    ["Keepalives", stats.keepalives],
     ["Buffer queue", stats.queued],
     ["Bytes", stats.bytes],
     ["Last error", stats.lastError ?? "-"],

@@ -69,6 +69,15 @@ export interface MjpegAppOptions {
    */
   snapshotTimeout?: number;
   /**
+   * The oldest frame a snapshot hands out, in milliseconds (0: any age, at
+   * most a day); an older one is answered 503 with `Retry-After` after
+   * waiting `snapshotTimeout` for a new one (at once while the camera is
+   * offline). See `snapshotResponse`'s `maxAge`.
+   *
+   * @default {5000}
+   */
+  snapshotMaxAge?: number;
+  /**
    * The viewer page's title.
    *
    * @default {"mjpeg-stream"}
@@ -134,6 +143,8 @@ const optionsSchema = z.strictObject({
     .optional(),
   fps: z.number().positive().max(1000).optional(),
   snapshotTimeout: duration("snapshotTimeout", { unit: "ms", max: 600_000 }).optional(),
+  snapshotMaxAge: duration("snapshotMaxAge", { unit: "ms", max: 86_400_000, zero: "0: any age" })
+    .optional(),
   title: z.string().optional(),
   limits: z.object({}).passthrough().optional(), // checked by requestLimits()
   controls: z.union([
@@ -179,6 +190,7 @@ export function mjpegApp(options: MjpegAppOptions): Hono {
     maxSnapshots: parsed.maxSnapshots ?? parsed.maxViewers,
     viewerTimeout: parsed.viewerTimeout ?? DEFAULT_VIEWER_TIMEOUT,
     snapshotTimeout: parsed.snapshotTimeout,
+    snapshotMaxAge: parsed.snapshotMaxAge,
     active: 0,
     snapshots: 0,
   };

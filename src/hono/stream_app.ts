@@ -25,8 +25,10 @@ export interface StreamAppContext {
   maxSnapshots: number | undefined;
   /** Milliseconds a viewer's or snapshot's connection may take no bytes (0: no limit). */
   viewerTimeout: number;
-  /** Milliseconds a snapshot waits for a first frame. */
+  /** Milliseconds a snapshot waits for a frame. */
   snapshotTimeout: number | undefined;
+  /** The oldest frame a snapshot hands out, in milliseconds (0: any age). */
+  snapshotMaxAge: number | undefined;
   /** Viewers streaming now, across the app's streams. */
   active: number;
   /** Snapshots being answered now, across the app's streams. */
@@ -92,10 +94,10 @@ export function streamApp(
       counted = false;
     };
     try {
-      const response = await snapshotResponse(
-        hub,
-        context.snapshotTimeout === undefined ? {} : { timeout: context.snapshotTimeout },
-      );
+      const response = await snapshotResponse(hub, {
+        ...(context.snapshotTimeout === undefined ? {} : { timeout: context.snapshotTimeout }),
+        ...(context.snapshotMaxAge === undefined ? {} : { maxAge: context.snapshotMaxAge }),
+      });
       if (response.body === null) {
         release();
         return response;

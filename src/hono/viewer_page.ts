@@ -1,8 +1,9 @@
 /**
  * The viewer page: one HTML document that shows each stream in a
  * `<mjpeg-view>` (the element's script comes from the same server, nothing
- * from elsewhere), with live fps and latency from the element, viewers from
- * `/stats`, and a snapshot link. Without JavaScript a plain `<img>` shows the
+ * from elsewhere), with live fps and latency from the element, viewers and
+ * whether the camera is online (since when, and why not) from `/stats`, and a
+ * snapshot link. Without JavaScript a plain `<img>` shows the
  * stream instead. A stream whose settings may be changed from here gets a
  * form built from its `/control` document.
  *
@@ -68,6 +69,8 @@ figcaption{display:flex;gap:4px 12px;flex-wrap:wrap;padding:6px 8px;background:#
 figcaption b{color:#fff}
 a{color:#7bf}
 .state{color:#fb4}
+.status{color:#f86;flex-basis:100%}
+.status:empty{display:none}
 details{padding:6px 8px;background:#1b1b1b;border-top:1px solid #333}
 summary{cursor:pointer}
 form{display:grid;grid-template-columns:auto auto;gap:4px 8px;align-items:center;margin-top:6px}
@@ -94,7 +97,7 @@ const script = `
       out: {},
       poll: 0
     };
-    ["fps", "viewers", "latency", "state"].forEach(function (k) {
+    ["fps", "viewers", "latency", "state", "status"].forEach(function (k) {
       view.out[k] = figure.querySelector("[data-out=" + k + "]");
     });
     var link = figure.querySelector("a[data-snapshot]");
@@ -110,6 +113,17 @@ const script = `
     if (box) controlForm(box);
     return view;
   });
+  // "camera offline since 12:03:04 UTC (2 min): connect ECONNREFUSED …", or nothing while frames come.
+  function describeStatus(status) {
+    if (!status || status.state === "running") return "";
+    var words = { offline: "camera offline", retrying: "camera offline, retrying",
+      starting: "camera starting", stopped: "camera stopped (nobody was watching)" };
+    var ago = Math.max(0, Math.round((Date.now() - status.since) / 1000));
+    var text = (words[status.state] || status.state) + " since " +
+      new Date(status.since).toISOString().slice(11, 19) + " UTC (" +
+      (ago < 120 ? ago + " s" : Math.round(ago / 60) + " min") + ")";
+    return status.lastError ? text + ": " + status.lastError : text;
+  }
   // The stream's settings as a form, built from what GET /control describes
   // each time the box is opened (someone else may have changed them). Only
   // what differs from the values shown is sent; the server checks it and its
@@ -217,7 +231,10 @@ const script = `
     }
     fetch(withToken(view.stats), { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error(String(r.status))); })
-      .then(function (s) { view.out.viewers.textContent = String(s.viewers); })
+      .then(function (s) {
+        view.out.viewers.textContent = String(s.viewers);
+        view.out.status.textContent = describeStatus(s.status);
+      })
       .catch(function () { view.out.viewers.textContent = "?"; })
       .then(function () { schedulePoll(view, 1000); });
   }
@@ -262,7 +279,8 @@ export function viewerPage(options: ViewerPageOptions): string {
 <span><span data-out="viewers">–</span> viewers</span>
 <span>latency <span data-out="latency">–</span></span>
 <a data-snapshot href="${escapeHtml(s.snapshot)}" target="_blank">snapshot</a>
-<span class="state" data-out="state"></span></figcaption>${
+<span class="state" data-out="state"></span>
+<span class="status" data-out="status" role="status"></span></figcaption>${
       s.control === undefined ? "" : `
 <details data-control="${escapeHtml(s.control)}"><summary>camera settings</summary>
 <form novalidate></form>

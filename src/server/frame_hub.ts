@@ -5,6 +5,10 @@
  * skips frames instead of slowing the source or anyone else; frames are shared
  * by reference and encoded once as a multipart part.
  *
+ * The hub also knows whether its camera is online (./outage.ts keeps stream
+ * viewers fed through an outage), what its source says about itself, and
+ * whether anyone wants frames at all (for sources run on demand).
+ *
  * @module
  */
 import { z } from "zod";
@@ -19,8 +23,12 @@ import {
   type ViewerLeaveReason,
 } from "./hub_viewer.ts";
 import { formatTimestamp, PublishedFrame } from "./published_frame.ts";
+import { Demand, type HubStatus, type SourceStatus, StatusBoard } from "./hub_status.ts";
+import { Outage } from "./outage.ts";
+import { duration } from "../internal/duration.ts";
 import { RateMeter } from "../internal/rate_meter.ts";
 import { parseOptions } from "../internal/validate.ts";
+import { equalBytes } from "../wire/bytes.ts";
 
 /** Options for {@linkcode FrameHub}. */
 export interface FrameHubOptions {
@@ -37,15 +45,33 @@ export interface FrameHubOptions {
    * @default {true}
    */
   timestampHeader?: boolean;
+  /**
+   * While no new frame comes, stream viewers get the last frame again this
+   * often (marked `X-Frame-Kind: keepalive`), so proxies and players do not
+   * take the quiet connection for a dead one. Milliseconds, 100 to 60000;
+   * 0 turns it off.
+   *
+   * @default {1000}
+   */
+  keepalive?: number;
+  /**
+   * After this long without a frame the camera counts as offline: `stats`
+   * say so, and stream viewers get the offline card (marked `X-Frame-Kind:
+   * offline`) instead of the last frame. Milliseconds, 100 to 86400000 (a
+   * day); 0: never offline, no card.
+   *
+   * @default {5000}
+   */
+  offlineAfter?: number;
+  /**
+   * A frame byte-identical to the one before is not sent again (counted in
+   * `framesUnchanged`); it still shows the camera is alive, and the keepalive
+   * still runs.
+   *
+   * @default {false}
+   */
+  dropSameFrames?: boolean;
 }
-
-/**
- * What a source says about itself, shown in `/stats` as `source`: plain
- * values only (it goes to JSON as it is). Sources that can fail quietly —
- * a snapshot URL that answers an HTML page — report why here, so a
- * stream's owner sees it without reading the log.
- */
-export type SourceStatus = Readonly<Record<string, string | number | boolean | null>>;
 
 /** The hub's counters, for `/stats` and logs. */
 export interface FrameHubStats {
@@ -65,10 +91,16 @@ export interface FrameHubStats {
   framesSent: number;
   /** Frames viewers skipped because a newer one replaced them, all viewers together. */
   framesDropped: number;
+  /** Frames not sent because they were byte-identical to the one before (`dropSameFrames`). */
+  framesUnchanged: number;
+  /** Keepalive parts and offline cards handed to viewers, all viewers together. */
+  keepalivesSent: number;
   /** The latest frame, or null before the first. */
   latest: { sequence: number; timestamp: number; size: number } | null;
   /** Each connected viewer's counters. */
   viewerStats: HubViewerStats[];
+  /** Whether the camera is online, and what its source is doing. */
+  status: HubStatus;
   /** The latest status its source reported (see `reportSourceStatus`), or null. */
   source: SourceStatus | null;
 }
@@ -88,13 +120,26 @@ export interface ViewerEvent {
 const optionsSchema = z.strictObject({
   boundary: z.string().optional(),
   timestampHeader: z.boolean().optional(),
+  keepalive: duration("keepalive", { unit: "ms", max: 60_000, zero: "0 turns it off" })
+    .refine((v) => v === 0 || v >= 100, "expected keepalive 0 (off) or at least 100 milliseconds")
+    .optional(),
+  offlineAfter: duration("offlineAfter", { unit: "ms", max: 86_400_000, zero: "0: never" })
+    .refine((v) => v === 0 || v >= 100, "expected offlineAfter 0 (never) or at least 100 ms")
+    .optional(),
+  dropSameFrames: z.boolean().optional(),
 });
+
+/** How often stream viewers get the last frame again during an outage: 1 s. */
+export const DEFAULT_KEEPALIVE = 1000;
+/** How long without a frame before the camera counts as offline: 5 s. */
+export const DEFAULT_OFFLINE_AFTER = 5000;
 
 const viewerOptionsSchema = z.strictObject({
   fps: z.number().min(0).max(1000).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "expected an AbortSignal")
     .optional(),
   startWithLatest: z.boolean().optional(),
+  keepalive: z.boolean().optional(),
 });
 
 /**
@@ -113,8 +158,9 @@ export class FrameHub {
   /** The multipart boundary of every stream served from this hub. */
   readonly boundary: string;
   readonly #timestampHeader: boolean;
+  readonly #dropSameFrames: boolean;
   readonly #viewers = new Set<HubViewer>();
-  readonly #totals: HubTotals = { framesSent: 0, framesDropped: 0 };
+  readonly #totals: HubTotals = { framesSent: 0, framesDropped: 0, keepalivesSent: 0 };
   readonly #meter = new RateMeter();
   #waiters = new Set<{ resolve: (frame: PublishedFrame) => void; reject: (e: unknown) => void }>();
   #latest: PublishedFrame | undefined;
@@ -122,20 +168,39 @@ export class FrameHub {
   #bytesPublished = 0;
   #viewerIds = 0;
   #viewersStalled = 0;
+  #framesUnchanged = 0;
+  #keepaliveViewers = 0;
   #closed = false;
-  #sourceStatus: SourceStatus | null = null;
   readonly #watchers = new Set<(event: ViewerEvent) => void>();
+  readonly #board = new StatusBoard(() => this.#outage);
+  readonly #demand = new Demand();
+  readonly #outage: Outage;
 
   /**
    * Makes a hub with no viewers and no frame yet.
    *
-   * @param options The boundary and whether to add `X-Timestamp`.
+   * @param options The boundary, `X-Timestamp`, the outage keepalive and card, same frames.
    * @throws {TypeError} On an unknown option or an invalid boundary.
    */
   constructor(options: FrameHubOptions = {}) {
     const parsed = parseOptions(optionsSchema, options, "FrameHub options");
     this.boundary = validateBoundary(parsed.boundary ?? DEFAULT_BOUNDARY);
     this.#timestampHeader = parsed.timestampHeader ?? true;
+    this.#dropSameFrames = parsed.dropSameFrames ?? false;
+    this.#outage = new Outage({
+      keepalive: parsed.keepalive ?? DEFAULT_KEEPALIVE,
+      offlineAfter: parsed.offlineAfter ?? DEFAULT_OFFLINE_AFTER,
+      timestampHeader: this.#timestampHeader,
+    }, {
+      boundary: this.boundary,
+      latest: () => this.#latest,
+      hasKeepaliveViewers: () => this.#keepaliveViewers > 0,
+      watchingStatus: () => this.#board.watched,
+      offerIdle: (part) => {
+        for (const viewer of this.#viewers) if (viewer.keepalive) viewer.offerIdle(part);
+      },
+      statusChanged: () => this.#board.changed(),
+    });
   }
 
   /**
@@ -157,6 +222,17 @@ export class FrameHub {
     if (bytes.length === 0) {
       throw new RangeError("FrameHub.publish: expected JPEG bytes, got 0 bytes");
     }
+    const previous = this.#latest;
+    // Length first: frames of a live camera almost never have the same length.
+    if (
+      this.#dropSameFrames && previous !== undefined && previous.data.length === bytes.length &&
+      equalBytes(previous.data, bytes)
+    ) {
+      this.#framesUnchanged++;
+      this.#outage.frameArrived(Date.now(), false);
+      this.#resolveWaiters(previous);
+      return previous;
+    }
     const partHeaders = new Headers(isFrame(data) ? data.headers : undefined);
     if (headers) new Headers(headers).forEach((value, name) => partHeaders.set(name, value));
     const timestamp = Date.now();
@@ -172,12 +248,17 @@ export class FrameHub {
     this.#bytesPublished += bytes.length;
     this.#meter.tick();
     for (const viewer of this.#viewers) viewer.offer(frame);
-    if (this.#waiters.size > 0) {
-      const waiters = this.#waiters;
-      this.#waiters = new Set();
-      for (const waiter of waiters) waiter.resolve(frame);
-    }
+    this.#outage.frameArrived(timestamp, true);
+    this.#resolveWaiters(frame);
     return frame;
+  }
+
+  #resolveWaiters(frame: PublishedFrame): void {
+    if (this.#waiters.size === 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const waiter of waiters) waiter.resolve(frame);
+    this.#demandChanged();
   }
 
   /** The most recent frame, or undefined before the first. */
@@ -207,6 +288,7 @@ export class FrameHub {
     const viewerOptions: HubViewerOptions = {};
     if (parsed.fps !== undefined) viewerOptions.fps = parsed.fps;
     if (parsed.signal !== undefined) viewerOptions.signal = parsed.signal;
+    if (parsed.keepalive) viewerOptions.keepalive = true;
     const viewer = new HubViewer(
       this.#viewerIds++,
       viewerOptions,
@@ -214,7 +296,12 @@ export class FrameHub {
       (v, reason) => {
         if (!this.#viewers.delete(v)) return;
         if (reason === "stalled") this.#viewersStalled++;
+        if (v.keepalive) {
+          this.#keepaliveViewers--;
+          this.#outage.update();
+        }
         this.#tell("leave", v, reason);
+        this.#demandChanged();
       },
     );
     if (this.#closed) {
@@ -223,8 +310,17 @@ export class FrameHub {
     }
     if (viewer.closed) return viewer;
     this.#viewers.add(viewer);
+    if (viewer.keepalive) {
+      this.#keepaliveViewers++;
+      this.#outage.update();
+    }
     this.#tell("join", viewer);
-    if ((parsed.startWithLatest ?? true) && this.#latest) viewer.offer(this.#latest);
+    this.#demandChanged();
+    if (parsed.startWithLatest ?? true) {
+      // Never a frame from before the source was stopped; the card during an outage.
+      const first = viewer.keepalive ? this.#outage.current() : this.#outage.fresh(this.#latest);
+      if (first) viewer.offer(first);
+    }
     return viewer;
   }
 
@@ -272,6 +368,7 @@ export class FrameHub {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.#waiters.delete(waiter);
+        this.#demandChanged();
         reject(signal?.reason);
       };
       const waiter = {
@@ -286,7 +383,23 @@ export class FrameHub {
       };
       this.#waiters.add(waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
+      this.#demandChanged();
     });
+  }
+
+  /**
+   * The latest frame if the camera sent it (or a byte-identical one) within
+   * `maxAge` ms; otherwise waits up to `timeout` ms for the next one. The
+   * wait counts as wanting frames, so a source run on demand starts for it.
+   *
+   * @param maxAge The oldest a frame may be, in ms; 0 for any age.
+   * @param timeout How long to wait for a new frame, in ms.
+   * @returns The frame, or undefined when none came in time.
+   */
+  async freshFrame(maxAge: number, timeout: number): Promise<PublishedFrame | undefined> {
+    const latest = this.#outage.fresh(this.#latest);
+    if (latest && (maxAge === 0 || Date.now() - this.#outage.lastFrame <= maxAge)) return latest;
+    return await this.#nextWithin(timeout);
   }
 
   /**
@@ -296,7 +409,10 @@ export class FrameHub {
    * @returns The frame, or undefined when none came in time.
    */
   async latestOrNext(timeout: number): Promise<PublishedFrame | undefined> {
-    if (this.#latest) return this.#latest;
+    return this.#latest ?? await this.#nextWithin(timeout);
+  }
+
+  async #nextWithin(timeout: number): Promise<PublishedFrame | undefined> {
     if (this.#closed || timeout <= 0) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeout);
@@ -307,6 +423,62 @@ export class FrameHub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Whether the camera is online, and what its source is doing (as in `stats`). */
+  get status(): HubStatus {
+    return this.#board.status;
+  }
+
+  /**
+   * Keeps what the source feeding this hub says about itself, for `stats`
+   * (and so `/stats`) and {@linkcode FrameHub.watchStatus}: its `state`
+   * (`starting`, `running`, `retrying`, `stopped`) and `lastError`, plus any
+   * counters. `stopped` means stopped on purpose (a source run on demand
+   * that nobody watches): no outage is counted then, and a start afterwards
+   * begins a new wait for frames.
+   *
+   * @param status The source's status, or undefined to clear it.
+   *
+   * @example
+   * ```ts ignore
+   * cameraSource({ onStatus: (status) => hub.reportSourceStatus(status) });
+   * ```
+   */
+  reportSourceStatus(status: SourceStatus | undefined): void {
+    this.#board.report(status);
+  }
+
+  /**
+   * Calls `listener` when the camera goes online or offline, or its source's
+   * state or last error changes (for logs; a listener must not throw or
+   * block). While someone listens, the hub notices an outage with no viewers.
+   *
+   * @param listener Gets the new {@linkcode HubStatus}.
+   * @returns A function that stops the calls.
+   */
+  watchStatus(listener: (status: HubStatus) => void): () => void {
+    return this.#board.watch(listener);
+  }
+
+  /** True while anyone wants frames: a viewer, or a snapshot waiting for one. */
+  get wanted(): boolean {
+    return this.#demand.wanted;
+  }
+
+  /**
+   * Calls `listener` when the hub starts or stops being wanted (see
+   * {@linkcode FrameHub.wanted}): what runs a camera on demand listens to.
+   *
+   * @param listener Gets the new value.
+   * @returns A function that stops the calls.
+   */
+  watchDemand(listener: (wanted: boolean) => void): () => void {
+    return this.#demand.watch(listener);
+  }
+
+  #demandChanged(): void {
+    this.#demand.set(!this.#closed && (this.#viewers.size > 0 || this.#waiters.size > 0));
   }
 
   /** The hub's counters and each viewer's. */
@@ -321,27 +493,15 @@ export class FrameHub {
       fps: roundTenth(this.#meter.rate()),
       framesSent: this.#totals.framesSent,
       framesDropped: this.#totals.framesDropped,
+      framesUnchanged: this.#framesUnchanged,
+      keepalivesSent: this.#totals.keepalivesSent,
       latest: latest
         ? { sequence: latest.sequence, timestamp: latest.timestamp, size: latest.data.length }
         : null,
       viewerStats: [...this.#viewers].map((viewer) => viewer.stats),
-      source: this.#sourceStatus,
+      status: this.#board.status,
+      source: this.#board.source,
     };
-  }
-
-  /**
-   * Keeps what the source feeding this hub says about itself, for `stats`
-   * (and so `/stats`): e.g. a polling source's state and last error.
-   *
-   * @param status The source's status, or undefined to clear it.
-   *
-   * @example
-   * ```ts ignore
-   * pollSource(url, { fps: 2, onStatus: (status) => hub.reportSourceStatus(status) });
-   * ```
-   */
-  reportSourceStatus(status: SourceStatus | undefined): void {
-    this.#sourceStatus = status === undefined ? null : { ...status };
   }
 
   /**
@@ -355,6 +515,8 @@ export class FrameHub {
     const error = new Error("FrameHub closed while waiting for a frame");
     for (const waiter of this.#waiters) waiter.reject(error);
     this.#waiters.clear();
+    this.#outage.close();
+    this.#demandChanged();
   }
 }
 

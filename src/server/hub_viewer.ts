@@ -21,6 +21,14 @@ export interface HubViewerOptions {
    * @default {true}
    */
   startWithLatest?: boolean;
+  /**
+   * Also take the hub's outage parts: the last frame again while no new one
+   * comes, and the offline card (see `FrameHubOptions.keepalive`). Stream
+   * responses do; code that wants only camera frames does not.
+   *
+   * @default {false}
+   */
+  keepalive?: boolean;
 }
 
 /** A viewer's counters, as shown by {@linkcode FrameHub.stats}. */
@@ -33,13 +41,15 @@ export interface HubViewerStats {
   framesSent: number;
   /** Frames this viewer skipped because a newer one replaced them in its slot. */
   framesDropped: number;
+  /** Keepalive parts and offline cards handed to this viewer's connection. */
+  keepalivesSent: number;
   /** Bytes of encoded parts handed to this viewer's connection. */
   bytesSent: number;
   /** Frames per second handed to this viewer over the last two seconds, to one decimal. */
   fps: number;
   /** The viewer's fps cap, or 0 for none. */
   fpsCap: number;
-  /** Milliseconds from publish to hand-over for this viewer's last frame. */
+  /** Milliseconds from publish to hand-over for this viewer's last camera frame. */
   latency: number;
 }
 
@@ -53,6 +63,7 @@ export type ViewerLeaveReason = "left" | "stalled";
 export interface HubTotals {
   framesSent: number;
   framesDropped: number;
+  keepalivesSent: number;
 }
 
 /**
@@ -64,6 +75,8 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
   readonly id: number;
   /** When the viewer arrived, in milliseconds since the Unix epoch. */
   readonly connectedAt: number = Date.now();
+  /** Whether it takes the hub's keepalive parts and offline cards. */
+  readonly keepalive: boolean;
   #slot: PublishedFrame | undefined;
   #closed = false;
   #resolve: (() => void) | undefined;
@@ -74,6 +87,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
   #nextDue = -Infinity;
   #framesSent = 0;
   #framesDropped = 0;
+  #keepalivesSent = 0;
   #bytesSent = 0;
   #latency = 0;
   readonly #meter = new RateMeter();
@@ -97,6 +111,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
     detach: (viewer: HubViewer, reason: ViewerLeaveReason) => void,
   ) {
     this.id = id;
+    this.keepalive = options.keepalive ?? false;
     this.#fpsCap = options.fps ?? 0;
     this.#minInterval = this.#fpsCap > 0 ? 1000 / this.#fpsCap : 0;
     this.#totals = totals;
@@ -119,11 +134,25 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
    */
   offer(frame: PublishedFrame): void {
     if (this.#closed) return;
-    if (this.#slot !== undefined) {
+    // A keepalive or card not yet taken is no loss; a camera frame is.
+    if (this.#slot !== undefined && this.#slot.kind === "frame") {
       this.#framesDropped++;
       this.#totals.framesDropped++;
     }
     this.#slot = frame;
+    if (this.#waitingForFrame) this.#wakeUp();
+  }
+
+  /**
+   * Puts an outage part (keepalive or offline card) in the slot if the
+   * viewer has taken everything it was given: it never replaces a frame, and
+   * a viewer still busy with its last part needs no keepalive.
+   *
+   * @param part The part.
+   */
+  offerIdle(part: PublishedFrame): void {
+    if (this.#closed || this.#slot !== undefined) return;
+    this.#slot = part;
     if (this.#waitingForFrame) this.#wakeUp();
   }
 
@@ -159,9 +188,14 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
       // Keep to the cadence (no drift), but never bank credit after a stall.
       this.#nextDue = Math.max(now, this.#nextDue + this.#minInterval);
     }
+    this.#bytesSent += frame.part.length;
+    if (frame.kind !== "frame") {
+      this.#keepalivesSent++;
+      this.#totals.keepalivesSent++;
+      return frame;
+    }
     this.#framesSent++;
     this.#totals.framesSent++;
-    this.#bytesSent += frame.part.length;
     this.#latency = Date.now() - frame.timestamp;
     this.#meter.tick(now);
     return frame;
@@ -202,6 +236,7 @@ export class HubViewer implements AsyncIterable<PublishedFrame>, Disposable {
       connectedAt: this.connectedAt,
       framesSent: this.#framesSent,
       framesDropped: this.#framesDropped,
+      keepalivesSent: this.#keepalivesSent,
       bytesSent: this.#bytesSent,
       fps: Math.round(this.#meter.rate() * 10) / 10,
       fpsCap: this.#fpsCap,

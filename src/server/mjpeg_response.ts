@@ -18,6 +18,7 @@ import {
 } from "../wire/encoder_stream.ts";
 import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
+import type { HubViewer } from "./hub_viewer.ts";
 import { formatTimestamp } from "./published_frame.ts";
 import { endStalledBody, watchStall } from "./stall_watch.ts";
 import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
@@ -39,6 +40,14 @@ export interface MjpegResponseOptions {
    * @default {30000}
    */
   viewerTimeout?: number;
+  /**
+   * Send the hub's outage parts: the last frame again while no new one comes
+   * and the offline card (see `FrameHubOptions.keepalive` and
+   * `offlineAfter`). Hub sources only.
+   *
+   * @default {true}
+   */
+  keepalive?: boolean;
   /** More response headers (e.g. CORS); the stream's own headers win. */
   headers?: HeadersInit;
   /**
@@ -71,6 +80,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
     .optional(),
+  keepalive: z.boolean().optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
   }).optional(),
@@ -115,7 +125,12 @@ export function mjpegResponse(
       );
     }
     boundary = source.boundary;
-    body = hubStream(source, parsed.fps ?? 0, parsed.signal, viewerTimeout);
+    const viewer = source.subscribe({
+      fps: parsed.fps ?? 0,
+      keepalive: parsed.keepalive ?? true,
+      ...(parsed.signal ? { signal: parsed.signal } : {}),
+    });
+    body = hubStream(source.boundary, viewer, viewerTimeout);
   } else if (source && typeof source === "object" && Symbol.asyncIterator in source) {
     boundary = validateBoundary(parsed.boundary ?? DEFAULT_BOUNDARY);
     body = iterableStream(source, boundary, parsed.partHeaders, parsed.signal, viewerTimeout);
@@ -143,13 +158,7 @@ export function streamHeaders(boundary: string, extra?: HeadersInit): Headers {
   return headers;
 }
 
-function hubStream(
-  hub: FrameHub,
-  fps: number,
-  signal: AbortSignal | undefined,
-  viewerTimeout: number,
-) {
-  const viewer = hub.subscribe(signal ? { fps, signal } : { fps });
+function hubStream(boundary: string, viewer: HubViewer, viewerTimeout: number) {
   let opened = false;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => resolveDone = resolve);
@@ -196,7 +205,7 @@ function hubStream(
       watch?.taken();
       if (!opened) {
         opened = true;
-        c.enqueue(encodeOpening(hub.boundary));
+        c.enqueue(encodeOpening(boundary));
         watch?.handed();
         return;
       }

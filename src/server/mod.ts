@@ -28,7 +28,6 @@ export {
   FrameHub,
   type FrameHubOptions,
   type FrameHubStats,
-  type SourceStatus,
   type ViewerEvent,
 } from "./frame_hub.ts";
 export type {
@@ -37,7 +36,8 @@ export type {
   HubViewerStats,
   ViewerLeaveReason,
 } from "./hub_viewer.ts";
-export type { PublishedFrame } from "./published_frame.ts";
+export type { HubStatus, SourceStatus } from "./hub_status.ts";
+export type { FrameKind, PublishedFrame } from "./published_frame.ts";
 export { mjpegResponse, type MjpegResponseOptions } from "./mjpeg_response.ts";
 export { muxResponse, type MuxResponseOptions } from "./mux_response.ts";
 export { snapshotResponse, type SnapshotResponseOptions } from "./snapshot_response.ts";

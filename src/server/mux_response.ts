@@ -38,6 +38,14 @@ export interface MuxResponseOptions {
    * @default {30000}
    */
   viewerTimeout?: number;
+  /**
+   * Send each hub's outage parts, named by `X-Stream` like its frames: the
+   * last frame again while no new one comes and the offline card (see
+   * `FrameHubOptions.keepalive` and `offlineAfter`), as `mjpegResponse` does.
+   *
+   * @default {true}
+   */
+  keepalive?: boolean;
   /** More response headers (e.g. CORS); the stream's own headers win. */
   headers?: HeadersInit;
 }
@@ -48,6 +56,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   viewerTimeout: duration("viewerTimeout", { unit: "ms", max: 3_600_000, zero: "0 turns it off" })
     .optional(),
+  keepalive: z.boolean().optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
   }).optional(),
@@ -103,7 +112,7 @@ export function muxResponse(
   const tail = encoder.encode(`\r\n--${boundary}\r\n`);
   const fps = parsed.fps ?? 0;
   const lanes: Lane[] = entries.map(([name, hub]) => ({
-    viewer: hub.subscribe({ fps }),
+    viewer: hub.subscribe({ fps, keepalive: parsed.keepalive ?? true }),
     prefix: encoder.encode(`${STREAM_HEADER}: ${name}\r\n`),
     hubTail: `\r\n--${hub.boundary}\r\n`.length,
     waiting: false,

@@ -18,6 +18,13 @@ export function formatTimestamp(milliseconds: number): string {
   return (milliseconds / 1000).toFixed(6);
 }
 
+/**
+ * What a part a hub hands out is: a camera `frame`, a `keepalive` (the last
+ * frame again, while no new one comes) or the `offline` card. The latter two
+ * carry the `X-Frame-Kind` part header.
+ */
+export type FrameKind = "frame" | "keepalive" | "offline";
+
 /** A frame published to a {@linkcode FrameHub}. Treat it as read-only. */
 export class PublishedFrame implements Frame {
   /** The JPEG bytes, shared with every viewer (never copied). */
@@ -28,6 +35,8 @@ export class PublishedFrame implements Frame {
   readonly sequence: number;
   /** When it was published, in milliseconds since the Unix epoch. */
   readonly timestamp: number;
+  /** A camera frame, or a part the hub made during an outage. */
+  readonly kind: FrameKind;
   readonly #boundary: string;
   #part: Uint8Array | undefined;
 
@@ -39,6 +48,7 @@ export class PublishedFrame implements Frame {
    * @param sequence The hub's frame number.
    * @param timestamp The publish time in milliseconds since the Unix epoch.
    * @param boundary The hub's multipart boundary.
+   * @param kind A camera frame (the default), a keepalive or the offline card.
    */
   constructor(
     data: Uint8Array,
@@ -46,12 +56,14 @@ export class PublishedFrame implements Frame {
     sequence: number,
     timestamp: number,
     boundary: string,
+    kind: FrameKind = "frame",
   ) {
     this.data = data;
     this.headers = headers;
     this.sequence = sequence;
     this.timestamp = timestamp;
     this.#boundary = boundary;
+    this.kind = kind;
   }
 
   /**

@@ -19,21 +19,37 @@ export interface SnapshotResponseOptions {
    * @default {5000}
    */
   timeout?: number;
+  /**
+   * The oldest frame handed out, in milliseconds (0: any age, at most a day).
+   * An older one is not sent silently: the snapshot waits up to `timeout` for
+   * a new frame, and answers 503 with `Retry-After` if none comes; during a
+   * known outage (the camera offline or its source retrying) it answers 503
+   * at once. Time-lapse tools save whatever they get.
+   *
+   * @default {5000}
+   */
+  maxAge?: number;
   /** More response headers (e.g. CORS). */
   headers?: HeadersInit;
 }
 
 const optionsSchema = z.strictObject({
   timeout: duration("timeout", { unit: "ms", max: 600_000 }).optional(),
+  maxAge: duration("maxAge", { unit: "ms", max: 86_400_000, zero: "0: any age" }).optional(),
   headers: z.custom<HeadersInit>((v) => v !== null && typeof v === "object", {
     message: "expected a Headers object, a record or an array of pairs",
   }).optional(),
 });
 
+/** How old a snapshot's frame may be by default: 5 s. */
+export const DEFAULT_SNAPSHOT_MAX_AGE = 5000;
+
 /**
- * Answers with the latest JPEG. Before the first frame it waits up to
- * `timeout` for one (event-driven), then answers 503 with a plain-text reason
- * and `Retry-After`, so a client can tell "no camera yet" from a broken server.
+ * Answers with the latest JPEG if it is at most `maxAge` old. Otherwise (and
+ * before the first frame) it waits up to `timeout` for a new one
+ * (event-driven; a source run on demand starts for it), then answers 503
+ * with a plain-text reason and `Retry-After`, so a client can tell "no
+ * camera now" from a broken server. During a known outage it answers at once.
  *
  * @param hub The hub to take the frame from.
  * @param options How long to wait, extra headers.
@@ -55,14 +71,17 @@ export async function snapshotResponse(
   }
   const parsed = parseOptions(optionsSchema, options, "snapshotResponse options");
   const timeout = parsed.timeout ?? 5000;
-  const frame = await hub.latestOrNext(timeout);
+  const maxAge = parsed.maxAge ?? DEFAULT_SNAPSHOT_MAX_AGE;
+  const { state } = hub.status;
+  // Waiting would only delay the same answer while the camera is known to be down.
+  const down = state === "offline" || state === "retrying";
+  const frame = await hub.freshFrame(maxAge, down ? 0 : timeout);
   const headers = new Headers(parsed.headers);
   for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
   if (frame === undefined) {
     headers.set("Content-Type", "text/plain; charset=utf-8");
-    headers.set("Retry-After", "1");
-    const why = hub.closed ? "the stream has ended" : `no frame arrived within ${timeout} ms`;
-    return new Response(`503 Service Unavailable: expected a camera frame, but ${why}\n`, {
+    headers.set("Retry-After", down ? "5" : "1");
+    return new Response(`503 Service Unavailable: ${whyNoFrame(hub, maxAge, timeout)}\n`, {
       status: 503,
       headers,
     });
@@ -73,4 +92,22 @@ export async function snapshotResponse(
   headers.set("Last-Modified", new Date(frame.timestamp).toUTCString());
   // Runtimes copy the body bytes, so the hub's frame stays intact.
   return new Response(frame.data as Uint8Array<ArrayBuffer>, { status: 200, headers });
+}
+
+/** Says why there is no snapshot, in words a script's log can show. */
+function whyNoFrame(hub: FrameHub, maxAge: number, timeout: number): string {
+  if (hub.closed) return "expected a camera frame, but the stream has ended";
+  const { state, since, lastError } = hub.status;
+  const latest = hub.latest;
+  const last = latest
+    ? `the last frame is from ${new Date(latest.timestamp).toISOString()}, older than ` +
+      `maxAge ${maxAge} ms`
+    : "no frame has come yet";
+  const error = lastError ? ` (${lastError})` : "";
+  if (state === "offline" || state === "retrying") {
+    return `the camera is offline since ${new Date(since).toISOString()}, source ${state}` +
+      `${error}; ${last}`;
+  }
+  return `expected a camera frame, but no frame arrived within ${timeout} ms (source ${state}` +
+    `${error}); ${last}`;
 }

@@ -21,11 +21,12 @@ import { cameraControls } from "./camera_controls.ts";
 import {
   pickRestartPolicy,
   processFrames,
+  requireProgram,
   type RestartPolicy,
   restartPolicyFields,
 } from "./process.ts";
 import { RestartRequests } from "./restart_requests.ts";
-import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+import { type FrameSource, type LogLine, logToStderr, type StatusListener } from "./source.ts";
 
 /**
  * Options of {@linkcode cameraSource}; every field is optional. The image
@@ -48,6 +49,8 @@ export interface CameraOptions extends RestartPolicy, Partial<CameraSettings> {
   programs?: string[];
   /** Where log lines go. @default {logToStderr} */
   log?: LogLine;
+  /** Hears the source's state and last error when they change, e.g. `hub.reportSourceStatus`. */
+  onStatus?: StatusListener;
 }
 
 /** The camera's stall timeout unless given: a hung camera driver is a known failure. */
@@ -61,6 +64,8 @@ export const cameraOptionsSchema = z.object({
   programs: z.array(z.string().min(1)).min(1).default(["rpicam-vid", "libcamera-vid"]),
   ...restartPolicyFields(CAMERA_STALL_TIMEOUT),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+  onStatus: z.custom<StatusListener>((v) => typeof v === "function", "expected a function")
+    .optional(),
 }).strict().superRefine((o, ctx) => {
   const problem = frameTimeProblem(o, o.stallTimeout);
   if (problem) ctx.addIssue({ code: "custom", path: [problem.setting], message: problem.message });
@@ -203,7 +208,9 @@ export function cameraSource(options: CameraOptions = {}): FrameSource & {
         env: undefined,
         log,
         diagnose: diagnoseCamera,
+        onStatus: o.onStatus,
         restarts,
       }, signal),
+    check: () => Promise.resolve(requireProgram(candidates(), "programs")),
   };
 }

@@ -5,15 +5,18 @@
  *
  * @module
  */
+import { readdir, stat } from "node:fs/promises";
 import { z } from "zod";
 import { parseOptions } from "../internal/validate.ts";
 import {
   pickRestartPolicy,
   processFrames,
+  requireProgram,
   type RestartPolicy,
   restartPolicyFields,
+  SourceError,
 } from "./process.ts";
-import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+import { type FrameSource, type LogLine, logToStderr, type StatusListener } from "./source.ts";
 
 /** Options of {@linkcode commandSource}. */
 export interface CommandOptions extends RestartPolicy {
@@ -28,6 +31,8 @@ export interface CommandOptions extends RestartPolicy {
   env?: Record<string, string>;
   /** Where log lines go. @default {logToStderr} */
   log?: LogLine;
+  /** Hears the source's state and last error when they change, e.g. `hub.reportSourceStatus`. */
+  onStatus?: StatusListener;
 }
 
 const commandOptionsSchema = z.object({
@@ -38,6 +43,8 @@ const commandOptionsSchema = z.object({
   maxFrameSize: z.number().int().min(1024).optional(),
   env: z.record(z.string(), z.string()).optional(),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+  onStatus: z.custom<StatusListener>((v) => typeof v === "function", "expected a function")
+    .optional(),
 }).strict();
 
 /**
@@ -83,7 +90,9 @@ export function commandSource(
         maxFrameSize: o.maxFrameSize,
         env: o.env,
         log: o.log ?? logToStderr,
+        onStatus: o.onStatus,
       }, signal),
+    check: () => Promise.resolve(requireProgram([candidate], "command")),
   };
 }
 
@@ -110,8 +119,9 @@ const webcamShape = z.object({
 /**
  * The ffmpeg arguments of the webcam preset: the camera's own JPEGs are
  * copied to stdout without decoding or re-encoding (`-c copy`), so it costs
- * almost no CPU:
- * `-f v4l2 -input_format mjpeg -video_size WxH -framerate F -i /dev/videoN -c copy -f mjpeg -`.
+ * almost no CPU; without the banner, so what ffmpeg says on stderr is its error:
+ * `-hide_banner -loglevel error -f v4l2 -input_format mjpeg -video_size WxH
+ * -framerate F -i /dev/videoN -c copy -f mjpeg -`.
  *
  * @param options Device, size and rate.
  * @returns The argv after `ffmpeg`.
@@ -122,6 +132,7 @@ export function webcamArgs(
   const o = parseOptions(webcamShape.strict(), options, "webcam options");
   // deno-fmt-ignore
   return [
+    "-hide_banner", "-loglevel", "error",
     "-f", "v4l2", "-input_format", "mjpeg",
     "-video_size", `${o.width}x${o.height}`, "-framerate", String(o.fps),
     "-i", o.device, "-c", "copy", "-f", "mjpeg", "-",
@@ -157,5 +168,30 @@ export function webcamSource(options: WebcamOptions = {}): FrameSource {
     ...rest,
     contentType: "image/jpeg",
   });
-  return { description: `webcam ${device ?? "/dev/video0"}`, frames: source.frames };
+  const path = device ?? "/dev/video0";
+  return {
+    description: `webcam ${path}`,
+    frames: source.frames,
+    check: async () => {
+      await checkDevice(path);
+      await source.check?.();
+    },
+  };
+}
+
+/** A webcam that is not plugged in is a mistake to say at start, with the devices there are. */
+async function checkDevice(device: string): Promise<void> {
+  const info = await stat(device).catch(() => undefined);
+  if (info?.isCharacterDevice()) return;
+  const videos = (await readdir("/dev").catch(() => [] as string[]))
+    .filter((name) => /^video\d+$/.test(name))
+    .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))
+    .map((name) => `/dev/${name}`);
+  const there = videos.length > 0
+    ? `the video devices here are ${videos.join(", ")}`
+    : "there is no /dev/video* device here (is the camera plugged in?)";
+  const what = info ? "not a device" : "no such device";
+  throw new SourceError(`expected a video device, got ${device}: ${what}; ${there}`, {
+    setting: "device",
+  });
 }

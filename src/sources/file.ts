@@ -13,7 +13,7 @@
  * @module
  */
 import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { duration } from "../internal/duration.ts";
 import type { Frame } from "../frame.ts";
@@ -22,7 +22,13 @@ import { equalBytes } from "../wire/bytes.ts";
 import { jpegLength } from "../wire/jpeg.ts";
 import { SourceError } from "./process.ts";
 import { sleep } from "../internal/sleep.ts";
-import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+import {
+  type FrameSource,
+  type LogLine,
+  logToStderr,
+  type StatusListener,
+  statusReporter,
+} from "./source.ts";
 
 /** Options of {@linkcode fileSource}. */
 export interface FileSourceOptions {
@@ -36,6 +42,8 @@ export interface FileSourceOptions {
   maxFileSize?: number;
   /** Where log lines go (a missing file, skipped files in folder mode). @default {logToStderr} */
   log?: LogLine;
+  /** Hears the source's state and last error when they change, e.g. `hub.reportSourceStatus`. */
+  onStatus?: StatusListener;
 }
 
 const fileOptionsSchema = z.object({
@@ -44,6 +52,8 @@ const fileOptionsSchema = z.object({
   loop: z.boolean().default(true),
   maxFileSize: z.number().int().min(4).default(16 * 1024 * 1024),
   log: z.custom<LogLine>((v) => typeof v === "function", "expected a function").optional(),
+  onStatus: z.custom<StatusListener>((v) => typeof v === "function", "expected a function")
+    .optional(),
 }).strict();
 type ParsedOptions = z.output<typeof fileOptionsSchema>;
 
@@ -73,11 +83,51 @@ export function fileSource(path: string, options: FileSourceOptions = {}): Frame
   return {
     description: `file ${path}`,
     async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
+      const report = statusReporter(o.onStatus);
+      report("starting");
       const info = await stat(path).catch(() => undefined);
-      if (info?.isDirectory()) yield* folderFrames(path, o, signal);
-      else yield* watchedFileFrames(path, o, signal);
+      try {
+        if (info?.isDirectory()) yield* folderFrames(path, o, signal, report);
+        else yield* watchedFileFrames(path, o, signal, report);
+      } finally {
+        if (signal.aborted) report("stopped");
+      }
     },
+    check: () => checkPath(path),
   };
+}
+
+type Report = ReturnType<typeof statusReporter>;
+
+/**
+ * A folder that is not there, or a file path whose folder is not, is a
+ * mistake (a typo) to say at start. A missing file in a folder that exists,
+ * named like a JPEG, is waited for: another program may not have written it yet.
+ */
+async function checkPath(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isFile()) return;
+  if (info?.isDirectory()) {
+    const names = await readdir(path).catch(() => [] as string[]);
+    if (names.some((name) => /\.jpe?g$/i.test(name))) return;
+    throw new SourceError(`expected .jpg files in the folder ${path}, found none`, {
+      setting: "path",
+    });
+  }
+  if (info) {
+    throw new SourceError(`expected a file or a folder, got ${path}: neither`, {
+      setting: "path",
+    });
+  }
+  const folder = dirname(path);
+  const folderThere = (await stat(folder).catch(() => undefined))?.isDirectory() ?? false;
+  if (folderThere && /\.jpe?g$/i.test(path)) return;
+  throw new SourceError(
+    folderThere
+      ? `expected a JPEG file or a folder, got ${path}: no such file or folder`
+      : `expected a file or a folder, got ${path}: no such folder ${folder}`,
+    { setting: "path" },
+  );
 }
 
 // What identifies one version of a file without reading it.
@@ -89,6 +139,7 @@ async function* watchedFileFrames(
   path: string,
   o: ParsedOptions,
   signal: AbortSignal,
+  report: Report,
 ): AsyncGenerator<Frame> {
   let previousPoll = "";
   let handled = ""; // the version last published or rejected: not read again
@@ -102,6 +153,7 @@ async function* watchedFileFrames(
       // Said once, not at every poll: the writer may simply not have started yet.
       if (!missing) log(`file source: waiting for ${path} to be a file`);
       missing = true;
+      report("retrying", `waiting for ${path} to be a file`);
       previousPoll = "";
       continue;
     }
@@ -123,6 +175,7 @@ async function* watchedFileFrames(
     if (bytes.length !== after.size || jpegLength(bytes) !== bytes.length) continue;
     if (last && equalBytes(last, bytes)) continue; // rewritten with the same picture
     last = bytes;
+    report("running");
     yield { data: bytes, headers: new Headers(), sequence: sequence++, timestamp: Date.now() };
   }
 }
@@ -131,6 +184,7 @@ async function* folderFrames(
   folder: string,
   o: ParsedOptions,
   signal: AbortSignal,
+  report: Report,
 ): AsyncGenerator<Frame> {
   const log = o.log ?? logToStderr;
   const interval = 1000 / o.fps;
@@ -159,6 +213,7 @@ async function* folderFrames(
       if (wait > 0) await sleep(wait, signal);
       if (signal.aborted) return;
       played++;
+      report("running");
       yield { data: bytes, headers: new Headers(), sequence: sequence++, timestamp: Date.now() };
       next += interval;
       if (performance.now() - next > interval) next = performance.now();

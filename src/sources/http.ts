@@ -8,10 +8,21 @@
 import { MjpegClient } from "../client/client.ts";
 import type { MjpegClientOptions } from "../client/options.ts";
 import type { Frame } from "../frame.ts";
-import type { FrameSource } from "./source.ts";
+import { type FrameSource, type StatusListener, statusReporter } from "./source.ts";
 
-/** Options of {@linkcode httpSource}: the client's options except `signal`. */
-export type HttpSourceOptions = Omit<MjpegClientOptions, "signal">;
+/** Options of {@linkcode httpSource}: the client's options except `signal`, and `onStatus`. */
+export type HttpSourceOptions = Omit<MjpegClientOptions, "signal"> & {
+  /**
+   * Hears the relay's state and last error when they change (a refused
+   * connection, an HTML page instead of a stream), e.g. `hub.reportSourceStatus`.
+   */
+  onStatus?: StatusListener;
+};
+
+// The client tells its state through its stats; they are read this often.
+const STATUS_CHECK_MS = 200;
+const UPSTREAM_OFFLINE =
+  "the upstream is reachable but its camera is offline: it sends keepalives or offline cards, no frames";
 
 /**
  * Relays an upstream MJPEG stream. The client reconnects with backoff when
@@ -33,6 +44,10 @@ export type HttpSourceOptions = Omit<MjpegClientOptions, "signal">;
  * ```
  */
 export function httpSource(url: string | URL, options: HttpSourceOptions = {}): FrameSource {
+  const { onStatus, ...clientOptions } = options;
+  if (onStatus !== undefined && typeof onStatus !== "function") {
+    throw new TypeError(`httpSource: expected onStatus to be a function, got ${typeof onStatus}`);
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -53,11 +68,33 @@ export function httpSource(url: string | URL, options: HttpSourceOptions = {}): 
   return {
     description: `relay ${shown.href}`,
     async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
-      const client = new MjpegClient(parsed, { ...options, signal });
+      const client = new MjpegClient(parsed, { ...clientOptions, signal });
+      const report = statusReporter(onStatus);
+      report("starting");
+      let framesSeen = 0;
+      let keepalivesSeen = 0;
+      // Frames say "running" at once; failures, and an upstream that sends only
+      // keepalives (its own camera is offline), are read from the client's stats.
+      const watch = onStatus
+        ? setInterval(() => {
+          const { state, lastError, keepalives } = client.stats;
+          if (state === "waiting") report("retrying", lastError ?? null);
+          else if (state === "streaming" && keepalives > keepalivesSeen) {
+            keepalivesSeen = keepalives;
+            report(framesSeen > 0 ? "running" : "starting", UPSTREAM_OFFLINE);
+          }
+        }, STATUS_CHECK_MS)
+        : undefined;
       try {
-        yield* client.frames();
+        for await (const frame of client.frames()) {
+          framesSeen++;
+          report("running");
+          yield frame;
+        }
       } finally {
+        clearInterval(watch);
         await client.stop();
+        if (signal.aborted) report("stopped");
       }
     },
   };

@@ -21,7 +21,16 @@
  */
 export type { Frame } from "../wire/mod.ts";
 export type { Credentials, FetchLike, MjpegClientOptions } from "../client/mod.ts";
-export { type FramePublisher, type FrameSource, type LogLine, pipeToHub } from "./source.ts";
+export {
+  type FramePublisher,
+  type FrameSource,
+  type LogLine,
+  pipeToHub,
+  type PipeToHubOptions,
+  type SourceReport,
+  type StatusListener,
+} from "./source.ts";
+export type { DemandHub } from "./on_demand.ts";
 export { type CameraOptions, cameraSource } from "./camera.ts";
 export type { CameraSettings } from "./camera_settings.ts";
 export {

@@ -40,7 +40,7 @@ import { type Credentials, redactUrl, splitCredentials } from "../client/credent
 import { cameraAccessOptions } from "../client/options.ts";
 import { pollOnce } from "./poll_request.ts";
 import { SourceError } from "./process.ts";
-import { type FrameSource, type LogLine, logToStderr } from "./source.ts";
+import { type FrameSource, type LogLine, logToStderr, type SourceReport } from "./source.ts";
 
 /** Options of {@linkcode pollSource}. Durations in milliseconds. */
 export interface PollSourceOptions {
@@ -86,8 +86,12 @@ export interface PollSourceOptions {
 
 /** What a polling source reports after each request. */
 export type PollStatus = {
-  /** `starting` before the first answer, `ok` after a good one (an image, unchanged or not), `failing` after a bad one. */
-  state: "starting" | "ok" | "failing";
+  /**
+   * As every source says it ({@linkcode SourceReport}): `starting` before the
+   * first answer, `running` after a good one (an image, unchanged or not),
+   * `retrying` after a bad one.
+   */
+  state: Exclude<SourceReport["state"], "stopped">;
   /** Why the last request failed, saying what was expected and what came; null once one succeeds. */
   lastError: string | null;
   /** When `state` or `lastError` last changed, in ms since the epoch. */
@@ -247,7 +251,7 @@ async function* pollFrames(
         if (cause !== lastCause) {
           // The last refusal is not logged here: it is thrown, and its catcher says it.
           if (!outcome.final) log(`poll ${shown}: ${outcome.error}; retrying with backoff`);
-          Object.assign(status, { state: "failing", since: Date.now() });
+          Object.assign(status, { state: "retrying", since: Date.now() });
           lastCause = cause;
         }
         status.lastError = outcome.error;
@@ -262,11 +266,11 @@ async function* pollFrames(
         next = Math.max(next, performance.now() + delay);
         continue;
       }
-      if (status.state !== "ok") {
-        if (status.state === "failing") {
+      if (status.state !== "running") {
+        if (status.state === "retrying") {
           log(`poll ${shown}: answering again after ${inRow} failed requests`);
         }
-        Object.assign(status, { state: "ok", lastError: null, since: Date.now() });
+        Object.assign(status, { state: "running", lastError: null, since: Date.now() });
         lastCause = undefined;
       }
       backoff.reset();

@@ -14,11 +14,11 @@ import {
   backoffSchema,
 } from "../internal/backoff.ts";
 import { booleanOr } from "../internal/validate.ts";
-import { type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
+import { findProgram, type RunningProcess, SpawnError, spawnProcess } from "../runtime/spawn.ts";
 import { MjpegDecoderStream } from "../wire/decoder_stream.ts";
 import { sleep } from "../internal/sleep.ts";
 import type { RestartRequests } from "./restart_requests.ts";
-import { type LogLine, logToStderr } from "./source.ts";
+import { type LogLine, logToStderr, type StatusListener, statusReporter } from "./source.ts";
 
 /** One way to run the program; the first that exists on PATH is used. */
 export interface ProgramCandidate {
@@ -145,20 +145,45 @@ export interface ProcessRunOptions extends ResolvedRestartPolicy {
    * once, with the candidates read afresh, without counting as a failure.
    */
   restarts?: RestartRequests;
+  /** Hears the source's state and last error when they change (for `/stats`). */
+  onStatus?: StatusListener | undefined;
 }
 
 /** The program could not be found or failed in a way restarting will not fix. */
 export class SourceError extends Error {
   /**
+   * The source's option that is wrong, when one is (`device`, `path`,
+   * `command`, `programs`), so a command line can name its flag.
+   */
+  readonly setting: string | undefined;
+  /**
    * Makes the error.
    *
    * @param message What was tried and what happened.
-   * @param options Standard error options (`cause`).
+   * @param options Standard error options (`cause`), and the option at fault.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { setting?: string }) {
     super(message, options);
     this.name = "SourceError";
+    this.setting = options?.setting;
   }
+}
+
+/**
+ * Finds the first of `candidates` on PATH, for a source's `check()`.
+ *
+ * @param candidates The programs to look for, in order.
+ * @param setting The option that names the programs.
+ * @throws {SourceError} When none is there, naming each and PATH.
+ */
+export function requireProgram(candidates: readonly ProgramCandidate[], setting: string): void {
+  if (candidates.some((c) => findProgram(c.command) !== undefined)) return;
+  throw new SourceError(noProgramMessage(candidates.map((c) => c.command)), { setting });
+}
+
+function noProgramMessage(tried: string[]): string {
+  return `no program to run: tried ${tried.map((c) => `"${c}"`).join(" and ")}, ` +
+    `none found on PATH (PATH=${process.env.PATH ?? ""})`;
 }
 
 /**
@@ -207,6 +232,10 @@ export async function* processFrames(
     requested = true;
     return interrupt?.() ?? new Promise<void>((resolve) => answers.push(resolve));
   });
+  // Once a run failed the source is "retrying" until frames come again; a
+  // restart asked for (new settings) is no failure and reports nothing.
+  const report = statusReporter(options.onStatus);
+  report("starting");
   try {
     while (!signal.aborted) {
       requested = false;
@@ -254,6 +283,7 @@ export async function* processFrames(
             known = undefined;
           }
           framesThisRun++;
+          if (framesThisRun === 1) report("running");
           yield { ...frame, sequence: sequence++ };
           arm();
         }
@@ -266,7 +296,10 @@ export async function* processFrames(
         // Also reached when the consumer leaves its loop early: never leave the program running.
         await child.stop(options.stopGrace);
       }
-      if (signal.aborted) return;
+      if (signal.aborted) {
+        report("stopped");
+        return;
+      }
       const exit = await child.exited;
       // Stopped for new arguments: start again at once, which is no failure.
       if (requested) continue;
@@ -287,6 +320,7 @@ export async function* processFrames(
         const message = diagnosis ? `${diagnosis} (${why})` : why;
         throw new SourceError(`${options.name}: ${message}`, { cause: decodeError });
       }
+      report("retrying", diagnosis ?? why);
       if (Date.now() - startedAt >= options.healthyRun && framesThisRun > 0) backoff.reset();
       const delay = backoff.next();
       if (delay === undefined) {
@@ -343,10 +377,7 @@ async function startFirst(
       throw error;
     }
   }
-  throw new SourceError(
-    `${options.name}: no program to run: tried ${tried.map((c) => `"${c}"`).join(" and ")}, ` +
-      `none found on PATH (PATH=${process.env.PATH ?? ""})`,
-  );
+  throw new SourceError(`${options.name}: ${noProgramMessage(tried)}`);
 }
 
 /**

@@ -2,7 +2,7 @@
  * A built-in test pattern: needs no camera and no external program. Scrolling
  * colour bars (so motion and dropped frames are visible), the frame counter
  * and the wall-clock time to the millisecond (so a viewer can read latency off
- * the screen against a clock), JPEG-encoded in-process (./jpeg_encoder.ts),
+ * the screen against a clock), JPEG-encoded in-process (src/internal/jpeg_encoder.ts),
  * so it needs no camera, no external program and no native code.
  *
  * @module
@@ -10,8 +10,8 @@
 import { z } from "zod";
 import { parseOptions } from "../internal/validate.ts";
 import type { Frame } from "../frame.ts";
-import { type Canvas, CELL_WIDTH, drawText, fillRect, GLYPH_HEIGHT } from "./font.ts";
-import { JpegEncoder } from "./jpeg_encoder.ts";
+import { type Canvas, CELL_WIDTH, drawText, fillRect, GLYPH_HEIGHT } from "../internal/font.ts";
+import { JpegEncoder } from "../internal/jpeg_encoder.ts";
 import { sleep } from "../internal/sleep.ts";
 import type { FrameSource } from "./source.ts";
 

@@ -21,6 +21,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "./hash.ts";
 import { labelledJpeg } from "./jpeg.ts";
+import { runningInGroup } from "./processes.ts";
 import { type TempDir, tempDir } from "./temp_dir.ts";
 
 const standIn = fileURLToPath(new URL("./sources_fake_rpicam.sh", import.meta.url));
@@ -46,6 +47,8 @@ export interface FakeCameraDir extends TempDir {
   readonly env: Record<string, string>;
   /** Every run so far, in no particular order. */
   runs(): CameraRun[];
+  /** How many runs still run: their process group (the program leads one) has a live process. */
+  running(): number;
 }
 
 /**
@@ -59,13 +62,15 @@ export function fakeCameraDir(
 ): FakeCameraDir {
   const dir = tempDir("camera");
   installProgram(standIn, dir.path, ...names);
+  const runs = () =>
+    readdirSync(dir.path).filter((n) => n.startsWith("run.")).map((n) => ({
+      pid: Number(n.slice(4)),
+      argv: readFileSync(join(dir.path, n), "utf8").trimEnd().split("\n"),
+    }));
   return Object.assign(dir, {
     env: { PATH: `${dir.path}:${process.env.PATH}`, FAKE_CAMERA_DIR: dir.path, ...env },
-    runs: () =>
-      readdirSync(dir.path).filter((n) => n.startsWith("run.")).map((n) => ({
-        pid: Number(n.slice(4)),
-        argv: readFileSync(join(dir.path, n), "utf8").trimEnd().split("\n"),
-      })),
+    runs,
+    running: () => runs().filter((run) => runningInGroup(run.pid).length > 0).length,
   });
 }
 

@@ -1,0 +1,91 @@
+/**
+ * A 30 s camera outage behind nginx (`proxy_read_timeout 5s`) and Caddy: the
+ * keepalive parts keep both viewers connected, parts keep arriving through
+ * the outage (the last frame again, then the offline card), and live frames
+ * come again at once, on the same connections.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MjpegDecoderStream } from "../src/wire/mod.ts";
+import { startServing } from "./helpers/serving.ts";
+import { type Proxy, startAll, startCaddy, startNginx } from "./helpers/proxies.ts";
+import { sleep } from "./helpers/wait.ts";
+import { requireTools } from "./helpers/tools.ts";
+
+/** Each part's arrival time and X-Frame-Kind (empty for a live frame); whether the stream ended early. */
+async function watch(url: string, ms: number) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  const parts: { at: number; kind: string }[] = [];
+  let endedAt: number | undefined;
+  try {
+    const response = await fetch(url, { signal: controller.signal });
+    assert.equal(response.status, 200, url);
+    const frames = response.body!.pipeThrough(
+      new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
+    );
+    for await (const frame of frames) {
+      parts.push({ at: Date.now(), kind: frame.headers.get("x-frame-kind") ?? "" });
+    }
+    endedAt = Date.now();
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { parts, endedAt };
+}
+
+describe("a 30 s outage behind nginx and Caddy", () => {
+  it("viewers stay connected through it with parts arriving, and get live frames at once after", async (t) => {
+    if (!requireTools(t, "nginx", "caddy")) return;
+    await using serving = await startServing({}, { fps: 10 });
+    const host = new URL(serving.server.url).host;
+    const [nginx, caddy]: [Proxy, Proxy] = await startAll([
+      startNginx(`
+    location /webcam/ {
+      proxy_pass http://${host}/;
+      proxy_read_timeout 5s;
+    }`),
+      startCaddy(`  handle_path /webcam/* {
+    reverse_proxy ${host}
+  }`),
+    ]);
+    await using _nginx = nginx;
+    await using _caddy = caddy;
+    const watching = Promise.all(
+      [nginx, caddy].map((p) => watch(`${p.url}/webcam/stream.mjpg`, 36_000)),
+    );
+    await sleep(2000);
+    serving.publishing(false);
+    const down = Date.now();
+    await sleep(30_000);
+    const back = Date.now();
+    serving.publishing(true);
+    const seen = await watching;
+    for (const [i, { parts, endedAt }] of seen.entries()) {
+      const name = i === 0 ? "nginx" : "caddy";
+      assert.equal(endedAt, undefined, `${name}: the stream stayed open`);
+      const during = parts.filter((p) => p.at > down + 500 && p.at < back);
+      // The gaps between parts during the outage stay well under proxy_read_timeout.
+      let gap = 0;
+      for (let j = 1; j < during.length; j++) {
+        gap = Math.max(gap, during[j]!.at - during[j - 1]!.at);
+      }
+      t.diagnostic(
+        `${name}: ${during.length} parts in the outage (${
+          [...new Set(during.map((p) => p.kind))].join(", ")
+        }), longest gap ${gap} ms`,
+      );
+      assert.ok(during.length >= 20, `${name}: parts during the outage: ${during.length}`);
+      assert.ok(gap < 4000, `${name}: the longest gap in the outage was ${gap} ms`);
+      assert.ok(during.every((p) => p.kind !== ""), `${name}: no live frame during the outage`);
+      const live = parts.filter((p) => p.at >= back && p.kind === "");
+      assert.ok(live.length >= 10, `${name}: live frames after: ${live.length}`);
+      assert.ok(
+        live[0]!.at - back < 1000,
+        `${name}: the first live frame ${live[0]!.at - back} ms after`,
+      );
+    }
+  });
+});

@@ -61,7 +61,10 @@ describe("pollSource with auth and https", () => {
     const answered = requests.slice(1);
     assert.ok(answered.length >= 3);
     for (const request of answered) assert.equal(request.problem, null, request.problem!);
-    assert.equal(answered.length, run.status.requests, "no request challenged twice");
+    // The camera may log one more request than the poller counted: the one in flight when the
+    // run's time ran out.
+    assert.ok(answered.length - run.status.requests <= 1, `${answered.length} answered`);
+    assert.ok(answered.every((r) => r.authorization !== null), "no request challenged twice");
     assert.ok(answered.every((r) => r.fields?.algorithm === "SHA-256"));
   });
 

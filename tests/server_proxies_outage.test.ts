@@ -2,7 +2,9 @@
  * A 30 s camera outage behind nginx (`proxy_read_timeout 5s`) and Caddy: the
  * keepalive parts keep both viewers connected, parts keep arriving through
  * the outage (the last frame again, then the offline card), and live frames
- * come again at once, on the same connections.
+ * come again at once, on the same connections. To keep CI time down the full
+ * 30 s runs on Bun; Deno and Node take 12 s, still more than twice nginx's
+ * timeout and past the offline card.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +13,9 @@ import { startServing } from "./helpers/serving.ts";
 import { type Proxy, startAll, startCaddy, startNginx } from "./helpers/proxies.ts";
 import { sleep } from "./helpers/wait.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { runtimeName } from "./helpers/runtime.ts";
+
+const OUTAGE_SECONDS = runtimeName === "bun" ? 30 : 12;
 
 /** Each part's arrival time and X-Frame-Kind (empty for a live frame); whether the stream ended early. */
 async function watch(url: string, ms: number) {
@@ -36,7 +41,7 @@ async function watch(url: string, ms: number) {
   return { parts, endedAt };
 }
 
-describe("a 30 s outage behind nginx and Caddy", () => {
+describe(`a ${OUTAGE_SECONDS} s outage behind nginx and Caddy`, () => {
   it("viewers stay connected through it with parts arriving, and get live frames at once after", async (t) => {
     if (!requireTools(t, "nginx", "caddy")) return;
     await using serving = await startServing({}, { fps: 10 });
@@ -54,12 +59,12 @@ describe("a 30 s outage behind nginx and Caddy", () => {
     await using _nginx = nginx;
     await using _caddy = caddy;
     const watching = Promise.all(
-      [nginx, caddy].map((p) => watch(`${p.url}/webcam/stream.mjpg`, 36_000)),
+      [nginx, caddy].map((p) => watch(`${p.url}/webcam/stream.mjpg`, OUTAGE_SECONDS * 1000 + 6000)),
     );
     await sleep(2000);
     serving.publishing(false);
     const down = Date.now();
-    await sleep(30_000);
+    await sleep(OUTAGE_SECONDS * 1000);
     const back = Date.now();
     serving.publishing(true);
     const seen = await watching;
@@ -77,7 +82,11 @@ describe("a 30 s outage behind nginx and Caddy", () => {
           [...new Set(during.map((p) => p.kind))].join(", ")
         }), longest gap ${gap} ms`,
       );
-      assert.ok(during.length >= 20, `${name}: parts during the outage: ${during.length}`);
+      // About one a second; two thirds of that on a busy machine.
+      assert.ok(
+        during.length >= OUTAGE_SECONDS * 2 / 3,
+        `${name}: parts during the outage: ${during.length}`,
+      );
       assert.ok(gap < 4000, `${name}: the longest gap in the outage was ${gap} ms`);
       assert.ok(during.every((p) => p.kind !== ""), `${name}: no live frame during the outage`);
       const live = parts.filter((p) => p.at >= back && p.kind === "");

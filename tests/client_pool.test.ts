@@ -55,7 +55,7 @@ describe("BufferSink and BufferPool", () => {
     for (let i = 0; i < 5; i++) feed(sink, bytes(5, i), i);
     assert.deepEqual(
       { ...sink.counters },
-      { frames: 5, discardedFrames: 3, abortedFrames: 0, overruns: 1 },
+      { frames: 5, discardedFrames: 3, abortedFrames: 0, overruns: 1, keepalives: 0 },
     );
     assert.deepEqual(pool.counts(), { total: 2, free: 0, filling: 0, ready: 2, application: 0 });
   });

@@ -98,6 +98,10 @@ describe("mjpeg serve --on-demand", () => {
     // And the next viewer starts it once more.
     const again = await watching(url);
     assert.equal(again.frames[0]!.hash, fixtureSums[0], "a fresh first frame, not a stale one");
+    assert.ok(
+      again.marked.every((m) => m.at >= again.frames[0]!.at),
+      "no repeat of an old frame before it",
+    );
     assert.deepEqual(cameras(dir), { started: 3, running: 1 });
     await again.close();
     await stopCleanly(server, "SIGTERM");

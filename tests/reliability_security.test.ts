@@ -202,7 +202,7 @@ describe("secrets stay out of the logs", () => {
     assert.match(wrong.stderr, /not asking again/);
     await firstFrames(`${good.url}/stream.mjpg`, 1, 15_000);
     const stats = await (await fetch(`${good.url}/stats`)).text();
-    assert.match(stats, /"state":"ok"/);
+    assert.match(stats, /"state":"running"/);
     await sleep(1200); // a stats line or two
     const all = [await good.stop("SIGTERM"), wrong]
       .map((r) => r.stdout + r.stderr).join("\n") + stats;

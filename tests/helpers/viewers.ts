@@ -6,7 +6,7 @@
  */
 import "./dispose.ts";
 import assert from "node:assert/strict";
-import type { Frame } from "../../src/frame.ts";
+import { type Frame, FRAME_KIND_HEADER } from "../../src/frame.ts";
 import { MjpegDecoderStream } from "../../src/wire/decoder_stream.ts";
 import { sha256 } from "./hash.ts";
 import { until } from "./wait.ts";
@@ -56,9 +56,16 @@ export interface Seen {
   data: Uint8Array;
 }
 
-/** An HTTP viewer of `URL/stream.mjpg` that records what it gets; disposing it disconnects. */
+/**
+ * An HTTP viewer of `URL/stream.mjpg` that records what it gets; disposing it
+ * disconnects. Live frames go to `frames`; the server's keepalive repeats and
+ * offline cards (marked `X-Frame-Kind`) to `marked`, so a test of what the
+ * camera made is not confused by the outage handling.
+ */
 export class Viewer implements AsyncDisposable {
   readonly frames: Seen[] = [];
+  /** Parts marked `X-Frame-Kind` (keepalive, offline), with the kind. */
+  readonly marked: (Seen & { kind: string })[] = [];
   /** Why the stream ended, if it did before `close()`. */
   endedEarly: string | undefined;
   readonly #controller = new AbortController();
@@ -76,7 +83,10 @@ export class Viewer implements AsyncDisposable {
         const contentType = response.headers.get("content-type") ?? "";
         const frames = response.body!.pipeThrough(new MjpegDecoderStream({ contentType }));
         for await (const frame of frames as AsyncIterable<Frame>) {
-          this.frames.push({ at: Date.now(), hash: sha256(frame.data), data: frame.data });
+          const seen = { at: Date.now(), hash: sha256(frame.data), data: frame.data };
+          const kind = frame.headers.get(FRAME_KIND_HEADER);
+          if (kind === null) this.frames.push(seen);
+          else this.marked.push({ ...seen, kind });
         }
         if (!this.#closing) this.endedEarly = "the stream ended";
       } catch (error) {

@@ -20,7 +20,7 @@ import { validateBoundary } from "../wire/content_type.ts";
 import { FrameHub } from "./frame_hub.ts";
 import type { HubViewer } from "./hub_viewer.ts";
 import { formatTimestamp } from "./published_frame.ts";
-import { endStalledBody, watchStall } from "./stall_watch.ts";
+import { endStalledBody, type StallWatch, watchStall } from "./stall_watch.ts";
 import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
 
@@ -159,7 +159,6 @@ export function streamHeaders(boundary: string, extra?: HeadersInit): Headers {
 }
 
 function hubStream(boundary: string, viewer: HubViewer, viewerTimeout: number) {
-  let opened = false;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => resolveDone = resolve);
   let controller: ReadableStreamDefaultController<Uint8Array>;
@@ -201,16 +200,7 @@ function hubStream(boundary: string, viewer: HubViewer, viewerTimeout: number) {
     start(c) {
       controller = c;
     },
-    pull(c) {
-      watch?.taken();
-      if (!opened) {
-        opened = true;
-        c.enqueue(encodeOpening(boundary));
-        watch?.handed();
-        return;
-      }
-      return send();
-    },
+    pull: pullParts(boundary, watch, send),
     cancel() {
       viewer.close();
       finish();
@@ -228,7 +218,6 @@ function iterableStream(
   viewerTimeout: number,
 ) {
   const iterator = source[Symbol.asyncIterator]();
-  let opened = false;
   let ended = false;
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let resolveDone: () => void = () => {};
@@ -253,9 +242,8 @@ function iterableStream(
   const watch = viewerTimeout > 0
     ? watchStall(viewerTimeout, () => {
       if (ended) return;
-      controller?.error(new Error(`viewer stalled: no bytes taken for ${viewerTimeout} ms`));
       finish(false);
-      control.cut?.();
+      endStalledBody(controller!, control, viewerTimeout);
     })
     : undefined;
   const body = new ReadableStream<Uint8Array>({
@@ -263,14 +251,7 @@ function iterableStream(
       controller = c;
       if (signal?.aborted) finish(true);
     },
-    async pull(c) {
-      watch?.taken();
-      if (!opened) {
-        opened = true;
-        c.enqueue(encodeOpening(boundary));
-        watch?.handed();
-        return;
-      }
+    pull: pullParts(boundary, watch, async (c) => {
       let result: IteratorResult<Uint8Array | Frame>;
       try {
         result = await iterator.next();
@@ -289,11 +270,36 @@ function iterableStream(
       if (!stamped) extra.set("X-Timestamp", formatTimestamp(timestamp));
       c.enqueue(encodeMjpegPart(item, boundary, extra));
       watch?.handed();
-    },
+    }),
     cancel() {
       finish(false);
     },
   }, { highWaterMark: 0 });
   registerStream(body, control);
   return body;
+}
+
+/**
+ * A stream body's pull, shared by every multipart response: the opening
+ * delimiter on the first pull, then `next` on each one after. The stall watch
+ * learns of every chunk handed over and every pull (the last chunk taken).
+ *
+ * @param boundary The response's boundary.
+ * @param watch The body's stall watch, if viewers may be dropped.
+ * @param next Hands over the next part (or waits for one).
+ * @returns The `pull` of an underlying source.
+ */
+export function pullParts(
+  boundary: string,
+  watch: StallWatch | undefined,
+  next: (controller: ReadableStreamDefaultController<Uint8Array>) => Promise<void> | void,
+): (controller: ReadableStreamDefaultController<Uint8Array>) => Promise<void> | void {
+  let opened = false;
+  return (controller) => {
+    watch?.taken();
+    if (opened) return next(controller);
+    opened = true;
+    controller.enqueue(encodeOpening(boundary));
+    watch?.handed();
+  };
 }

@@ -15,11 +15,11 @@
  */
 import { z } from "zod";
 import { duration } from "../internal/duration.ts";
-import { DEFAULT_BOUNDARY, encodeOpening } from "../wire/encoder_stream.ts";
+import { DEFAULT_BOUNDARY } from "../wire/encoder_stream.ts";
 import { STREAM_HEADER, validateStreamName } from "../wire/demuxer.ts";
 import { FrameHub } from "./frame_hub.ts";
 import type { HubViewer, ViewerLeaveReason } from "./hub_viewer.ts";
-import { DEFAULT_VIEWER_TIMEOUT, streamHeaders } from "./mjpeg_response.ts";
+import { DEFAULT_VIEWER_TIMEOUT, pullParts, streamHeaders } from "./mjpeg_response.ts";
 import { endStalledBody, watchStall } from "./stall_watch.ts";
 import { registerStream, type StreamControl } from "../runtime/stream_control.ts";
 import { parseOptions } from "../internal/validate.ts";
@@ -118,7 +118,6 @@ export function muxResponse(
     waiting: false,
   }));
   let next = 0;
-  let opened = false;
   let finished = false;
   let wake: (() => void) | undefined;
   let resolveDone: () => void = () => {};
@@ -194,16 +193,7 @@ export function muxResponse(
       controller = c;
       if (parsed.signal?.aborted) finish(true);
     },
-    pull(c) {
-      watch?.taken();
-      if (!opened) {
-        opened = true;
-        c.enqueue(encodeOpening(boundary));
-        watch?.handed();
-        return;
-      }
-      return send();
-    },
+    pull: pullParts(boundary, watch, send),
     cancel() {
       finish(false);
     },

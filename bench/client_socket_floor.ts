@@ -23,7 +23,7 @@
  *   the start of the next body) is copied to the next buffer;
  * - `Deno.connect …`: Deno's own socket, `conn.read()` into one reused buffer,
  *   with and without the copy, and the body read straight into the lent buffer;
- * - `Bun.connect`: Bun's own socket, its `data` handler.
+ * - `Bun.connect`: Bun's own socket, its `data` handler, with and without the copy.
  *
  * Run: node --import tsx bench/client_socket_floor.ts [ROUNDS] [SECONDS]
  * (each runtime runs this file again with --child WAY PORT SECONDS PART JPEG)
@@ -210,13 +210,17 @@ async function child(way: string, port: number, seconds: number, part: number, j
     }
   }
   const bun = (globalThis as { Bun?: BunSocketApi }).Bun;
-  if (bun && way === "Bun.connect") {
+  if (bun && way.startsWith("Bun.connect")) {
+    const copy = way === "Bun.connect + copy";
     await bun.connect({
       hostname: "127.0.0.1",
       port,
       socket: {
         open: (socket) => socket.write(REQUEST),
-        data: (_socket, chunk) => count(chunk.length),
+        data: (_socket, chunk) => {
+          count(chunk.length);
+          if (copy) placer.copy(chunk);
+        },
       },
     });
     return;
@@ -265,6 +269,7 @@ const READERS: [runtime: string, way: string][] = [
   ["Bun", "data + copy"],
   ["Bun", "onread"],
   ["Bun", "Bun.connect"],
+  ["Bun", "Bun.connect + copy"],
 ];
 
 async function parent(rounds: number, seconds: number): Promise<void> {

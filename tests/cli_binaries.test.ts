@@ -9,7 +9,7 @@ import { fakeCameraDir } from "./helpers/fake_camera.ts";
 import { fixturePath, fixtureSums } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";
 import { isJpeg } from "./helpers/jpeg.ts";
-import { repoRoot } from "./helpers/runtime.ts";
+import { repoRoot, runsOn } from "./helpers/runtime.ts";
 import { tempDir } from "./helpers/temp_dir.ts";
 import { inCI, requireTools } from "./helpers/tools.ts";
 import { firstFrames } from "./helpers/viewers.ts";
@@ -40,6 +40,9 @@ function buildBinary(target: "linux-arm64" | "linux-x64", dir: string): string {
 
 describe("standalone binaries (npm run build:binaries)", () => {
   it("builds the x64 binary, and ffmpeg and curl read the stream it serves", async (t) => {
+    if (
+      !runsOn(t, "bun", "the binaries bun build --compile makes, whichever runtime runs the suite")
+    ) return;
     if (!requireTools(t, "ffmpeg", "curl", "systemd-analyze")) return;
     using dir = tempDir("binary");
     const binary = buildBinary("linux-x64", dir.path);
@@ -87,6 +90,9 @@ describe("standalone binaries (npm run build:binaries)", () => {
   });
 
   it("builds the arm64 binary, which under qemu-aarch64 serves a stand-in rpicam-vid's frames byte-exact", async (t) => {
+    if (
+      !runsOn(t, "bun", "the binaries bun build --compile makes, whichever runtime runs the suite")
+    ) return;
     if (!requireTools(t, "qemu-aarch64")) return;
     if (!existsSync(join(ARM64_SYSROOT, "lib/ld-linux-aarch64.so.1"))) {
       const message = `needs ${ARM64_SYSROOT} (apt-get install libc6-arm64-cross)`;

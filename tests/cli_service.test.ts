@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseServeArgs } from "../src/cli/serve_flags.ts";
 import { serviceCommand, type ServiceSystem } from "../src/cli/service.ts";
 import { quoteExecArg } from "../src/cli/systemd_unit.ts";
@@ -16,7 +16,11 @@ import { verifyUnit } from "./helpers/systemd.ts";
 /** What `mjpeg service print` puts before `serve` when run from sources on this runtime. */
 function selfArgv(): string[] {
   const [program, ...rest] = cliCommand();
-  return [realpathSync(program!), ...rest.slice(0, -1), realpathSync(join(repoRoot, rest.at(-1)!))];
+  return [
+    realpathSync(program!),
+    ...rest.slice(0, -1),
+    realpathSync(resolve(repoRoot, rest.at(-1)!)),
+  ];
 }
 
 /** A system that records what install and uninstall would do to it. */

@@ -15,6 +15,7 @@ import { run } from "./helpers/processes.ts";
 import { startStack } from "./helpers/stack.ts";
 import { tempDir } from "./helpers/temp_dir.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { runsOn } from "./helpers/runtime.ts";
 import { until } from "./helpers/wait.ts";
 
 const TOKEN = "browser-test-token";
@@ -67,6 +68,7 @@ function whichFrame(shot: Image, frames: Image[]): { index: number; error: numbe
 
 describe("the viewer page in headless Chromium", () => {
   it("paints the stream in <mjpeg-view>, follows the source, and shows live stats", async (t) => {
+    if (!runsOn(t, "node", "the viewer page in Chromium")) return;
     if (!requireTools(t, "chromium", "ffmpeg", "ffprobe")) return;
     await using stack = await startStack({ app: { auth: { token: TOKEN } } });
     const { hub, server } = stack;
@@ -121,6 +123,7 @@ describe("the viewer page in headless Chromium", () => {
   });
 
   it("drops the stream while the tab is hidden, takes it up when shown, and says when it reconnects", async (t) => {
+    if (!runsOn(t, "node", "the viewer page in Chromium")) return;
     if (!requireTools(t, "chromium")) return;
     await using stack = await startStack({ fps: 30, frames: fixtureFrames.slice(0, 1) });
     const { hub, server } = stack;
@@ -153,6 +156,7 @@ describe("the viewer page in headless Chromium", () => {
   });
 
   it("says when the camera is offline, since when and why, and nothing once frames come again", async (t) => {
+    if (!runsOn(t, "node", "the viewer page in Chromium")) return;
     if (!requireTools(t, "chromium")) return;
     await using stack = await startStack({ hub: { keepalive: 200, offlineAfter: 500 } });
     const { hub, server } = stack;

@@ -24,6 +24,7 @@ import { sleep, until } from "./helpers/wait.ts";
 import { openPage } from "./helpers/chromium.ts";
 import { probe } from "./helpers/attack_sockets.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { runsOn } from "./helpers/runtime.ts";
 
 /**
  * nginx and Caddy in front of `upstream` (a base URL), both started at once,
@@ -98,6 +99,7 @@ function percentile(values: number[], p: number): number {
 
 describe("behind nginx and Caddy", () => {
   it("live latency through nginx and through Caddy is within 50 ms (p99) of a direct viewer's, frames byte-exact", async (t) => {
+    if (!runsOn(t, "deno", "the latency nginx and Caddy add")) return;
     if (!requireTools(t, "nginx", "caddy")) return;
     const frames = fixtureFrames.map((frame) => paddedJpeg(frame, 60_000));
     const sums = new Set(frames.map(sha256));
@@ -162,41 +164,6 @@ describe("behind nginx and Caddy", () => {
       );
     }
     t.diagnostic(report.join("; "));
-  });
-
-  it("an outage shorter than nginx's proxy_read_timeout: viewers through nginx and Caddy stay connected and get live frames again at once", async (t) => {
-    if (!requireTools(t, "nginx", "caddy")) return;
-    await using serving = await startServing({}, { fps: 30 });
-    const [nginx, caddy] = await startProxies(serving.server.url);
-    await using _nginx = nginx;
-    await using _caddy = caddy;
-    const watching = Promise.all([
-      watch(`${nginx.url}/webcam/stream.mjpg`, 8000),
-      watch(`${caddy.url}/webcam/stream.mjpg`, 8000),
-    ]);
-    await sleep(2000);
-    serving.publishing(false);
-    // 3 s without a byte stays under proxy_read_timeout 5s. (A longer outage
-    // needs the keepalive parts of issue 11's first item to get through nginx.)
-    await sleep(3000);
-    const back = Date.now();
-    serving.publishing(true);
-    const [viaNginx, viaCaddy] = await watching;
-    for (const [name, seen] of [["nginx", viaNginx], ["caddy", viaCaddy]] as const) {
-      assert.equal(seen.endedAt, undefined, `${name}: the stream stayed open`);
-      const before = [...seen.arrivals.values()].filter((at) => at < back - 2500).length;
-      const after = [...seen.arrivals.values()].filter((at) => at >= back).sort((a, b) => a - b);
-      assert.ok(before >= 20, `${name}: frames before the outage: ${before}`);
-      assert.ok(
-        after.length >= 30,
-        `${name}: frames after it, on the same connection: ${after.length}`,
-      );
-      assert.ok(
-        after[0]! - back < 1000,
-        `${name}: the first live frame ${after[0]! - back} ms after`,
-      );
-      for (const sum of seen.checksums) assert.ok(fixtureSums.includes(sum), `${name}: byte-exact`);
-    }
   });
 
   it("a viewer that stops reading behind nginx and behind Caddy is dropped after viewerTimeout; readers keep their frames", async (t) => {
@@ -267,6 +234,7 @@ describe("behind nginx and Caddy", () => {
   });
 
   it("headless Chromium through nginx and through Caddy: the page under /webcam/, its stream, a snapshot and the stats", async (t) => {
+    if (!runsOn(t, "deno", "the page in Chromium through nginx and Caddy")) return;
     if (!requireTools(t, "nginx", "caddy", "chromium")) return;
     await using serving = await startServing({}, { fps: 10 });
     const [nginx, caddy] = await startProxies(serving.server.url);

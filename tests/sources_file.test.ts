@@ -14,7 +14,7 @@ import { serveHub } from "./helpers/stack.ts";
 import { background } from "./helpers/task.ts";
 import { tempDir } from "./helpers/temp_dir.ts";
 import { readFrames } from "./helpers/viewers.ts";
-import { sleep } from "./helpers/wait.ts";
+import { sleep, until } from "./helpers/wait.ts";
 
 describe("fileSource", () => {
   it("never serves a half-written file while a writer rewrites it 100 times", async () => {
@@ -68,10 +68,12 @@ describe("fileSource", () => {
     });
     await sleep(40);
     writeFileSync(path, fixtureFrames[0]!); // the file appears
-    await sleep(60);
+    // Waited for, not slept on: on a busy machine a 5 ms poll can lag 100 ms.
+    await until(() => frames.length === 1, "the first picture");
     writeFileSync(path, fixtureFrames[0]!); // same bytes, new mtime
-    await sleep(60);
+    await sleep(100); // polls that see the new mtime and the same bytes
     writeFileSync(path, fixtureFrames[1]!);
+    await until(() => frames.length === 2, "the second picture");
     await sleep(60);
     await reading.stop();
     assert.deepEqual(frames.map(sha256), [fixtureSums[0], fixtureSums[1]]);

@@ -18,3 +18,27 @@ export function scriptCommand(file: string): string[] {
   if (runtimeName === "bun") return [process.execPath, file];
   return [process.execPath, "--import", "tsx", file];
 }
+
+/**
+ * Runs a test on one runtime only: for a test of what a peer does (Chromium,
+ * nginx, Caddy) with bytes our server sends the same way whatever runs it,
+ * where three runs would repeat one check and cost CI minutes. The runtime
+ * layer each of them also goes through is tested on all three elsewhere.
+ * Returns true on `home`; elsewhere marks the test skipped, saying where it
+ * runs and why, and returns false (the caller returns early).
+ *
+ * @example
+ * it("the page paints in Chromium", async (t) => {
+ *   if (!runsOn(t, "deno", "Chromium's painting")) return;
+ *   ...
+ * });
+ */
+export function runsOn(
+  t: { skip(message?: string): void },
+  home: typeof runtimeName,
+  what: string,
+): boolean {
+  if (runtimeName === home) return true;
+  t.skip(`runs on ${home} only: it tests ${what}, not the runtime`);
+  return false;
+}

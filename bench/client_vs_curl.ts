@@ -17,26 +17,26 @@
  * Run: node --import tsx bench/client_vs_curl.ts [ROUNDS] [SECONDS] [FRAME_BYTES,…] [http,https]
  * (each runtime runs this file again with --child URL SECONDS [CA_FILE])
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import process from "node:process";
 import { MjpegClient } from "../mod.ts";
-
-const MB = 1e6;
+import {
+  cpuSeconds,
+  curl,
+  makeCertificate,
+  MB,
+  median,
+  type Reading,
+  startServer,
+} from "./upstream_readers.ts";
 
 interface ClientResult {
   megabytesPerSecond: number;
   cpuSecondsPerGigabyte: number;
   rssGrowthMegabytes: number;
   heapGrowthMegabytes: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** A full garbage collection where the runtime allows it, so memory shows what is retained. */
@@ -83,79 +83,6 @@ async function child(url: string, seconds: number, caFile: string | undefined): 
     heapGrowthMegabytes: (after.heapUsed - heapUsed) / MB,
   };
   console.log(JSON.stringify(result));
-}
-
-/** A certificate for 127.0.0.1 made by openssl, and its key, in a temporary folder. */
-interface Certificate {
-  certFile: string;
-  keyFile: string;
-}
-
-function makeCertificate(): Certificate {
-  const dir = mkdtempSync(join(tmpdir(), "bench-tls-"));
-  const certFile = join(dir, "cert.pem"), keyFile = join(dir, "key.pem");
-  // deno-fmt-ignore
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
-  return { certFile, keyFile };
-}
-
-/** Starts the server process (https with `tls`); resolves with its port. */
-function startServer(frameBytes: number, tls: Certificate | undefined) {
-  const server = spawn(
-    "node",
-    [
-      "--import",
-      "tsx",
-      "bench/client_upstream.ts",
-      String(frameBytes),
-      ...(tls ? [tls.certFile, tls.keyFile] : []),
-    ],
-    { stdio: ["pipe", "pipe", "inherit"] },
-  );
-  return new Promise<{ port: number; jpegBytes: number; partBytes: number; stop: () => void }>(
-    (resolve) => {
-      server.stdout.once("data", (line: Buffer) => {
-        resolve({ ...JSON.parse(line.toString()), stop: () => server.stdin.end() });
-      });
-    },
-  );
-}
-
-/** A reader's rate, and the CPU time (user + system) it spent per GB read. */
-interface Reading {
-  megabytesPerSecond: number;
-  cpuSecondsPerGigabyte: number;
-}
-
-/** `/usr/bin/time -f "%U %S"`'s last line: CPU seconds. */
-function cpuSeconds(stderr: string): number {
-  const [user, system] = stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
-  return user! + system!;
-}
-
-/** curl's rate over `seconds`, as curl itself measures it. */
-function curl(url: string, seconds: number, caFile: string | undefined): Reading {
-  const r = spawnSync("/usr/bin/time", [
-    "-f",
-    "%U %S",
-    "curl",
-    "-s",
-    "-o",
-    "/dev/null",
-    "--max-time",
-    String(seconds),
-    "-w",
-    "%{speed_download} %{size_download}",
-    ...(caFile ? ["--cacert", caFile] : []),
-    url,
-  ], { encoding: "utf8" });
-  const [speed, size] = r.stdout.split(" ").map(Number);
-  return {
-    megabytesPerSecond: speed! / MB,
-    cpuSecondsPerGigabyte: cpuSeconds(r.stderr) / (size! / 1e9),
-  };
 }
 
 /**

@@ -21,6 +21,7 @@ run "sources: test pattern cost (Bun)" bun bench/sources_test_pattern.ts
 run "sources: test pattern cost (Node)" node --import tsx bench/sources_test_pattern.ts
 run "client: MjpegClient throughput and memory (Deno, Bun, Node)" node --import tsx bench/client_throughput.ts
 run "client: against curl and ffmpeg on one server, http and https (Deno, Bun, Node)" node --import tsx bench/client_vs_curl.ts 5 3 40000 http,https
+run "client: bare sockets of each runtime against curl, the reader's floor (Deno, Bun, Node)" node --import tsx bench/client_socket_floor.ts 5 3
 run "client: per-frame cost without a network (Deno)" deno run -A bench/client_in_memory.ts
 run "client: per-frame cost without a network (Bun)" bun bench/client_in_memory.ts
 run "client: per-frame cost without a network (Node)" node --import tsx bench/client_in_memory.ts

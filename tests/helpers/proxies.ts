@@ -1,8 +1,8 @@
 /**
- * Debian's nginx and Caddy as reverse proxies in front of the server under
- * test, each started with a config written at test time into a temporary
- * folder (pid, logs, temp files and Caddy's data all inside it), listening on
- * a free port of 127.0.0.1, and stopped by `await using`.
+ * Debian's nginx, Caddy and Apache as reverse proxies in front of the server
+ * under test, each started with a config written at test time into a
+ * temporary folder (pid, logs, temp files and Caddy's data all inside it),
+ * listening on a free port of 127.0.0.1, and stopped by `await using`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { sleep } from "./wait.ts";
 
 /** A running proxy. */
 export interface Proxy extends AsyncDisposable {
-  /** `nginx` or `caddy`. */
+  /** `nginx`, `caddy` or `apache`. */
   name: string;
   /** Its base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
@@ -109,6 +109,54 @@ ${site}
   child.stderr!.setEncoding("utf8").on("data", (t: string) => output += t);
   // Caddy waits for open streams on SIGTERM; it is one process, so SIGKILL leaves nothing.
   return await ready("caddy", child, port, dir, () => output, "SIGKILL");
+}
+
+// Where Debian's apache2 package keeps the modules the snippet needs.
+const APACHE_MODULES = "/usr/lib/apache2/modules";
+
+/**
+ * Starts Apache (Debian's `apache2`, in the foreground, one config file of
+ * our own instead of Debian's layout) with `site` as more directives of its
+ * one server, e.g. a `<Location>` block. It loads the event MPM and the
+ * modules the documented snippet needs (`a2enmod proxy proxy_http`).
+ */
+export async function startApache(site: string): Promise<Proxy> {
+  const dir = mkdtempSync(join(tmpdir(), "mjpeg-apache-"));
+  const port = await freePort();
+  // As root, Apache's children switch to User, which must exist: Debian's apache2 adds www-data.
+  const user = process.getuid?.() === 0 ? "User www-data\nGroup www-data\n" : "";
+  writeFileSync(
+    join(dir, "apache2.conf"),
+    `ServerRoot ${dir}
+ServerName 127.0.0.1
+Listen 127.0.0.1:${port}
+PidFile ${dir}/apache2.pid
+DefaultRuntimeDir ${dir}
+Mutex file:${dir} default
+ErrorLog ${dir}/error.log
+LogLevel warn
+${user}LoadModule mpm_event_module ${APACHE_MODULES}/mod_mpm_event.so
+LoadModule authz_core_module ${APACHE_MODULES}/mod_authz_core.so
+LoadModule proxy_module ${APACHE_MODULES}/mod_proxy.so
+LoadModule proxy_http_module ${APACHE_MODULES}/mod_proxy_http.so
+${site}
+`,
+  );
+  const child = spawn("apache2", ["-f", join(dir, "apache2.conf"), "-DFOREGROUND"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (t: string) => output += t);
+  child.stderr!.setEncoding("utf8").on("data", (t: string) => output += t);
+  const log = () => {
+    try {
+      return output + readFileSync(join(dir, "error.log"), "utf8");
+    } catch {
+      return output;
+    }
+  };
+  // SIGTERM stops Apache and its children at once (SIGKILL would leave the children).
+  return await ready("apache", child, port, dir, log, "SIGTERM");
 }
 
 async function ready(

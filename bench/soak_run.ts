@@ -82,12 +82,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const viewers = options.viewers ?? 50;
   const fps = options.fps ?? 30;
   const interval = options.interval ?? 10;
-  // RSS settles in steps for minutes (Node's grows ~14 MB once after a minute,
-  // and by ~15 % between its 5 s and 10 s samples on a busy machine, then
-  // falls back): a short run takes its first half as the warm-up, so growth
-  // means the second half outgrew the first.
-  const warmup = options.warmup ??
-    (options.seconds < 60 ? options.seconds / 2 : Math.min(300, options.seconds / 4));
+  // RSS settles in steps for minutes (Node's grows ~14 MB once after a minute).
+  const warmup = options.warmup ?? Math.min(300, options.seconds / 4);
   const rssGrowth = options.rssGrowth ?? 0.1;
   const minFpsRatio = options.minFpsRatio ?? 0.9;
   const log = options.log ?? console.log;

@@ -5,7 +5,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makeCertificates, startCamera } from "./helpers/camera.ts";
+import { startCamera } from "./helpers/camera.ts";
+import { makeCertificates } from "./helpers/tls_certs.ts";
 import { assertUsageErrors, startServe, stopCleanly, writeConfig } from "./helpers/cli_run.ts";
 import { fixtureSums } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";

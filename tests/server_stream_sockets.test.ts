@@ -20,7 +20,7 @@ import { curlStream, startServing } from "./helpers/serving.ts";
 import { startAll, startCaddy, startNginx } from "./helpers/proxies.ts";
 import { fixtureFrames } from "./helpers/fixtures.ts";
 import { sha256 } from "./helpers/hash.ts";
-import { makeTestCertificates } from "./helpers/tls_certs.ts";
+import { makeCertificates } from "./helpers/tls_certs.ts";
 import { requireTools } from "./helpers/tools.ts";
 
 /**
@@ -67,7 +67,7 @@ async function firstFrame(url: string): Promise<{ ms: number; data: Uint8Array }
 describe("stream sockets", () => {
   it("mjpeg serve sets TCP_NODELAY on each viewer's socket, over HTTP and over HTTPS (strace)", async (t) => {
     if (!requireTools(t, "strace", "curl", "openssl")) return;
-    await using certs = await makeTestCertificates();
+    await using certs = await makeCertificates();
     const dir = mkdtempSync(join(tmpdir(), "mjpeg-nodelay-"));
     try {
       for (const secure of [false, true]) {
@@ -83,13 +83,13 @@ describe("stream sockets", () => {
         ];
         const child = await startServe([
           ...["--pattern", "--width", "160", "--height", "120", "--fps", "10"],
-          ...(secure ? ["--tls-cert", certs.certPath, "--tls-key", certs.keyPath] : []),
+          ...(secure ? ["--tls-cert", certs.good.cert, "--tls-key", certs.good.key] : []),
         ], { command: [...strace, ...cliCommand()] });
         let read;
         try {
           read = await Promise.all(
             [1, 2].map(() =>
-              curlStream(`${child.url}/stream.mjpg`, secure ? ["--cacert", certs.caPath] : [], 1)
+              curlStream(`${child.url}/stream.mjpg`, secure ? ["--cacert", certs.caFile] : [], 1)
             ),
           );
         } finally {

@@ -17,7 +17,7 @@ import { MjpegClient } from "../src/client/mod.ts";
 import { Hono } from "hono";
 import { accepts, curlStream, decodeParts, startServing } from "./helpers/serving.ts";
 import { freePort } from "./helpers/ports.ts";
-import { makeTestCertificates, type TestCertificates } from "./helpers/tls_certs.ts";
+import { type Certificates, makeCertificates } from "./helpers/tls_certs.ts";
 import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
 import { paddedJpeg } from "./helpers/jpeg.ts";
 import { sha256 } from "./helpers/hash.ts";
@@ -31,15 +31,15 @@ import { probe } from "./helpers/attack_sockets.ts";
 import { inCI, requireTools, which } from "./helpers/tools.ts";
 import { runtimeName } from "./helpers/runtime.ts";
 
-let certs: TestCertificates | undefined;
+let certs: Certificates | undefined;
 
 describe("HTTPS", () => {
-  before(async () => {
+  before(() => {
     // Every test here needs openssl; without it (locally) each one skips.
-    if (which("openssl")) certs = await makeTestCertificates();
+    if (which("openssl")) certs = makeCertificates();
     else if (inCI) throw new Error("CI must run every test: needs openssl");
   });
-  after(async () => await certs?.[Symbol.asyncDispose]());
+  after(() => certs?.[Symbol.dispose]());
 
   /** The certificates, or a skip (locally) when openssl is missing. */
   const need = (t: { skip(m?: string): void }, ...tools: string[]) =>
@@ -48,15 +48,15 @@ describe("HTTPS", () => {
   it("serve() with certificate and key files: curl with --cacert reads byte-exact parts; without the CA it refuses", async (t) => {
     const c = need(t, "curl");
     if (!c) return;
-    await using serving = await startServing({ tls: { cert: c.certPath, key: c.keyPath } });
+    await using serving = await startServing({ tls: { cert: c.good.cert, key: c.good.key } });
     assert.match(serving.server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const read = await curlStream(`${serving.server.url}/stream.mjpg`, ["--cacert", c.caPath]);
+    const read = await curlStream(`${serving.server.url}/stream.mjpg`, ["--cacert", c.caFile]);
     assert.equal(read.code, 28, `the stream was still going when curl stopped: ${read.stderr}`);
     assert.match(read.head, /^HTTP\/1\.1 200/);
     assert.ok(read.frames.length >= 10, `about 30 frames in 1 s, got ${read.frames.length}`);
     for (const frame of read.frames) assert.ok(fixtureSums.includes(sha256(frame)));
 
-    const stats = await run("curl", ["-sS", "--cacert", c.caPath, `${serving.server.url}/stats`]);
+    const stats = await run("curl", ["-sS", "--cacert", c.caFile, `${serving.server.url}/stats`]);
     assert.equal(stats.code, 0, stats.stderr);
     assert.ok(JSON.parse(new TextDecoder().decode(stats.stdout)).framesPublished > 0);
     const untrusted = await run("curl", ["-sS", "-o", "/dev/null", `${serving.server.url}/`]);
@@ -72,18 +72,23 @@ describe("HTTPS", () => {
     const c = need(t, "curl");
     if (!c) return;
     await using serving = await startServing(
-      { tls: { cert: c.certPem, key: new TextEncoder().encode(c.keyPem) } },
+      {
+        tls: {
+          cert: readFileSync(c.good.cert, "utf8"),
+          key: new Uint8Array(readFileSync(c.good.key)),
+        },
+      },
       { prefix: "/webcam" },
     );
     const snapshot = await run("curl", [
-      ...["-sS", "--cacert", c.caPath, `${serving.server.url}/webcam/snapshot.jpg`],
+      ...["-sS", "--cacert", c.caFile, `${serving.server.url}/webcam/snapshot.jpg`],
     ]);
     assert.equal(snapshot.code, 0, snapshot.stderr);
     assert.ok(fixtureSums.includes(sha256(snapshot.stdout)), "a byte-exact fixture JPEG");
     // The bare prefix redirects; the request URL the app sees is https, so the Location is too.
     const redirect = await run("curl", [
       ...["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}"],
-      ...["--cacert", c.caPath, `${serving.server.url}/webcam`],
+      ...["--cacert", c.caFile, `${serving.server.url}/webcam`],
     ]);
     assert.equal(
       new TextDecoder().decode(redirect.stdout),
@@ -94,10 +99,10 @@ describe("HTTPS", () => {
   it("ffmpeg checking the chain (-tls_verify 1 -ca_file) copies byte-exact frames; without the CA it fails", async (t) => {
     const c = need(t, "ffmpeg");
     if (!c) return;
-    await using serving = await startServing({ tls: { cert: c.certPath, key: c.keyPath } });
+    await using serving = await startServing({ tls: { cert: c.good.cert, key: c.good.key } });
     const url = `${serving.server.url}/stream.mjpg`;
     const read = await run("ffmpeg", [
-      ...["-v", "error", "-nostdin", "-tls_verify", "1", "-ca_file", c.caPath, "-f", "mpjpeg"],
+      ...["-v", "error", "-nostdin", "-tls_verify", "1", "-ca_file", c.caFile, "-f", "mpjpeg"],
       ...["-i", url, "-frames:v", "10", "-c:v", "copy", "-f", "mpjpeg", "-"],
     ]);
     assert.equal(read.code, 0, read.stderr);
@@ -115,7 +120,7 @@ describe("HTTPS", () => {
   it("headless Chromium trusting the test CA shows the page over https: stream painted, snapshot, stats", async (t) => {
     const c = need(t, "chromium", "certutil");
     if (!c) return;
-    await using serving = await startServing({ tls: { cert: c.certPath, key: c.keyPath } });
+    await using serving = await startServing({ tls: { cert: c.good.cert, key: c.good.key } });
     const page = await openPage(`${serving.server.url}/`, [], { HOME: await c.chromiumHome() });
     try {
       let state: { protocol: string; width: number; fps: string } | undefined;
@@ -152,9 +157,9 @@ describe("HTTPS", () => {
   it("the project's client with the CA (MjpegClient's ca, mjpeg record --ca) reads byte-exact frames; without it, refuses", async (t) => {
     const c = need(t);
     if (!c) return;
-    await using serving = await startServing({ tls: { cert: c.certPath, key: c.keyPath } });
+    await using serving = await startServing({ tls: { cert: c.good.cert, key: c.good.key } });
     const url = `${serving.server.url}/stream.mjpg`;
-    const ca = readFileSync(c.caPath, "utf8");
+    const ca = c.caPem;
     const received: Uint8Array[] = [];
     for await (const frame of new MjpegClient(url, { ca }).frames()) {
       received.push(frame.data.slice());
@@ -166,7 +171,7 @@ describe("HTTPS", () => {
     try {
       const out = join(dir, "clip.mjpeg");
       const recorded = await runCli([
-        ...["record", url, "--ca", c.caPath, "-o", out, "--frames", "8", "--format", "multipart"],
+        ...["record", url, "--ca", c.caFile, "-o", out, "--frames", "8", "--format", "multipart"],
       ]);
       assert.equal(recorded.code, 0, recorded.stderr);
       const frames = await decodeParts(
@@ -187,7 +192,7 @@ describe("HTTPS", () => {
     const c = need(t, "curl");
     if (!c) return;
     await using serving = await startServing({
-      tls: { cert: c.certPath, key: c.keyPath },
+      tls: { cert: c.good.cert, key: c.good.key },
       headerTimeout: 1000,
     });
     const silent = probe(serving.server.port);
@@ -195,7 +200,7 @@ describe("HTTPS", () => {
     // The first bytes of a ClientHello record, and then nothing.
     halfHello.socket.once("connect", () => halfHello.socket.write(Uint8Array.of(22, 3, 1, 2, 0)));
     const snapshot = await run("curl", [
-      ...["-sS", "--cacert", c.caPath, "--max-time", "5", `${serving.server.url}/snapshot.jpg`],
+      ...["-sS", "--cacert", c.caFile, "--max-time", "5", `${serving.server.url}/snapshot.jpg`],
     ]);
     assert.equal(snapshot.code, 0, `served while two handshakes hang: ${snapshot.stderr}`);
     // Bun reports a TLS connection to the server only once its handshake is
@@ -217,10 +222,10 @@ describe("HTTPS", () => {
     const big = fixtureFrames.map((frame) => paddedJpeg(frame, 200_000));
     const bigSums = new Set(big.map(sha256));
     await using serving = await startServing(
-      { tls: { cert: c.certPath, key: c.keyPath } },
+      { tls: { cert: c.good.cert, key: c.good.key } },
       { viewerTimeout: 1500, frames: big },
     );
-    const ca = readFileSync(c.caPath);
+    const ca = readFileSync(c.caFile);
     // The reader, in-process; the viewer that stops reading is a python3
     // process, since a paused node:tls socket in Deno keeps reading.
     const reader = tlsConnect({ port: serving.server.port, host: "127.0.0.1", ca });
@@ -231,7 +236,7 @@ describe("HTTPS", () => {
     reader.on("data", (chunk: Uint8Array) => chunks.push(chunk));
     const stalled = spawn(
       "python3",
-      ["-c", STALLED_VIEWER, String(serving.server.port), c.caPath],
+      ["-c", STALLED_VIEWER, String(serving.server.port), c.caFile],
       {
         stdio: "ignore",
       },
@@ -272,19 +277,22 @@ describe("HTTPS", () => {
     const app = new Hono().get("/", (ctx) => ctx.text("never"));
     const cases: [{ cert: string; key: string }, RegExp][] = [
       [
-        { cert: c.certPath, key: c.otherKeyPath },
+        { cert: c.good.cert, key: c.selfSigned.key },
         /^tls\.key: expected the private key of the certificate in tls\.cert \(CN=localhost\), got another key/,
       ],
       [
-        { cert: join(c.dir, "missing.pem"), key: c.keyPath },
+        { cert: join(c.dir, "missing.pem"), key: c.good.key },
         /^tls\.cert: expected a readable PEM file, got .*missing\.pem \(no such file\)$/,
       ],
       [
-        { cert: c.keyPath, key: c.keyPath },
+        { cert: c.good.key, key: c.good.key },
         /^tls\.cert: expected a PEM certificate \("-----BEGIN CERTIFICATE-----"\), got "-----BEGIN PRIVATE KEY-----" in /,
       ],
       [
-        { cert: c.certPem, key: "-----BEGIN PRIVATE KEY-----\nnot base64\n" },
+        {
+          cert: readFileSync(c.good.cert, "utf8"),
+          key: "-----BEGIN PRIVATE KEY-----\nnot base64\n",
+        },
         /^tls\.key: expected an unencrypted PEM private key/,
       ],
     ];
@@ -296,7 +304,7 @@ describe("HTTPS", () => {
       assert.equal(await accepts(port), false, "nothing listens after the refusal");
     }
     await assert.rejects(
-      serve(app, { port, tls: { cert: c.certPath } } as never),
+      serve(app, { port, tls: { cert: c.good.cert } } as never),
       /invalid serve options: tls\.key/,
     );
   });
@@ -306,11 +314,11 @@ describe("HTTPS", () => {
     if (!c) return;
     const served = await startServe([
       ...["--pattern", "--width", "160", "--height", "120", "--fps", "10"],
-      ...["--tls-cert", c.certPath, "--tls-key", c.keyPath],
+      ...["--tls-cert", c.good.cert, "--tls-key", c.good.key],
     ]);
     try {
       assert.match(served.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-      const read = await curlStream(`${served.url}/stream.mjpg`, ["--cacert", c.caPath], 2);
+      const read = await curlStream(`${served.url}/stream.mjpg`, ["--cacert", c.caFile], 2);
       assert.ok(read.frames.length >= 5, `frames over https: ${read.frames.length}`);
       assert.match(
         served.output.stderr,
@@ -334,26 +342,26 @@ describe("HTTPS", () => {
       writeFileSync(
         config,
         JSON.stringify({
-          tlsCert: c.certPath,
-          tlsKey: c.otherKeyPath,
+          tlsCert: c.good.cert,
+          tlsKey: c.selfSigned.key,
           streams: { cam: { type: "command", command: "sh", args: ["-c", `touch ${marker}`] } },
         }),
       );
       const cases: [string[], RegExp][] = [
         [
-          [...source, "--tls-cert", c.certPath, "--tls-key", c.otherKeyPath],
+          [...source, "--tls-cert", c.good.cert, "--tls-key", c.selfSigned.key],
           /--tls-key: expected the private key of the certificate in --tls-cert \(CN=localhost\), got another key/,
         ],
         [
-          [...source, "--tls-cert", join(dir, "nope.pem"), "--tls-key", c.keyPath],
+          [...source, "--tls-cert", join(dir, "nope.pem"), "--tls-key", c.good.key],
           /--tls-cert: expected a readable PEM file, got .*nope\.pem \(no such file\)/,
         ],
         [
-          [...source, "--tls-cert", c.certPath],
+          [...source, "--tls-cert", c.good.cert],
           /--tls-key: expected a certificate and its key together .*got only one/,
         ],
         [
-          [...source, "--tls-cert", c.certPath, "--tls-key", c.keyPath, "--unix", join(dir, "s")],
+          [...source, "--tls-cert", c.good.cert, "--tls-key", c.good.key, "--unix", join(dir, "s")],
           /--tls-cert: expected no TCP port, host or TLS with a unix socket/,
         ],
         [

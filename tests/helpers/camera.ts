@@ -5,11 +5,8 @@
  * is in `requests`, with whether its Authorization validated and why not.
  */
 import "./dispose.ts";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "./temp_dir.ts";
 import { sleep } from "./wait.ts";
 
 /** What camera_server.py is told (see its docstring). */
@@ -116,109 +113,4 @@ export function startCamera(config: CameraConfig = {}): Promise<Camera> {
       }
     });
   });
-}
-
-/** Certificates made by openssl for a test: a CA, and server certificates it signed. */
-export interface Certificates extends Disposable {
-  dir: string;
-  /** The CA certificate, PEM text. */
-  caPem: string;
-  /** Its file. */
-  caFile: string;
-  /** For 127.0.0.1, ::1 and localhost, signed by the CA. */
-  good: { cert: string; key: string };
-  /** Self-signed, for 127.0.0.1 and localhost. */
-  selfSigned: { cert: string; key: string };
-  /** Signed by the CA for camera.example only. */
-  otherHost: { cert: string; key: string };
-  /** Signed by the CA, expired. */
-  expired: { cert: string; key: string };
-}
-
-/** Makes the certificates in a temp dir with openssl (removed on dispose). */
-export function makeCertificates(): Certificates {
-  const temp = tempDir("tls");
-  const dir = temp.path;
-  const openssl = (...args: string[]) =>
-    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-  const key = (name: string) => openssl("genrsa", "-out", `${name}.key`, "2048");
-  const signed = (name: string, cn: string, alt: string, days: string) => {
-    key(name);
-    openssl("req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
-    writeFileSync(
-      join(dir, `${name}.cnf`),
-      `subjectAltName=${alt}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
-    );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      days,
-      "-extfile",
-      `${name}.cnf`,
-    );
-  };
-  key("ca");
-  openssl(
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=mjpeg-stream test CA",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign",
-  );
-  const loopback = "DNS:localhost,IP:127.0.0.1,IP:::1";
-  signed("good", "localhost", loopback, "1");
-  signed("other", "camera.example", "DNS:camera.example", "1");
-  // -days -1: its notAfter is a day before now.
-  signed("expired", "localhost", loopback, "-1");
-  key("self");
-  openssl(
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    "self.key",
-    "-out",
-    "self.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    `subjectAltName=${loopback}`,
-  );
-  const pair = (name: string) => ({
-    cert: join(dir, `${name}.pem`),
-    key: join(dir, `${name}.key`),
-  });
-  const caFile = join(dir, "ca.pem");
-  return {
-    dir,
-    caFile,
-    caPem: readFileSync(caFile, "utf8"),
-    good: pair("good"),
-    selfSigned: pair("self"),
-    otherHost: pair("other"),
-    expired: pair("expired"),
-    [Symbol.dispose]: temp.remove,
-  };
 }

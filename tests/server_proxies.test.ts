@@ -16,7 +16,6 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MjpegDecoderStream } from "../src/wire/mod.ts";
 import { startServing } from "./helpers/serving.ts";
 import { type Proxy, startAll, startApache, startCaddy, startNginx } from "./helpers/proxies.ts";
 import { fixtureFrames, fixtureSums } from "./helpers/fixtures.ts";
@@ -25,6 +24,7 @@ import { sha256 } from "./helpers/hash.ts";
 import { sleep, until } from "./helpers/wait.ts";
 import { openPage } from "./helpers/chromium.ts";
 import { probe } from "./helpers/attack_sockets.ts";
+import { watchStream } from "./helpers/viewers.ts";
 import { requireTools } from "./helpers/tools.ts";
 import { repoRoot, runsOn } from "./helpers/runtime.ts";
 
@@ -65,28 +65,14 @@ interface Watched {
  * against the server's X-Timestamp (the same clock: the same process).
  */
 async function watch(url: string, ms: number, until?: AbortSignal): Promise<Watched> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  until?.addEventListener("abort", () => controller.abort(), { once: true });
+  const { parts, endedAt } = await watchStream(url, ms, until);
   const watched: Watched = { delays: [], arrivals: new Map(), checksums: [] };
-  try {
-    const response = await fetch(url, { signal: controller.signal });
-    assert.equal(response.status, 200, url);
-    const frames = response.body!.pipeThrough(
-      new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
-    );
-    for await (const frame of frames) {
-      const stamp = frame.headers.get("x-timestamp") ?? "";
-      const now = Date.now();
-      watched.delays.push(now - Number(stamp) * 1000);
-      watched.arrivals.set(stamp, now);
-      watched.checksums.push(sha256(frame.data));
-    }
-    if (!controller.signal.aborted) watched.endedAt = Date.now();
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
-  } finally {
-    clearTimeout(timer);
+  if (endedAt !== undefined) watched.endedAt = endedAt;
+  for (const { at, headers, hash } of parts) {
+    const stamp = headers.get("x-timestamp") ?? "";
+    watched.delays.push(at - Number(stamp) * 1000);
+    watched.arrivals.set(stamp, at);
+    watched.checksums.push(hash);
   }
   return watched;
 }

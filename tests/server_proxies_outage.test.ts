@@ -9,37 +9,23 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MjpegDecoderStream } from "../src/wire/mod.ts";
+import { FRAME_KIND_HEADER } from "../src/frame.ts";
 import { startServing } from "./helpers/serving.ts";
 import { type Proxy, startAll, startCaddy, startNginx } from "./helpers/proxies.ts";
 import { sleep } from "./helpers/wait.ts";
 import { requireTools } from "./helpers/tools.ts";
+import { watchStream } from "./helpers/viewers.ts";
 import { runsOn } from "./helpers/runtime.ts";
 
 const OUTAGE_SECONDS = 30;
 
 /** Each part's arrival time and X-Frame-Kind (empty for a live frame); whether the stream ended early. */
 async function watch(url: string, ms: number) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  const parts: { at: number; kind: string }[] = [];
-  let endedAt: number | undefined;
-  try {
-    const response = await fetch(url, { signal: controller.signal });
-    assert.equal(response.status, 200, url);
-    const frames = response.body!.pipeThrough(
-      new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
-    );
-    for await (const frame of frames) {
-      parts.push({ at: Date.now(), kind: frame.headers.get("x-frame-kind") ?? "" });
-    }
-    endedAt = Date.now();
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  return { parts, endedAt };
+  const { parts, endedAt } = await watchStream(url, ms);
+  return {
+    parts: parts.map(({ at, headers }) => ({ at, kind: headers.get(FRAME_KIND_HEADER) ?? "" })),
+    endedAt,
+  };
 }
 
 describe(`a ${OUTAGE_SECONDS} s outage behind nginx and Caddy`, () => {

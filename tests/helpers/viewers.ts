@@ -1,8 +1,9 @@
 /**
  * HTTP viewers of an MJPEG stream, decoding with the project's decoder: one
- * that reads until it has enough (`readFrames`, `firstFrames`), and one that stays connected
- * and records every frame with its arrival time (`Viewer`, which disconnects
- * at the end of the test's block).
+ * that reads until it has enough (`readFrames`, `firstFrames`), one that
+ * watches for a while and records each part's arrival (`watchStream`), and
+ * one that stays connected and records every frame with its arrival time
+ * (`Viewer`, which disconnects at the end of the test's block).
  */
 import "./dispose.ts";
 import assert from "node:assert/strict";
@@ -47,6 +48,44 @@ export async function firstFrames(
   const frames = await readFrames(url, AbortSignal.timeout(ms), (f) => f.length >= count, headers);
   assert.equal(frames.length, count, `${count} frames from ${url} within ${ms} ms`);
   return frames;
+}
+
+/** A part as `watchStream` saw it: when it came, its headers, its checksum. */
+export interface WatchedPart {
+  at: number;
+  headers: Headers;
+  hash: string;
+}
+
+/**
+ * Reads an MJPEG URL (which must answer 200) for `ms`, or until `until`
+ * aborts, recording each part as it arrives (not its bytes: a long watch of
+ * large frames keeps little). `endedAt` says when the other side ended the
+ * stream, if it did first.
+ */
+export async function watchStream(
+  url: string,
+  ms: number,
+  until?: AbortSignal,
+): Promise<{ parts: WatchedPart[]; endedAt?: number }> {
+  const timeout = AbortSignal.timeout(ms);
+  const signal = until ? AbortSignal.any([timeout, until]) : timeout;
+  const parts: WatchedPart[] = [];
+  try {
+    const response = await fetch(url, { signal });
+    assert.equal(response.status, 200, url);
+    const frames = response.body!.pipeThrough(
+      new MjpegDecoderStream({ contentType: response.headers.get("content-type") }),
+    );
+    for await (const frame of frames) {
+      const at = Date.now();
+      parts.push({ at, headers: frame.headers, hash: sha256(frame.data) });
+    }
+    return { parts, endedAt: Date.now() };
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    return { parts };
+  }
 }
 
 /** A frame as it reached someone, and when. */

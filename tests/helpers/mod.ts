@@ -13,13 +13,13 @@
  * - `fixtures.ts`: the files in tests/fixtures, the eight frames and their checksums
  * - `temp_dir.ts`: `tempDir`
  * - `env.ts`: `patchEnv`
- * - `runtime.ts`: `runtimeName`, `repoRoot`, `scriptCommand`
+ * - `runtime.ts`: `runtimeName`, `repoRoot`, `scriptCommand`, `runsOn` (a peer-only check on one runtime)
  * - `processes.ts`: `run`, `start`, `finished`, `waitForLog`, what is left of a process
  * - `ports.ts`: `freePort`
  * - `tools.ts`: `requireTools` for the external programs a test needs
  * - `jpeg.ts`: `isJpeg`, fixtures made unique (`labelledJpeg`) or larger (`paddedJpeg`)
  * - `stack.ts`: the server side in this process (`serveLocal`, `serveHub`, `publishFixtures`, `startStack`)
- * - `viewers.ts`: HTTP viewers of a stream (`readFrames`, `Viewer`)
+ * - `viewers.ts`: HTTP viewers of a stream (`readFrames`, `watchStream`, `Viewer`)
  * - `task.ts`: `background`, work beside the test that stops with it
  * - `sources.ts`: `take` frames from a source
  * - `fake_camera.ts`: stand-ins for rpicam-vid (`fakeCameraDir`, the scripted `FakeCamera`)
@@ -36,8 +36,9 @@
  * `fuzz*.ts`, `synthetic_jpeg.ts`, `import_graph.ts`, `systemd.ts`,
  * `reliability_*.ts`, and for how the server is reached: `serving.ts`
  * (serve() with TLS, a unix socket or a prefix, an outage at will, curl
- * reading a stream), `tls_certs.ts` (a CA and certificate made by openssl),
- * `proxies.ts` (nginx and Caddy from configs written at test time).
+ * reading a stream), `tls_certs.ts` (the test CA and the certificates it
+ * signs, made by openssl, and Chromium's trust of it), `proxies.ts` (nginx,
+ * Caddy and Apache from configs written at test time).
  */
 export * from "./dispose.ts";
 export * from "./hash.ts";
